@@ -1,0 +1,1 @@
+//! Placeholder: the native core lands with its own issue.

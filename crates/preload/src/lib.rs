@@ -1,0 +1,1 @@
+//! Placeholder: the LD_PRELOAD library lands with its own issue.

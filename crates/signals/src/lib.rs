@@ -1,0 +1,1 @@
+//! Placeholder: the signal snapshot/diff/policy crate lands with the signal guard.

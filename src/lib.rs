@@ -1,0 +1,1 @@
+//! asherah-shim: module registration.
