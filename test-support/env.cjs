@@ -1,0 +1,42 @@
+'use strict';
+// Paths to the test dependencies installed by scripts/deps.sh, shared by node-test/ and
+// bun-test/. Values come from the environment when set (scripts/test.sh sources
+// .cache/env.sh), otherwise from .cache/env.sh itself, so a single test file also runs alone.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+
+function readEnvFile() {
+  const cache = process.env.ASHERAH_SHIM_CACHE || path.join(root, '.cache');
+  const file = path.join(cache, 'env.sh');
+  const out = {};
+  if (!fs.existsSync(file)) return out;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = /^export ([A-Z0-9_]+)='(.*)'$/.exec(line);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+const fromFile = readEnvFile();
+const get = (name) => process.env[name] || fromFile[name] || '';
+
+const bunVersions = get('BUN_VERSIONS').split(/\s+/).filter(Boolean);
+
+module.exports = {
+  root,
+  cache: get('ASHERAH_SHIM_CACHE') || path.join(root, '.cache'),
+  goLibrary: get('ASHERAH_GO_LIBRARY'),
+  nodeApiHeaders: get('NODE_API_HEADERS_DIR'),
+  pgBinDir: get('PG_BINDIR'),
+  bunVersions,
+  /** Path of the Bun binary for a pinned version, e.g. bun('1.3.14'). */
+  bun(version) {
+    const p = get('BUN_' + version.replace(/\./g, '_'));
+    if (!p) throw new Error(`Bun ${version} is not installed: run scripts/deps.sh`);
+    return p;
+  },
+  /** The running runtime: 'node' or 'bun-<version>'. */
+  runtime: typeof Bun !== 'undefined' ? `bun-${Bun.version}` : 'node',
+};
