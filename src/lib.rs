@@ -1,1 +1,38 @@
-//! asherah-shim: module registration.
+//! asherah-shim: Asherah envelope encryption as an N-API module for Bun and Node, whose
+//! encryption cores run only on threads the module creates and controls.
+//!
+//! Layers, each knowing only the one below: [`api`] (JS entry points) -> [`host`] (core-host
+//! threads, queues, completions) -> [`core`] (the Go and native cores). [`napi`] is the safe
+//! layer over the generated bindings; [`signals`] guards the process's signal dispositions
+//! around the Go runtime. This file is only the module registration.
+
+pub mod api;
+pub mod core;
+pub mod host;
+pub mod napi;
+pub mod signals;
+
+use napi::{sys, Env};
+
+/// The entry point Node and Bun look up when loading the module.
+///
+/// # Safety
+/// Called by the host on the JS thread with a live env and exports object.
+#[no_mangle]
+pub unsafe extern "C" fn napi_register_module_v1(
+    raw_env: sys::napi_env,
+    exports: sys::napi_value,
+) -> sys::napi_value {
+    // SAFETY: the host calls registration on the JS thread with this env.
+    let env = unsafe { Env::from_raw(raw_env) };
+    // SAFETY: `exports` is the live exports object handed to us for this call.
+    let exports_value = unsafe { env.value_from_raw(exports) };
+    napi::boundary(&env, || api::register(&env, exports_value).map(|v| v.raw()))
+        .unwrap_or(std::ptr::null_mut())
+}
+
+/// Declares the N-API version this module needs (read by hosts that support it).
+#[no_mangle]
+pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
+    8
+}

@@ -1,0 +1,453 @@
+//! Parsing asherah-node's `AsherahConfig` (plus this shim's own keys) into typed settings.
+//!
+//! The JS object arrives as JSON (`JSON.stringify` in the caller's realm) and is parsed once,
+//! here, into [`ShimConfig`]; nothing below this module sees untyped configuration. Keys are
+//! asherah-node's PascalCase names; `null` means "not set". Durations (`ExpireAfter`,
+//! `CheckInterval`, `SessionCacheDuration`) are Go `time.Duration` values in nanoseconds, as
+//! asherah-node passed them straight to Go, or strings with a unit (`"90d"`, `"2h"`, `"1500ms"`).
+//! A bare number below one second's worth of nanoseconds is rejected as ambiguous: it is almost
+//! certainly seconds or milliseconds meant for another unit.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::core::CoreKind;
+use crate::host::PoolConfig;
+
+/// Default deadline for one call into a core. Long enough for a cold Go runtime start plus a
+/// first metastore round trip; see README "Timeouts".
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default largest plaintext accepted by `encrypt` (and record by `decrypt`).
+pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
+/// Hard ceiling: what a Cobhan buffer can carry after base64 and the JSON envelope.
+pub const MAX_INPUT_CEILING: usize = 1536 << 20;
+
+/// Everything `setup` was told, typed.
+#[derive(Debug, Clone)]
+pub struct ShimConfig {
+    pub core: CoreKind,
+    pub go_library: Option<PathBuf>,
+    pub timeout: Duration,
+    pub pool: PoolConfig,
+    pub max_input: usize,
+    pub verbose: bool,
+    pub asherah: Asherah,
+    /// Keys we do not know, passed through to the Go core and reported as a warning.
+    pub unknown_keys: Vec<String>,
+    /// The configuration as libasherah's `Options` JSON (Go core only).
+    pub go_json: String,
+}
+
+/// The Asherah settings proper, shared by both cores.
+#[derive(Debug, Clone)]
+pub struct Asherah {
+    pub service_name: String,
+    pub product_id: String,
+    pub metastore: String,
+    pub connection_string: Option<String>,
+    pub sql_db_type: Option<String>,
+    pub kms: String,
+    pub expire_after: Option<Duration>,
+    pub check_interval: Option<Duration>,
+    pub session_caching: Option<bool>,
+    pub session_cache_max_size: Option<usize>,
+    pub session_cache_duration: Option<Duration>,
+}
+
+const OUR_KEYS: [&str; 7] = [
+    "Core",
+    "GoLibrary",
+    "TimeoutMs",
+    "CoreThreads",
+    "CoreStackSize",
+    "MaxInputBytes",
+    "Verbose",
+];
+const GO_KEYS: [&str; 20] = [
+    "ServiceName",
+    "ProductID",
+    "ExpireAfter",
+    "CheckInterval",
+    "Metastore",
+    "ConnectionString",
+    "ReplicaReadConsistency",
+    "SQLMetastoreDBType",
+    "DynamoDBEndpoint",
+    "DynamoDBRegion",
+    "DynamoDBTableName",
+    "SessionCacheMaxSize",
+    "SessionCacheDuration",
+    "KMS",
+    "RegionMap",
+    "PreferredRegion",
+    "EnableRegionSuffix",
+    "EnableSessionCaching",
+    "Verbose",
+    "DisableZeroCopy",
+];
+const DURATION_KEYS: [&str; 3] = ["ExpireAfter", "CheckInterval", "SessionCacheDuration"];
+
+/// Parses the JSON text of the config object. `default_core` applies when `Core` is absent;
+/// `env_go_library` is `ASHERAH_GO_LIBRARY` from the real process environment.
+pub fn parse(
+    json: &str,
+    default_core: CoreKind,
+    env_go_library: Option<String>,
+) -> Result<ShimConfig, String> {
+    let root: Value = serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Value::Object(obj) = root else {
+        return Err("the configuration must be an object".into());
+    };
+    let obj: Map<String, Value> = obj.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    let r = Reader(&obj);
+
+    let core = match r.string("Core")?.as_deref() {
+        None => default_core,
+        Some("go") => CoreKind::Go,
+        Some("native") => CoreKind::Native,
+        Some(other) => return Err(format!("Core must be \"go\" or \"native\", not {other:?}")),
+    };
+    let service_name = r.required_string("ServiceName")?;
+    let product_id = r.required_string("ProductID")?;
+    let metastore = r.required_string("Metastore")?;
+    let kms = r.string("KMS")?.unwrap_or_else(|| "aws".into());
+    let timeout_ms = r
+        .integer("TimeoutMs")?
+        .unwrap_or(DEFAULT_TIMEOUT.as_millis() as u64);
+    if timeout_ms == 0 {
+        return Err("TimeoutMs must be at least 1".into());
+    }
+    let mut pool = PoolConfig::default();
+    if let Some(n) = r.integer("CoreThreads")? {
+        if !(1..=64).contains(&n) {
+            return Err(format!("CoreThreads must be between 1 and 64, not {n}"));
+        }
+        pool.threads = n as usize;
+    }
+    if let Some(n) = r.integer("CoreStackSize")? {
+        if !((256 << 10)..=(1 << 30)).contains(&n) {
+            return Err(format!(
+                "CoreStackSize must be between 256 KiB and 1 GiB (bytes), not {n}"
+            ));
+        }
+        pool.stack_size = n as usize;
+    }
+    let max_input = match r.integer("MaxInputBytes")? {
+        None => DEFAULT_MAX_INPUT,
+        Some(n) if n as usize <= MAX_INPUT_CEILING && n > 0 => n as usize,
+        Some(n) => {
+            return Err(format!(
+                "MaxInputBytes must be between 1 and {MAX_INPUT_CEILING}, not {n}"
+            ))
+        }
+    };
+    let go_library = r
+        .string("GoLibrary")?
+        .or(env_go_library.filter(|s| !s.is_empty()))
+        .map(PathBuf::from);
+
+    let asherah = Asherah {
+        service_name,
+        product_id,
+        metastore,
+        connection_string: r.string("ConnectionString")?,
+        sql_db_type: r.string("SQLMetastoreDBType")?,
+        kms,
+        expire_after: r.duration("ExpireAfter")?,
+        check_interval: r.duration("CheckInterval")?,
+        session_caching: r.boolean("EnableSessionCaching")?,
+        session_cache_max_size: r.integer("SessionCacheMaxSize")?.map(|n| n as usize),
+        session_cache_duration: r.duration("SessionCacheDuration")?,
+    };
+    for key in [
+        "ReplicaReadConsistency",
+        "DynamoDBEndpoint",
+        "DynamoDBRegion",
+        "DynamoDBTableName",
+        "PreferredRegion",
+    ] {
+        r.string(key)?;
+    }
+    for key in ["EnableRegionSuffix", "DisableZeroCopy"] {
+        r.boolean(key)?;
+    }
+    let verbose = r.boolean("Verbose")?.unwrap_or(false);
+    let unknown_keys: Vec<String> = obj
+        .keys()
+        .filter(|k| !OUR_KEYS.contains(&k.as_str()) && !GO_KEYS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let go_json = go_options(&obj, &asherah)?;
+    Ok(ShimConfig {
+        core,
+        go_library,
+        timeout: Duration::from_millis(timeout_ms),
+        pool,
+        max_input,
+        verbose,
+        asherah,
+        unknown_keys,
+        go_json,
+    })
+}
+
+/// libasherah's `Options` JSON: Go's field names, durations in nanoseconds, our keys removed.
+fn go_options(obj: &Map<String, Value>, a: &Asherah) -> Result<String, String> {
+    let mut out = Map::new();
+    for (k, v) in obj {
+        if OUR_KEYS.contains(&k.as_str()) && k != "Verbose" {
+            continue;
+        }
+        let v = if DURATION_KEYS.contains(&k.as_str()) {
+            continue; // written below from the parsed values
+        } else if k == "RegionMap" {
+            region_map(v)?
+        } else {
+            v.clone()
+        };
+        out.insert(k.clone(), v);
+    }
+    for (key, d) in [
+        ("ExpireAfter", a.expire_after),
+        ("CheckInterval", a.check_interval),
+        ("SessionCacheDuration", a.session_cache_duration),
+    ] {
+        if let Some(d) = d {
+            out.insert(key.into(), Value::from(d.as_nanos() as u64));
+        }
+    }
+    Ok(Value::Object(out).to_string())
+}
+
+/// `RegionMap` as Go decodes it (an object); asherah-node also allowed "r1=arn1,r2=arn2".
+fn region_map(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Object(m) if m.values().all(Value::is_string) => Ok(v.clone()),
+        Value::String(s) => {
+            let mut m = Map::new();
+            for pair in s.split(',').filter(|p| !p.trim().is_empty()) {
+                let (region, arn) = pair
+                    .split_once('=')
+                    .filter(|(r, a)| !r.trim().is_empty() && !a.trim().is_empty())
+                    .ok_or_else(|| {
+                        "RegionMap must look like \"REGION1=ARN1,REGION2=ARN2\"".to_string()
+                    })?;
+                m.insert(region.trim().into(), Value::from(arn.trim()));
+            }
+            Ok(Value::Object(m))
+        }
+        _ => Err("RegionMap must be an object of region -> ARN strings".into()),
+    }
+}
+
+struct Reader<'a>(&'a Map<String, Value>);
+
+impl Reader<'_> {
+    fn string(&self, key: &str) -> Result<Option<String>, String> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!("{key} must be a string, not {}", kind(other))),
+        }
+    }
+
+    fn required_string(&self, key: &str) -> Result<String, String> {
+        match self.string(key)? {
+            Some(s) if !s.trim().is_empty() => Ok(s),
+            _ => Err(format!("{key} is required (a non-empty string)")),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, String> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(format!("{key} must be a boolean, not {}", kind(other))),
+        }
+    }
+
+    fn integer(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("{key} must be a non-negative whole number, not {n}")),
+            Some(other) => Err(format!("{key} must be a number, not {}", kind(other))),
+        }
+    }
+
+    fn duration(&self, key: &str) -> Result<Option<Duration>, String> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => {
+                let ns = n.as_u64().ok_or_else(|| {
+                    format!("{key} must be a non-negative whole number of nanoseconds, not {n}")
+                })?;
+                match ns {
+                    0 => Ok(None), // Go's zero value: use the default
+                    1..=999_999_999 => Err(format!(
+                        "{key}={ns} is ambiguous: numbers are Go durations in nanoseconds, so this \
+                         is under one second; pass a string with a unit instead, e.g. \"{ns}s\" or \"{ns}ms\""
+                    )),
+                    _ => Ok(Some(Duration::from_nanos(ns))),
+                }
+            }
+            Some(Value::String(s)) => parse_duration(s)
+                .map(Some)
+                .map_err(|e| format!("{key}: {e}")),
+            Some(other) => Err(format!(
+                "{key} must be a number of nanoseconds or a string like \"90d\", not {}",
+                kind(other)
+            )),
+        }
+    }
+}
+
+/// Parses `"90d"`, `"2h30m"`, `"1500ms"`, `"10s"` (units: ns, us, ms, s, m, h, d).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration like \"90d\", \"2h30m\" or \"500ms\"");
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::ZERO;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(digits);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let value: f64 = num.parse().map_err(|_| bad())?;
+        let nanos_per = match unit {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "d" => 86400e9,
+            _ => return Err(bad()),
+        };
+        total += Duration::from_nanos((value * nanos_per) as u64);
+        rest = next;
+    }
+    Ok(total)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        r#""ServiceName":"svc","ProductID":"prod","Metastore":"memory","KMS":"static""#;
+
+    fn parse_with(extra: &str) -> Result<ShimConfig, String> {
+        let sep = if extra.is_empty() { "" } else { "," };
+        parse(&format!("{{{BASE}{sep}{extra}}}"), CoreKind::Go, None)
+    }
+
+    #[test]
+    fn minimal_config_parses_with_defaults() {
+        let c = parse_with("").unwrap();
+        assert_eq!(c.core, CoreKind::Go);
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.asherah.service_name, "svc");
+        assert!(c.unknown_keys.is_empty());
+    }
+
+    #[test]
+    fn durations_are_nanoseconds_or_unit_strings() {
+        let c = parse_with(
+            r#""ExpireAfter":7776000000000000,"CheckInterval":"60m","SessionCacheDuration":"2h""#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.asherah.expire_after,
+            Some(Duration::from_secs(90 * 86400))
+        );
+        assert_eq!(c.asherah.check_interval, Some(Duration::from_secs(3600)));
+        assert_eq!(
+            c.asherah.session_cache_duration,
+            Some(Duration::from_secs(7200))
+        );
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert_eq!(go["CheckInterval"], Value::from(3_600_000_000_000u64));
+    }
+
+    #[test]
+    fn ambiguous_small_numbers_are_rejected_with_a_hint() {
+        let e = parse_with(r#""ExpireAfter":3600"#).unwrap_err();
+        assert!(e.contains("ambiguous") && e.contains("\"3600s\""), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_and_missing_keys_name_the_key() {
+        assert!(parse_with(r#""Verbose":"yes""#)
+            .unwrap_err()
+            .contains("Verbose must be a boolean"));
+        assert!(parse(
+            r#"{"ProductID":"p","Metastore":"memory"}"#,
+            CoreKind::Go,
+            None
+        )
+        .unwrap_err()
+        .contains("ServiceName"));
+        assert!(parse("[1]", CoreKind::Go, None)
+            .unwrap_err()
+            .contains("object"));
+        assert!(parse_with(r#""Core":"rust""#)
+            .unwrap_err()
+            .contains("Core must be"));
+    }
+
+    #[test]
+    fn our_keys_stay_out_of_the_go_options_and_unknown_keys_are_reported() {
+        let c =
+            parse_with(r#""Core":"go","TimeoutMs":500,"GoLibrary":"/x.so","Custom":1"#).unwrap();
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert!(
+            go.get("Core").is_none()
+                && go.get("TimeoutMs").is_none()
+                && go.get("GoLibrary").is_none()
+        );
+        assert_eq!(go["ServiceName"], "svc");
+        assert_eq!(c.unknown_keys, vec!["Custom".to_string()]);
+        assert_eq!(c.timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn region_map_string_becomes_an_object() {
+        let c = parse_with(r#""RegionMap":"us-west-2=arn:a,us-east-1=arn:b""#).unwrap();
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert_eq!(go["RegionMap"]["us-east-1"], "arn:b");
+        assert!(parse_with(r#""RegionMap":"nope""#).is_err());
+    }
+
+    #[test]
+    fn duration_strings() {
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(parse_duration("2h30m").unwrap(), Duration::from_secs(9000));
+        assert!(parse_duration("10 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

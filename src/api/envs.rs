@@ -1,0 +1,139 @@
+//! Per-env state: the completion link, the log hook, and teardown.
+//!
+//! Each env that loads the module (the main thread, each Worker) gets an [`EnvState`] as its
+//! N-API instance data. When the env is torn down, its cleanup hook closes the link (later
+//! completions for it are dropped, never run against a dead env) and, if this env created
+//! the running instance, shuts that instance down.
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::log::{self, Level};
+use super::state;
+use crate::host::EnvLink;
+use crate::napi::{sys, Env, JsResult, Value, ValueType};
+
+static NEXT_ENV_ID: AtomicU64 = AtomicU64::new(1);
+
+pub struct EnvState {
+    pub id: u64,
+    pub link: Arc<EnvLink>,
+    hook: RefCell<Option<sys::napi_ref>>,
+    hooked: Arc<AtomicBool>,
+}
+
+struct Cleanup {
+    id: u64,
+    link: Arc<EnvLink>,
+}
+
+/// Sets up this env's state. Called once per env from module registration.
+pub fn init(env: &Env) -> JsResult<()> {
+    let id = NEXT_ENV_ID.fetch_add(1, Ordering::Relaxed);
+    let link = EnvLink::new(env)?;
+    let hooked = Arc::new(AtomicBool::new(false));
+    log::add_sink(id, &link, hooked.clone());
+    let state = Box::new(EnvState {
+        id,
+        link: link.clone(),
+        hook: RefCell::new(None),
+        hooked,
+    });
+    // SAFETY: live env; the box is owned by the host from here and freed in
+    // `finalize_state`, the only finalizer registered for this env's instance data.
+    crate::napi::status_check(unsafe {
+        sys::napi_set_instance_data(
+            env.raw(),
+            Box::into_raw(state).cast(),
+            Some(finalize_state),
+            ptr::null_mut(),
+        )
+    })?;
+    let cleanup = Box::into_raw(Box::new(Cleanup { id, link }));
+    // SAFETY: `cleanup` stays valid until `on_teardown` reclaims it, which runs once.
+    unsafe { env.add_cleanup_hook(on_teardown, cleanup.cast()) }?;
+    Ok(())
+}
+
+/// This env's state.
+pub fn current(env: &Env) -> JsResult<&EnvState> {
+    let mut data: *mut c_void = ptr::null_mut();
+    // SAFETY: live env; valid out pointer.
+    crate::napi::status_check(unsafe { sys::napi_get_instance_data(env.raw(), &mut data) })?;
+    if data.is_null() {
+        return Err(crate::napi::JsError::from(
+            crate::napi::Status::GenericFailure,
+        ));
+    }
+    // SAFETY: the only instance data this module stores is a Box<EnvState> (see `init`),
+    // alive until the env is finalized, which cannot happen during a call on it.
+    Ok(unsafe { &*data.cast::<EnvState>() })
+}
+
+/// Replaces the log hook (`None` removes it).
+pub fn set_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
+    let state = current(env)?;
+    let new = match hook {
+        Some(f) => Some(env.create_reference(f)?),
+        None => None,
+    };
+    if let Some(old) = state.hook.replace(new) {
+        env.delete_reference(old)?;
+    }
+    state
+        .hooked
+        .store(state.hook.borrow().is_some(), Ordering::Release);
+    Ok(())
+}
+
+/// Calls this env's hook with one event. A hook that throws does not take the process
+/// down: its exception is cleared and dropped.
+pub fn deliver_log(env: &Env, level: Level, message: &str) {
+    let Ok(state) = current(env) else { return };
+    let Some(r) = *state.hook.borrow() else {
+        return;
+    };
+    let call = || -> JsResult<()> {
+        let f = env.reference_value(r)?;
+        if env.type_of(f)? != ValueType::Function {
+            return Ok(());
+        }
+        let lvl = env.create_f64(level as i32 as f64)?;
+        let msg = env.create_string(message)?;
+        env.call(f, &[lvl, msg])?;
+        Ok(())
+    };
+    if call().is_err() && env.is_exception_pending() {
+        let mut exc = ptr::null_mut();
+        // SAFETY: live env with a pending exception; valid out pointer.
+        unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut exc) };
+    }
+}
+
+unsafe extern "C" fn finalize_state(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    if !data.is_null() {
+        // SAFETY: `data` is the Box<EnvState> leaked in `init`; finalized once. The hook
+        // reference is not deleted here: the env that owns it is going away.
+        drop(unsafe { Box::from_raw(data.cast::<EnvState>()) });
+    }
+}
+
+unsafe extern "C" fn on_teardown(arg: *mut c_void) {
+    // SAFETY: `arg` is the Box<Cleanup> leaked in `init`; the host runs this hook once.
+    let cleanup = unsafe { Box::from_raw(arg.cast::<Cleanup>()) };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        cleanup.link.close();
+        log::remove_sink(cleanup.id);
+        let teardown = state::begin_shutdown(Some(cleanup.id));
+        if !matches!(teardown, state::Teardown::Nothing) {
+            log::emit(
+                Level::Info,
+                "the env that set up asherah is exiting: shutting down".into(),
+            );
+            let _ = state::finish_shutdown_blocking(teardown);
+        }
+    }));
+}

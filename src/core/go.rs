@@ -1,0 +1,295 @@
+//! The Go core: the real `libasherah`, opened with `dlopen` and driven through Cobhan buffers.
+//!
+//! The library is opened on a core-host thread (so the Go runtime's threads inherit that
+//! thread's blocked signal mask), inside the signal guard: dispositions are snapshotted
+//! before `dlopen` and repaired once the first Go call has returned, i.e. once the runtime
+//! has finished installing its handlers. A Go runtime cannot be unloaded, so the library is
+//! opened at most once per process and never closed; `Shutdown` then `SetupJson` reuse it.
+
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
+
+use super::cobhan::{self, Buffer};
+use super::{Core, CoreError, CoreKind};
+use crate::host::{CoreThread, ThreadFacts};
+use crate::signals;
+
+/// Extra output capacity on top of libasherah's own estimate (`set_safety_padding_overhead`).
+pub static SAFETY_PADDING: AtomicUsize = AtomicUsize::new(0);
+
+/// When set, every Go call records the facts of the thread it runs on (tests read them).
+pub static RECORD_CALL_FACTS: AtomicBool = AtomicBool::new(false);
+static LAST_CALL_FACTS: Mutex<Option<(i64, ThreadFacts)>> = Mutex::new(None);
+
+/// The kernel thread id and facts of the thread that made the last recorded Go call.
+pub fn last_call_facts() -> Option<(i64, ThreadFacts)> {
+    LAST_CALL_FACTS.lock().clone()
+}
+
+/// Reads this thread's facts just before entering Go (always for SetupJson, otherwise only
+/// when [`RECORD_CALL_FACTS`] is on).
+fn record_facts(always: bool) {
+    if always || RECORD_CALL_FACTS.load(Ordering::Relaxed) {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as i64;
+        *LAST_CALL_FACTS.lock() = Some((tid, ThreadFacts::current()));
+    }
+}
+
+/// How many times an output buffer is grown after a "buffer too small" answer.
+const RESIZE_ATTEMPTS: usize = 3;
+
+type SetupJsonFn = unsafe extern "C" fn(*mut c_void) -> i32;
+type EncryptToJsonFn = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void) -> i32;
+type DecryptFromJsonFn = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void) -> i32;
+type EstimateBufferFn = unsafe extern "C" fn(i32, i32) -> i32;
+type SetEnvFn = unsafe extern "C" fn(*mut c_void) -> i32;
+type ShutdownFn = unsafe extern "C" fn();
+
+/// The resolved exports of a loaded libasherah.
+pub struct GoLibrary {
+    path: PathBuf,
+    setup_json: SetupJsonFn,
+    encrypt_to_json: EncryptToJsonFn,
+    decrypt_from_json: DecryptFromJsonFn,
+    estimate_buffer: EstimateBufferFn,
+    set_env: SetEnvFn,
+    shutdown: ShutdownFn,
+}
+
+static LIBRARY: OnceLock<GoLibrary> = OnceLock::new();
+static LOAD_LOCK: Mutex<()> = Mutex::new(());
+
+/// Whether a Go runtime has been loaded into this process by us.
+pub fn is_loaded() -> bool {
+    LIBRARY.get().is_some()
+}
+
+/// Opens libasherah at `path` (once per process) on this core-host thread.
+pub fn load(_ct: &CoreThread, path: &Path) -> Result<&'static GoLibrary, CoreError> {
+    assert_core_thread();
+    let _serial = LOAD_LOCK.lock();
+    let wanted = path
+        .canonicalize()
+        .map_err(|e| CoreError::Library(format!("{}: {e}", path.display())))?;
+    if let Some(lib) = LIBRARY.get() {
+        if lib.path == wanted {
+            return Ok(lib);
+        }
+        return Err(CoreError::Library(format!(
+            "{} is already loaded in this process; a Go runtime cannot be unloaded, so {} cannot be opened too",
+            lib.path.display(),
+            wanted.display()
+        )));
+    }
+    signals::arm();
+    // SAFETY: loading runs the library's constructors (the Go runtime's preinit). That is
+    // exactly what we intend, on a core-host thread whose async signals are blocked; the
+    // signal guard armed above records the dispositions first.
+    let lib = unsafe {
+        libloading::os::unix::Library::open(
+            Some(&wanted),
+            libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_LOCAL,
+        )
+    }
+    .map_err(|e| CoreError::Library(e.to_string()))?;
+    let resolved = resolve(&lib, wanted);
+    // Never unload: Go's runtime threads keep running code from this mapping.
+    std::mem::forget(lib);
+    let resolved = resolved?;
+    Ok(LIBRARY.get_or_init(|| resolved))
+}
+
+fn resolve(lib: &libloading::os::unix::Library, path: PathBuf) -> Result<GoLibrary, CoreError> {
+    fn sym<T: Copy>(lib: &libloading::os::unix::Library, name: &str) -> Result<T, CoreError> {
+        // SAFETY: each `T` below is the C signature libasherah exports under that name
+        // (cgo `//export` functions with GoInt32 / unsafe.Pointer parameters).
+        unsafe { lib.get::<T>(name.as_bytes()) }
+            .map(|s| *s)
+            .map_err(|e| CoreError::Library(format!("missing export {name}: {e}")))
+    }
+    Ok(GoLibrary {
+        setup_json: sym(lib, "SetupJson")?,
+        encrypt_to_json: sym(lib, "EncryptToJson")?,
+        decrypt_from_json: sym(lib, "DecryptFromJson")?,
+        estimate_buffer: sym(lib, "EstimateBuffer")?,
+        set_env: sym(lib, "SetEnv")?,
+        shutdown: sym(lib, "Shutdown")?,
+        path,
+    })
+}
+
+/// Refuses to let Go code run anywhere but a core-host thread, in release builds too: the
+/// signal repair is only sound while this holds.
+fn assert_core_thread() {
+    assert!(
+        CoreThread::is_current(),
+        "Go code must only run on asherah-shim core-host threads"
+    );
+}
+
+/// An initialised libasherah (after a successful `SetupJson`).
+pub struct GoCore {
+    lib: &'static GoLibrary,
+}
+
+impl GoCore {
+    /// Calls `SetupJson` with `config_json` (Go's `Options`, durations in nanoseconds).
+    pub fn setup(
+        ct: &CoreThread,
+        lib: &'static GoLibrary,
+        config_json: &str,
+    ) -> Result<GoCore, CoreError> {
+        let _ = ct;
+        assert_core_thread();
+        let mut cfg = Buffer::input(config_json.as_bytes()).map_err(buffer_error)?;
+        record_facts(true);
+        // SAFETY: a valid Cobhan input buffer that outlives the call; core-host thread.
+        let rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
+        // The first Go call has returned, so the runtime has installed all its handlers.
+        signals::repair_after_first_call();
+        match rc {
+            0 => Ok(GoCore { lib }),
+            cobhan::ERR_ALREADY_INITIALIZED => Err(CoreError::AlreadyInitialized),
+            cobhan::ERR_BAD_CONFIG => Err(CoreError::BadConfig(
+                "libasherah rejected the configuration (-105); its stderr line says why".into(),
+            )),
+            cobhan::ERR_JSON_DECODE_FAILED => Err(CoreError::BadConfig(
+                "libasherah could not decode the configuration JSON (-5)".into(),
+            )),
+            other => Err(map_rc(other, "SetupJson")),
+        }
+    }
+
+    fn call_with_output(
+        &self,
+        call: &'static str,
+        mut initial: usize,
+        mut f: impl FnMut(*mut c_void) -> i32,
+    ) -> Result<Vec<u8>, CoreError> {
+        for _ in 0..RESIZE_ATTEMPTS {
+            let mut out = Buffer::output(initial).map_err(buffer_error)?;
+            let rc = f(out.as_mut_ptr());
+            if rc == cobhan::ERR_BUFFER_TOO_SMALL {
+                initial = initial.saturating_mul(2).min(cobhan::MAX_PAYLOAD);
+                continue;
+            }
+            if rc != 0 {
+                return Err(map_rc(rc, call));
+            }
+            return out.into_payload().map_err(buffer_error);
+        }
+        Err(CoreError::Cobhan {
+            code: cobhan::ERR_BUFFER_TOO_SMALL,
+            call,
+        })
+    }
+}
+
+impl Core for GoCore {
+    fn kind(&self) -> CoreKind {
+        CoreKind::Go
+    }
+
+    fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError> {
+        assert_core_thread();
+        let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
+        let mut d = Buffer::input(data).map_err(buffer_error)?;
+        let (dl, pl) = (data.len() as i32, partition.len() as i32);
+        record_facts(false);
+        // SAFETY: plain integer arguments; core-host thread.
+        let estimate = unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize;
+        let cap = estimate + SAFETY_PADDING.load(Ordering::Relaxed);
+        let json = self.call_with_output("EncryptToJson", cap, |out| {
+            // SAFETY: all three are valid Cobhan buffers that outlive the call.
+            unsafe { (self.lib.encrypt_to_json)(p.as_mut_ptr(), d.as_mut_ptr(), out) }
+        })?;
+        String::from_utf8(json)
+            .map_err(|_| CoreError::Internal("libasherah produced non-UTF-8 JSON".into()))
+    }
+
+    fn decrypt(
+        &self,
+        _ct: &CoreThread,
+        partition: &str,
+        record: &[u8],
+    ) -> Result<Vec<u8>, CoreError> {
+        assert_core_thread();
+        let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
+        let mut r = Buffer::input(record).map_err(buffer_error)?;
+        // The plaintext is always shorter than its base64 inside the record.
+        record_facts(false);
+        let cap = record.len() + SAFETY_PADDING.load(Ordering::Relaxed);
+        self.call_with_output("DecryptFromJson", cap, |out| {
+            // SAFETY: all three are valid Cobhan buffers that outlive the call.
+            unsafe { (self.lib.decrypt_from_json)(p.as_mut_ptr(), r.as_mut_ptr(), out) }
+        })
+        .map_err(|e| match e {
+            CoreError::Cobhan { code: cobhan::ERR_JSON_DECODE_FAILED, .. } => {
+                CoreError::MalformedRecord("not a DataRowRecord JSON document".into())
+            }
+            CoreError::DecryptFailed(_) => CoreError::DecryptFailed(
+                "libasherah could not decrypt the record (wrong partition, tampered data, or unknown key)".into(),
+            ),
+            other => other,
+        })
+    }
+
+    fn set_env(&self, _ct: &CoreThread, vars_json: &str) -> Result<(), CoreError> {
+        assert_core_thread();
+        let mut b = Buffer::input(vars_json.as_bytes()).map_err(buffer_error)?;
+        // SAFETY: a valid Cobhan input buffer that outlives the call; core-host thread.
+        match unsafe { (self.lib.set_env)(b.as_mut_ptr()) } {
+            0 => Ok(()),
+            rc => Err(map_rc(rc, "SetEnv")),
+        }
+    }
+
+    fn shutdown(&self, _ct: &CoreThread) {
+        assert_core_thread();
+        // SAFETY: no arguments; core-host thread. libasherah tolerates repeated shutdowns.
+        unsafe { (self.lib.shutdown)() };
+    }
+}
+
+/// Sets variables in an already loaded Go runtime (before setup, e.g. from `setenv`).
+pub fn set_env_loaded(_ct: &CoreThread, vars_json: &str) -> Result<(), CoreError> {
+    let Some(lib) = LIBRARY.get() else {
+        return Ok(());
+    };
+    GoCore { lib }.set_env(_ct, vars_json)
+}
+
+fn map_rc(rc: i32, call: &'static str) -> CoreError {
+    match rc {
+        cobhan::ERR_NOT_INITIALIZED => CoreError::NotInitialized,
+        cobhan::ERR_ALREADY_INITIALIZED => CoreError::AlreadyInitialized,
+        cobhan::ERR_GET_SESSION_FAILED => CoreError::GetSessionFailed,
+        cobhan::ERR_ENCRYPT_FAILED => CoreError::EncryptFailed("libasherah reported -103".into()),
+        cobhan::ERR_DECRYPT_FAILED => CoreError::DecryptFailed("libasherah reported -104".into()),
+        cobhan::ERR_BAD_CONFIG => CoreError::BadConfig("libasherah reported -105".into()),
+        cobhan::ERR_PANIC => {
+            CoreError::Panic(format!("{call} reported a recovered Go panic (-106)"))
+        }
+        code => CoreError::Cobhan { code, call },
+    }
+}
+
+fn buffer_error(e: cobhan::BufferError) -> CoreError {
+    match e {
+        cobhan::BufferError::TooLarge(len) => CoreError::InputTooLarge {
+            len,
+            max: cobhan::MAX_PAYLOAD,
+        },
+        cobhan::BufferError::TempFile => CoreError::Internal(
+            "libasherah answered with a temp-file buffer, which is disabled".into(),
+        ),
+        cobhan::BufferError::BadLength(n) => {
+            CoreError::Internal(format!("libasherah wrote an impossible length {n}"))
+        }
+    }
+}

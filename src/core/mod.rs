@@ -1,0 +1,129 @@
+//! Encryption cores behind one trait.
+//!
+//! A [`Core`] turns plaintext into a DataRowRecord JSON string and back. Every method takes
+//! a [`CoreThread`] token, so a core can only be driven from a core-host thread: for the Go
+//! core that is what keeps Go code off JS threads, which the signal guard relies on.
+//! [`CoreError`] is the one error type of this layer; `api::errors` maps it to JS.
+
+pub mod cobhan;
+pub mod go;
+pub mod native;
+
+use std::fmt;
+
+use crate::host::CoreThread;
+
+/// Which implementation runs the encryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoreKind {
+    Go,
+    Native,
+}
+
+impl CoreKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CoreKind::Go => "go",
+            CoreKind::Native => "native",
+        }
+    }
+}
+
+/// An encryption core, used only from core-host threads.
+pub trait Core: Send + Sync {
+    fn kind(&self) -> CoreKind;
+    fn encrypt(&self, ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError>;
+    fn decrypt(
+        &self,
+        ct: &CoreThread,
+        partition: &str,
+        record: &[u8],
+    ) -> Result<Vec<u8>, CoreError>;
+    /// Makes environment variables visible to the core (the real process environment is
+    /// set by the caller; a Go runtime keeps its own copy, hence this hook).
+    fn set_env(&self, ct: &CoreThread, vars_json: &str) -> Result<(), CoreError>;
+    fn shutdown(&self, ct: &CoreThread);
+}
+
+/// What can go wrong below the JS API. Messages never carry key material or plaintext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CoreError {
+    NotInitialized,
+    AlreadyInitialized,
+    /// The configuration was rejected (by us or by the core).
+    BadConfig(String),
+    /// The core's library could not be loaded or lacks an export.
+    Library(String),
+    /// A Cobhan transport failure, with the raw code and the call it came from.
+    Cobhan {
+        code: i32,
+        call: &'static str,
+    },
+    GetSessionFailed,
+    EncryptFailed(String),
+    DecryptFailed(String),
+    MalformedRecord(String),
+    PartitionMismatch,
+    Metastore(String),
+    Kms(String),
+    /// The core panicked (Go reports recovered panics as -106).
+    Panic(String),
+    InputTooLarge {
+        len: usize,
+        max: usize,
+    },
+    /// A call missed its deadline; `phase` names what was running.
+    Timeout {
+        phase: &'static str,
+        millis: u64,
+    },
+    /// A previous call got stuck; the core cannot be trusted any more.
+    Unusable(String),
+    ShuttingDown,
+    Internal(String),
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CoreError::NotInitialized => f.write_str("asherah is not set up: call setup() first"),
+            CoreError::AlreadyInitialized => {
+                f.write_str("asherah is already set up: call shutdown() before setup() again")
+            }
+            CoreError::BadConfig(m) => write!(f, "invalid configuration: {m}"),
+            CoreError::Library(m) => write!(f, "cannot load the Go library: {m}"),
+            CoreError::Cobhan { code, call } => {
+                write!(
+                    f,
+                    "{call} failed with Cobhan error {code} ({})",
+                    cobhan::error_name(*code)
+                )
+            }
+            CoreError::GetSessionFailed => f.write_str("could not get an encryption session"),
+            CoreError::EncryptFailed(m) => write!(f, "encrypt failed: {m}"),
+            CoreError::DecryptFailed(m) => write!(f, "decrypt failed: {m}"),
+            CoreError::MalformedRecord(m) => write!(f, "malformed DataRowRecord: {m}"),
+            CoreError::PartitionMismatch => {
+                f.write_str("decrypt failed: the record belongs to a different partition")
+            }
+            CoreError::Metastore(m) => write!(f, "metastore error: {m}"),
+            CoreError::Kms(m) => write!(f, "KMS error: {m}"),
+            CoreError::Panic(m) => write!(f, "the encryption core panicked: {m}"),
+            CoreError::InputTooLarge { len, max } => {
+                write!(
+                    f,
+                    "input of {len} bytes is larger than the limit of {max} bytes"
+                )
+            }
+            CoreError::Timeout { phase, millis } => {
+                write!(f, "timed out after {millis} ms during {phase}")
+            }
+            CoreError::Unusable(m) => write!(f, "the encryption core is unusable: {m}"),
+            CoreError::ShuttingDown => f.write_str("asherah is shutting down"),
+            CoreError::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CoreError {}

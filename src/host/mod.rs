@@ -1,0 +1,15 @@
+//! Core-host threads: the only threads on which an encryption core ever runs.
+//!
+//! [`thread`] creates them with a stack size we choose, every asynchronous signal blocked
+//! and their own alternate signal stack, and hands each job a [`CoreThread`] token that
+//! cannot exist anywhere else. [`pool`] queues requests to them; [`completion`] brings
+//! results back to the JS thread that asked, in batches, through one doorbell per env.
+
+pub mod completion;
+pub mod pool;
+pub mod thread;
+pub mod watchdog;
+
+pub use completion::{Completion, EnvLink};
+pub use pool::{Job, Pool, PoolConfig};
+pub use thread::{CoreThread, ThreadFacts};

@@ -1,0 +1,435 @@
+//! [`Env`] and [`Value`]: creating, reading and converting JS values.
+//!
+//! An `Env` is valid for one callback from the host (or one handle scope inside it); a
+//! `Value<'e>` borrows the `Env` it came from, so the compiler keeps handles from escaping
+//! the scope that owns them. [`Env::scope`] opens a nested handle scope for loops that
+//! create many handles (e.g. settling a batch of promises); scopes are never opened in
+//! finalizers.
+
+use std::ffi::{c_void, CString};
+use std::marker::PhantomData;
+use std::ptr;
+
+use super::error::{JsErrorKind, JsResult};
+use super::status::{check, Status};
+use super::sys;
+
+/// One host call's view of a `napi_env`. Not `Send`: N-API values belong to the JS thread.
+pub struct Env {
+    raw: sys::napi_env,
+    _not_send: PhantomData<*mut ()>,
+}
+
+/// A JS value handle, valid while the `Env` (scope) it came from is.
+#[derive(Clone, Copy)]
+pub struct Value<'e> {
+    raw: sys::napi_value,
+    _scope: PhantomData<&'e Env>,
+}
+
+/// `typeof`, as N-API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Undefined,
+    Null,
+    Boolean,
+    Number,
+    String,
+    Symbol,
+    Object,
+    Function,
+    External,
+    BigInt,
+    Unknown,
+}
+
+impl ValueType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Undefined => "undefined",
+            ValueType::Null => "null",
+            ValueType::Boolean => "boolean",
+            ValueType::Number => "number",
+            ValueType::String => "string",
+            ValueType::Symbol => "symbol",
+            ValueType::Object => "object",
+            ValueType::Function => "function",
+            ValueType::External => "external",
+            ValueType::BigInt => "bigint",
+            ValueType::Unknown => "unknown",
+        }
+    }
+}
+
+impl<'e> Value<'e> {
+    pub fn raw(self) -> sys::napi_value {
+        self.raw
+    }
+}
+
+impl Env {
+    /// # Safety
+    /// `raw` must be the `napi_env` of the current host callback on the current (JS) thread,
+    /// and the returned `Env` must not outlive that callback.
+    pub unsafe fn from_raw(raw: sys::napi_env) -> Self {
+        Env {
+            raw,
+            _not_send: PhantomData,
+        }
+    }
+
+    pub fn raw(&self) -> sys::napi_env {
+        self.raw
+    }
+
+    fn wrap(&self, raw: sys::napi_value) -> Value<'_> {
+        Value {
+            raw,
+            _scope: PhantomData,
+        }
+    }
+
+    /// Wraps a handle that the host passed to us for this scope.
+    ///
+    /// # Safety
+    /// `raw` must be a live handle belonging to this env's current scope.
+    pub unsafe fn value_from_raw(&self, raw: sys::napi_value) -> Value<'_> {
+        self.wrap(raw)
+    }
+
+    /// Runs `f` inside a new handle scope; handles created in `f` are released afterwards.
+    pub fn scope<R>(&self, f: impl FnOnce(&Env) -> R) -> Result<R, Status> {
+        let mut scope: sys::napi_handle_scope = ptr::null_mut();
+        // SAFETY: self.raw is the live env of the current callback on the JS thread.
+        check(unsafe { sys::napi_open_handle_scope(self.raw, &mut scope) })?;
+        // SAFETY: same env; the inner Env is only lent to `f`, so its handles cannot escape.
+        let inner = unsafe { Env::from_raw(self.raw) };
+        let out = f(&inner);
+        // SAFETY: `scope` was opened above on this env and is closed exactly once. A failure
+        // to close is reported, never panicked on.
+        check(unsafe { sys::napi_close_handle_scope(self.raw, scope) })?;
+        Ok(out)
+    }
+
+    pub fn type_of(&self, v: Value<'_>) -> Result<ValueType, Status> {
+        let mut t: sys::napi_valuetype = 0;
+        // SAFETY: live env and handle; `t` is a valid out pointer.
+        check(unsafe { sys::napi_typeof(self.raw, v.raw, &mut t) })?;
+        Ok(match t {
+            sys::napi_undefined => ValueType::Undefined,
+            sys::napi_null => ValueType::Null,
+            sys::napi_boolean => ValueType::Boolean,
+            sys::napi_number => ValueType::Number,
+            sys::napi_string => ValueType::String,
+            sys::napi_symbol => ValueType::Symbol,
+            sys::napi_object => ValueType::Object,
+            sys::napi_function => ValueType::Function,
+            sys::napi_external => ValueType::External,
+            sys::napi_bigint => ValueType::BigInt,
+            _ => ValueType::Unknown,
+        })
+    }
+
+    pub fn undefined(&self) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: live env; valid out pointer.
+        check(unsafe { sys::napi_get_undefined(self.raw, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn null(&self) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: live env; valid out pointer.
+        check(unsafe { sys::napi_get_null(self.raw, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn global(&self) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: live env; valid out pointer.
+        check(unsafe { sys::napi_get_global(self.raw, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn create_bool(&self, b: bool) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: live env; valid out pointer.
+        check(unsafe { sys::napi_get_boolean(self.raw, b, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn create_f64(&self, n: f64) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: live env; valid out pointer.
+        check(unsafe { sys::napi_create_double(self.raw, n, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn create_string(&self, s: &str) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: `s` is valid UTF-8 of exactly `s.len()` bytes for the duration of the call.
+        check(unsafe {
+            sys::napi_create_string_utf8(self.raw, s.as_ptr().cast(), s.len(), &mut v)
+        })?;
+        Ok(self.wrap(v))
+    }
+
+    /// A new `Buffer` holding a copy of `bytes`.
+    pub fn create_buffer_copy(&self, bytes: &[u8]) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        let mut data: *mut c_void = ptr::null_mut();
+        // SAFETY: `bytes` is readable for `bytes.len()` bytes; N-API copies it before returning.
+        check(unsafe {
+            sys::napi_create_buffer_copy(
+                self.raw,
+                bytes.len(),
+                bytes.as_ptr().cast(),
+                &mut data,
+                &mut v,
+            )
+        })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn create_object(&self) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: live env; valid out pointer.
+        check(unsafe { sys::napi_create_object(self.raw, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn create_array(&self, len: usize) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: live env; valid out pointer.
+        check(unsafe { sys::napi_create_array_with_length(self.raw, len, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn set_element(&self, array: Value<'_>, index: u32, v: Value<'_>) -> Result<(), Status> {
+        // SAFETY: live env and handles of this scope.
+        check(unsafe { sys::napi_set_element(self.raw, array.raw, index, v.raw) })
+    }
+
+    pub fn set_property(&self, obj: Value<'_>, name: &str, v: Value<'_>) -> Result<(), Status> {
+        let key = self.create_string(name)?;
+        // SAFETY: live env and handles of this scope.
+        check(unsafe { sys::napi_set_property(self.raw, obj.raw, key.raw, v.raw) })
+    }
+
+    pub fn get_property<'s>(&'s self, obj: Value<'_>, name: &str) -> Result<Value<'s>, Status> {
+        let key = self.create_string(name)?;
+        let mut v = ptr::null_mut();
+        // SAFETY: live env and handles of this scope; valid out pointer.
+        check(unsafe { sys::napi_get_property(self.raw, obj.raw, key.raw, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn bool_value(&self, v: Value<'_>) -> Result<bool, Status> {
+        let mut b = false;
+        // SAFETY: live env and handle; valid out pointer.
+        check(unsafe { sys::napi_get_value_bool(self.raw, v.raw, &mut b) })?;
+        Ok(b)
+    }
+
+    pub fn f64_value(&self, v: Value<'_>) -> Result<f64, Status> {
+        let mut n = 0.0;
+        // SAFETY: live env and handle; valid out pointer.
+        check(unsafe { sys::napi_get_value_double(self.raw, v.raw, &mut n) })?;
+        Ok(n)
+    }
+
+    /// Reads a JS string as UTF-8 (lone surrogates become U+FFFD, as N-API does).
+    pub fn string_value(&self, v: Value<'_>) -> Result<String, Status> {
+        let mut len = 0usize;
+        // SAFETY: a null buffer asks for the length only.
+        check(unsafe {
+            sys::napi_get_value_string_utf8(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
+        })?;
+        let mut buf = vec![0u8; len + 1];
+        let mut written = 0usize;
+        // SAFETY: `buf` has room for `len` bytes plus the terminating NUL N-API writes.
+        check(unsafe {
+            sys::napi_get_value_string_utf8(
+                self.raw,
+                v.raw,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut written,
+            )
+        })?;
+        buf.truncate(written);
+        // N-API produces UTF-8; fall back to a lossy copy rather than trust it blindly.
+        Ok(String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
+    ///
+    /// The slice points into the JS heap: it is valid while `v` is alive and nobody detaches
+    /// or mutates its `ArrayBuffer`. Callers either copy it at once (async calls) or use it
+    /// while the JS thread is blocked in the same call (sync calls).
+    pub fn uint8_bytes<'s>(&'s self, v: Value<'s>) -> Result<Option<&'s [u8]>, Status> {
+        let mut is_typed = false;
+        // SAFETY: live env and handle; valid out pointer.
+        check(unsafe { sys::napi_is_typedarray(self.raw, v.raw, &mut is_typed) })?;
+        if !is_typed {
+            return Ok(None);
+        }
+        let mut kind: sys::napi_typedarray_type = 0;
+        let mut len = 0usize;
+        let mut data: *mut c_void = ptr::null_mut();
+        // SAFETY: `v` is a typed array; out pointers are valid, unused ones are null.
+        check(unsafe {
+            sys::napi_get_typedarray_info(
+                self.raw,
+                v.raw,
+                &mut kind,
+                &mut len,
+                &mut data,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        })?;
+        if kind != sys::napi_uint8_array {
+            return Ok(None);
+        }
+        if len == 0 || data.is_null() {
+            return Ok(Some(&[]));
+        }
+        // SAFETY: N-API reports `len` readable bytes at `data` (already adjusted by the byte
+        // offset); the lifetime is tied to this scope's handle, see the doc comment.
+        Ok(Some(unsafe {
+            std::slice::from_raw_parts(data.cast::<u8>(), len)
+        }))
+    }
+
+    pub fn create_error(
+        &self,
+        kind: JsErrorKind,
+        code: &str,
+        message: &str,
+    ) -> Result<Value<'_>, Status> {
+        let code = self.create_string(code)?;
+        let msg = self.create_string(message)?;
+        let mut v = ptr::null_mut();
+        // SAFETY: live env and string handles of this scope; valid out pointer.
+        let status = unsafe {
+            match kind {
+                JsErrorKind::Error => sys::napi_create_error(self.raw, code.raw, msg.raw, &mut v),
+                JsErrorKind::TypeError => {
+                    sys::napi_create_type_error(self.raw, code.raw, msg.raw, &mut v)
+                }
+                JsErrorKind::RangeError => {
+                    sys::napi_create_range_error(self.raw, code.raw, msg.raw, &mut v)
+                }
+            }
+        };
+        check(status)?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn throw(&self, v: Value<'_>) -> Result<(), Status> {
+        // SAFETY: live env and handle.
+        check(unsafe { sys::napi_throw(self.raw, v.raw) })
+    }
+
+    pub fn is_exception_pending(&self) -> bool {
+        let mut pending = false;
+        // SAFETY: live env; valid out pointer.
+        let ok = unsafe { sys::napi_is_exception_pending(self.raw, &mut pending) };
+        ok == sys::napi_ok && pending
+    }
+
+    /// Calls `func` with `this = undefined`.
+    pub fn call<'s>(&'s self, func: Value<'_>, args: &[Value<'_>]) -> Result<Value<'s>, Status> {
+        let recv = self.undefined()?;
+        self.call_with_this(recv, func, args)
+    }
+
+    pub fn call_with_this<'s>(
+        &'s self,
+        this: Value<'_>,
+        func: Value<'_>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'s>, Status> {
+        let raw_args: Vec<sys::napi_value> = args.iter().map(|a| a.raw).collect();
+        let mut out = ptr::null_mut();
+        // SAFETY: live env; `raw_args` holds `args.len()` live handles of this scope.
+        check(unsafe {
+            sys::napi_call_function(
+                self.raw,
+                this.raw,
+                func.raw,
+                raw_args.len(),
+                raw_args.as_ptr(),
+                &mut out,
+            )
+        })?;
+        Ok(self.wrap(out))
+    }
+
+    /// `JSON.stringify(v)` using the realm's own JSON object.
+    pub fn json_stringify(&self, v: Value<'_>) -> JsResult<String> {
+        let global = self.global()?;
+        let json = self.get_property(global, "JSON")?;
+        let stringify = self.get_property(json, "stringify")?;
+        let out = self.call_with_this(json, stringify, &[v])?;
+        Ok(self.string_value(out)?)
+    }
+
+    /// A strong reference to keep `v` alive across calls (e.g. the log hook).
+    pub fn create_reference(&self, v: Value<'_>) -> Result<sys::napi_ref, Status> {
+        let mut r = ptr::null_mut();
+        // SAFETY: live env and handle; valid out pointer.
+        check(unsafe { sys::napi_create_reference(self.raw, v.raw, 1, &mut r) })?;
+        Ok(r)
+    }
+
+    pub fn reference_value(&self, r: sys::napi_ref) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        // SAFETY: `r` is a live reference created on this env.
+        check(unsafe { sys::napi_get_reference_value(self.raw, r, &mut v) })?;
+        Ok(self.wrap(v))
+    }
+
+    pub fn delete_reference(&self, r: sys::napi_ref) -> Result<(), Status> {
+        // SAFETY: `r` is a live reference created on this env, deleted once by the caller.
+        check(unsafe { sys::napi_delete_reference(self.raw, r) })
+    }
+
+    /// Registers `hook(arg)` to run when this env is torn down (Worker exit, process exit).
+    ///
+    /// # Safety
+    /// `arg` must stay valid until the hook has run or been removed.
+    pub unsafe fn add_cleanup_hook(
+        &self,
+        hook: unsafe extern "C" fn(*mut c_void),
+        arg: *mut c_void,
+    ) -> Result<(), Status> {
+        // SAFETY: the caller guarantees `arg`'s lifetime; `hook` is a valid C function.
+        check(unsafe { sys::napi_add_env_cleanup_hook(self.raw, Some(hook), arg) })
+    }
+
+    /// Makes a JS function named `name` that calls `f` through the failure boundary.
+    pub fn create_function(
+        &self,
+        name: &str,
+        f: super::function::JsFn,
+    ) -> Result<Value<'_>, Status> {
+        let cname = CString::new(name).map_err(|_| Status::InvalidArg)?;
+        let mut v = ptr::null_mut();
+        // SAFETY: the trampoline matches `napi_callback`; `data` carries a plain fn pointer,
+        // which is 'static, so it outlives the function object.
+        check(unsafe {
+            sys::napi_create_function(
+                self.raw,
+                cname.as_ptr(),
+                name.len(),
+                Some(super::function::trampoline),
+                f as *const () as *mut c_void,
+                &mut v,
+            )
+        })?;
+        Ok(self.wrap(v))
+    }
+}

@@ -1,0 +1,78 @@
+//! Typed JavaScript exceptions: a `code`, a message, the constructor to use, and optional
+//! extra string properties (e.g. the `phase` of a timeout).
+//!
+//! This module only knows how to build and throw errors; which code a domain error gets is
+//! decided in exactly one place, `api::errors`.
+
+use std::borrow::Cow;
+
+use super::env::{Env, Value};
+use super::status::Status;
+
+/// The code given to failures of N-API itself (not of Asherah).
+pub const NAPI_FAILURE_CODE: &str = "ERR_ASHERAH_NAPI";
+
+/// Which JS constructor an error is created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsErrorKind {
+    Error,
+    TypeError,
+    RangeError,
+}
+
+/// An exception to throw, or a promise rejection.
+#[derive(Debug, Clone)]
+pub struct JsError {
+    pub kind: JsErrorKind,
+    pub code: &'static str,
+    pub message: Cow<'static, str>,
+    pub props: Vec<(&'static str, String)>,
+    /// Set when a JS exception is already pending (e.g. thrown by a callback we called):
+    /// it must propagate as it is, not be replaced.
+    pub pending: bool,
+}
+
+pub type JsResult<T> = Result<T, JsError>;
+
+impl JsError {
+    pub fn new(
+        kind: JsErrorKind,
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        JsError {
+            kind,
+            code,
+            message: message.into(),
+            props: Vec::new(),
+            pending: false,
+        }
+    }
+
+    pub fn with_prop(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.props.push((name, value.into()));
+        self
+    }
+
+    /// Creates the JS error object (without throwing it).
+    pub fn to_value<'e>(&self, env: &'e Env) -> Result<Value<'e>, Status> {
+        let err = env.create_error(self.kind, self.code, &self.message)?;
+        for (name, value) in &self.props {
+            let v = env.create_string(value)?;
+            env.set_property(err, name, v)?;
+        }
+        Ok(err)
+    }
+}
+
+impl From<Status> for JsError {
+    fn from(status: Status) -> Self {
+        let mut e = JsError::new(
+            JsErrorKind::Error,
+            NAPI_FAILURE_CODE,
+            format!("N-API call failed: {status:?}"),
+        );
+        e.pending = status == Status::PendingException;
+        e
+    }
+}

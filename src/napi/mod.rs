@@ -1,0 +1,25 @@
+//! Safe layer over the raw N-API bindings in [`sys`].
+//!
+//! Everything above this module talks to the JavaScript host through these types: [`Env`]
+//! (one call's view of a `napi_env`), [`Value`] (a handle that cannot outlive the scope it
+//! was created in), [`JsError`] (a typed exception with a `code`), [`Deferred`] (a promise to
+//! settle later on the JS thread), and [`Tsfn`] (the one thread-safe way for other threads to
+//! get work run on the JS thread). Every N-API status goes through [`status::check`], and
+//! every `extern "C"` entry point this crate exposes runs inside [`boundary`], which turns
+//! a Rust panic into a JS exception instead of unwinding across FFI.
+
+pub mod sys;
+
+mod env;
+mod error;
+mod function;
+mod promise;
+mod status;
+mod tsfn;
+
+pub use env::{Env, Value, ValueType};
+pub use error::{JsError, JsErrorKind, JsResult};
+pub use function::{boundary, CallArgs, JsFn};
+pub use promise::Deferred;
+pub use status::{check as status_check, Status};
+pub use tsfn::Tsfn;
