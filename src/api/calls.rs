@@ -241,33 +241,29 @@ pub fn setenv<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
         serde_json::from_str(&json).map_err(|_| {
             errors::invalid_argument("setenv expects a JSON object of NAME: value strings")
         })?;
-    let mut go_vars = serde_json::Map::new();
+    // Values must be strings, as in libasherah's SetEnv (a Go map[string]string). Removing a
+    // variable is deliberately not offered: unsetenv shrinks `environ`, and Bun <= 1.3 reads
+    // it through a slice captured at startup, so its next Worker reads the NULL terminator
+    // and crashes (measured with Bun 1.3.14; see docs/root-cause.md).
     for (name, value) in &vars {
         if name.is_empty() || name.contains('=') || name.contains('\0') {
             return Err(errors::invalid_argument(format!(
                 "setenv: {name:?} is not a valid variable name"
             )));
         }
-        match value {
-            serde_json::Value::String(s) if !s.contains('\0') => {
-                go_vars.insert(name.clone(), value.clone());
-                let _ = s;
-            }
-            serde_json::Value::Null => {}
-            _ => {
-                return Err(errors::invalid_argument(format!(
-                    "setenv: the value of {name} must be a string or null"
-                )))
-            }
+        if !matches!(value, serde_json::Value::String(s) if !s.contains('\0')) {
+            return Err(errors::invalid_argument(format!(
+                "setenv: the value of {name} must be a string (variables cannot be removed)"
+            )));
         }
     }
     // All checked: now apply, to the real process environment first.
     for (name, value) in &vars {
-        match value {
-            serde_json::Value::String(s) => std::env::set_var(name, s),
-            _ => std::env::remove_var(name),
+        if let serde_json::Value::String(s) = value {
+            std::env::set_var(name, s);
         }
     }
+    let go_vars = vars;
     state_set_go_env(serde_json::Value::Object(go_vars).to_string())?;
     env.undefined().map_err(Into::into)
 }
@@ -360,7 +356,13 @@ fn read_config(env: &Env, v: Value<'_>) -> JsResult<ShimConfig> {
         }
     };
     let env_lib = std::env::var("ASHERAH_GO_LIBRARY").ok();
-    let config = config::parse(&json, DEFAULT_CORE, env_lib).map_err(errors::config)?;
+    let config = config::parse(&json, DEFAULT_CORE, env_lib).map_err(|m| {
+        log::emit(
+            Level::Error,
+            format!("setup failed: invalid configuration: {m}"),
+        );
+        errors::config(m)
+    })?;
     log::set_verbose(config.verbose);
     if !config.unknown_keys.is_empty() {
         log::emit(
@@ -441,9 +443,11 @@ fn describe(env: &Env, v: Value<'_>) -> &'static str {
         .unwrap_or("an unreadable value")
 }
 
-/// A record may be up to 4/3 of the plaintext limit (base64) plus its JSON envelope.
+/// The plaintext size a record of `record_len` bytes can at most carry: records are the
+/// base64 of the data (4/3) plus a key envelope well under 64 KiB, so a record is allowed
+/// up to 4/3 of the plaintext limit plus that envelope.
 fn record_budget(record_len: usize) -> usize {
-    record_len.saturating_mul(3) / 4
+    record_len.saturating_sub(64 << 10).saturating_mul(3) / 4
 }
 
 fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError> {

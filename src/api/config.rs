@@ -179,6 +179,9 @@ pub fn parse(
         .filter(|k| !OUR_KEYS.contains(&k.as_str()) && !GO_KEYS.contains(&k.as_str()))
         .cloned()
         .collect();
+    if core == CoreKind::Go {
+        check_go_would_not_panic(&asherah)?;
+    }
     let go_json = go_options(&obj, &asherah)?;
     Ok(ShimConfig {
         core,
@@ -191,6 +194,46 @@ pub fn parse(
         unknown_keys,
         go_json,
     })
+}
+
+/// libasherah 0.3.9 turns some bad settings into a Go panic inside `SetupJson`, which it
+/// re-raises: the whole process aborts. Reject those here, before Go ever sees them.
+/// (Measured: an unknown `Metastore`, an unknown `SQLMetastoreDBType`, a MySQL DSN without
+/// the `/` before the database name, an unterminated `tcp(` address.)
+fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
+    const METASTORES: [&str; 4] = ["memory", "rdbms", "dynamodb", "test-debug-memory"];
+    if !METASTORES.contains(&a.metastore.as_str()) {
+        return Err(format!(
+            "Metastore must be one of {} for the Go core, not {:?}",
+            METASTORES.join(", "),
+            a.metastore
+        ));
+    }
+    if a.metastore != "rdbms" {
+        return Ok(());
+    }
+    let db = a.sql_db_type.as_deref().unwrap_or("mysql");
+    match db {
+        "mysql" | "" => {
+            let dsn = a.connection_string.as_deref().unwrap_or("");
+            if !dsn.is_empty() && !dsn.contains('/') {
+                return Err("ConnectionString is not a MySQL DSN: it needs the '/' before the database name, e.g. \"user:pass@tcp(host:3306)/db\"".into());
+            }
+            if let Some(open) = dsn.find('(') {
+                if !dsn[open..].contains(')') {
+                    return Err(
+                        "ConnectionString: the MySQL network address is missing its closing ')'"
+                            .into(),
+                    );
+                }
+            }
+            Ok(())
+        }
+        "postgres" => Ok(()),
+        other => Err(format!(
+            "SQLMetastoreDBType must be \"mysql\" or \"postgres\" for the Go core, not {other:?}"
+        )),
+    }
 }
 
 /// libasherah's `Options` JSON: Go's field names, durations in nanoseconds, our keys removed.
@@ -438,6 +481,21 @@ mod tests {
         let go: Value = serde_json::from_str(&c.go_json).unwrap();
         assert_eq!(go["RegionMap"]["us-east-1"], "arn:b");
         assert!(parse_with(r#""RegionMap":"nope""#).is_err());
+    }
+
+    #[test]
+    fn configs_that_would_abort_the_go_runtime_are_rejected() {
+        for bad in [
+            r#""Metastore":"bogus""#,
+            r#""Metastore":"rdbms","SQLMetastoreDBType":"oracle","ConnectionString":"x""#,
+            r#""Metastore":"rdbms","ConnectionString":"not a dsn""#,
+            r#""Metastore":"rdbms","ConnectionString":"u@tcp(host:1/db""#,
+        ] {
+            let cfg = format!(r#"{{"ServiceName":"s","ProductID":"p","KMS":"static",{bad}}}"#);
+            assert!(parse(&cfg, CoreKind::Go, None).is_err(), "{bad}");
+        }
+        let ok = r#"{"ServiceName":"s","ProductID":"p","Metastore":"rdbms","ConnectionString":"u@tcp(h:1)/db"}"#;
+        assert!(parse(ok, CoreKind::Go, None).is_ok());
     }
 
     #[test]
