@@ -58,7 +58,7 @@ impl KeyVersions {
     /// revoked flag and load time refreshed) and returned; `latest` marks the newest known.
     pub(crate) fn insert(&mut self, key: CryptoKey, now: i64, latest: bool) -> Arc<CryptoKey> {
         let created = key.created();
-        if latest || self.latest.map_or(true, |l| l < created) {
+        if latest || !matches!(self.latest, Some(l) if l >= created) {
             self.latest = Some(created);
         }
         match self.versions.get_mut(&created) {

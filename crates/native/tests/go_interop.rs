@@ -155,5 +155,5 @@ fn go_and_native_share_postgres_across_rotation() {
     assert_eq!(count("_IK_p-go_svc_prod"), 2);
     assert_eq!(count("_IK_p-native_svc_prod"), 2);
     go.shutdown();
-    eprintln!("go_interop: {} records cross-decrypted by Go and native over {}", all.len(), "PostgreSQL");
+    eprintln!("go_interop: {} records cross-decrypted by Go and native over PostgreSQL", all.len());
 }

@@ -55,7 +55,7 @@ impl PostgresMetastore {
 
     fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>) -> Result<T, Error> {
         let mut guard = self.client.lock();
-        if guard.as_ref().map_or(true, Client::is_closed) {
+        if !matches!(guard.as_ref(), Some(c) if !c.is_closed()) {
             *guard = Some(self.config.connect(NoTls)?);
         }
         let client = guard.as_mut().expect("connected above");
