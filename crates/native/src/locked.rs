@@ -190,6 +190,18 @@ mod tests {
     }
 
     #[test]
+    fn chunks_are_locked_when_the_limit_allows() {
+        let _key = Locked::<[u8; 32]>::zeroed();
+        assert!(locked_chunks() >= 1);
+        if memory_lock_failures() == 0 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let line = status.lines().find(|l| l.starts_with("VmLck:")).unwrap();
+            let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+            assert!(kb >= (CHUNK / 1024) as u64, "{line}");
+        }
+    }
+
+    #[test]
     fn drops_inner_value() {
         use std::sync::Arc;
         let marker = Arc::new(());

@@ -154,6 +154,30 @@ fn go_and_native_share_postgres_across_rotation() {
     assert_eq!(count("_SK_svc_prod"), 2, "one SK per minute, shared by both sides: {rows:?}");
     assert_eq!(count("_IK_p-go_svc_prod"), 2);
     assert_eq!(count("_IK_p-native_svc_prod"), 2);
+
+    // Side-by-side cost of a warm 64-byte call (debug-built test binary: the native figure
+    // here is pessimistic; `cargo bench` has the release numbers).
+    // Both sides with long expiry and check interval, so the loops never touch PostgreSQL.
+    go.shutdown();
+    assert_eq!(go.setup(&go_config(&pg.url, long, long)), 0);
+    let native4 = native(&pg.url, long, long);
+    let data = [7u8; 64];
+    let (go_enc, go_dec) = go.time_per_call("p-go", &data, 2000);
+    let rec = native4.encrypt("p-go", &data).unwrap();
+    let start = std::time::Instant::now();
+    for _ in 0..2000 {
+        native4.encrypt("p-go", &data).unwrap();
+    }
+    let nat_enc = start.elapsed().as_nanos() as f64 / 2000.0;
+    let start = std::time::Instant::now();
+    for _ in 0..2000 {
+        native4.decrypt("p-go", rec.as_bytes()).unwrap();
+    }
+    let nat_dec = start.elapsed().as_nanos() as f64 / 2000.0;
+    eprintln!(
+        "go_interop: 64 B warm, µs/op: Go encrypt {:.1} decrypt {:.1}; native encrypt {:.1} decrypt {:.1}",
+        go_enc / 1e3, go_dec / 1e3, nat_enc / 1e3, nat_dec / 1e3
+    );
     go.shutdown();
     eprintln!("go_interop: {} records cross-decrypted by Go and native over PostgreSQL", all.len());
 }

@@ -137,6 +137,40 @@ impl GoAsherah {
     }
 }
 
+impl GoAsherah {
+    /// Mean nanoseconds per `EncryptToJson` and per `DecryptFromJson` of `data`, over `n`
+    /// calls each, timed inside the libasherah thread (no channel hop in the loop).
+    pub fn time_per_call(&self, partition: &str, data: &[u8], n: u32) -> (f64, f64) {
+        let (pid, data) = (input(partition.as_bytes()), input(data));
+        self.call(move |lib| {
+            // SAFETY: same exported signatures and buffer rules as `encrypt`/`decrypt`.
+            unsafe {
+                let estimate = lib.get::<unsafe extern "C" fn(i32, i32) -> i32>(b"EstimateBuffer\0").unwrap();
+                type F = unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32;
+                let enc = lib.get::<F>(b"EncryptToJson\0").unwrap();
+                let dec = lib.get::<F>(b"DecryptFromJson\0").unwrap();
+                let cap = estimate((data.len() - 8) as i32, (pid.len() - 8) as i32) as usize;
+                let mut json = output(cap);
+                assert_eq!(enc(pid.as_ptr(), data.as_ptr(), json.as_mut_ptr()), 0);
+                let record = input(&payload(&json));
+                let start = std::time::Instant::now();
+                for _ in 0..n {
+                    json[..4].copy_from_slice(&(cap as i32).to_le_bytes());
+                    assert_eq!(enc(pid.as_ptr(), data.as_ptr(), json.as_mut_ptr()), 0);
+                }
+                let enc_ns = start.elapsed().as_nanos() as f64 / n as f64;
+                let mut out = output(record.len());
+                let start = std::time::Instant::now();
+                for _ in 0..n {
+                    out[..4].copy_from_slice(&((record.len() - 8) as i32).to_le_bytes());
+                    assert_eq!(dec(pid.as_ptr(), record.as_ptr(), out.as_mut_ptr()), 0);
+                }
+                (enc_ns, start.elapsed().as_nanos() as f64 / n as f64)
+            }
+        })
+    }
+}
+
 impl Drop for GoAsherah {
     fn drop(&mut self) {
         drop(self.jobs.take());
