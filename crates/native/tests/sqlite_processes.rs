@@ -25,6 +25,13 @@ fn child() {
     let a = asherah(args[1]);
     match args[0] {
         "encrypt" => {
+            // Start line: wait for the parent's go-file so both children hit the empty
+            // database at the same moment and race to create the SK and IKs.
+            let start = Instant::now();
+            while !Path::new(&format!("{}.go", args[1])).exists() {
+                assert!(start.elapsed() < Duration::from_secs(30), "no start signal");
+                std::thread::sleep(Duration::from_millis(1));
+            }
             let mut lines = Vec::new();
             for i in 0..60 {
                 let p = PARTITIONS[i % PARTITIONS.len()];
@@ -77,7 +84,10 @@ fn two_processes_share_one_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
     let (db, a_out, b_out) = (path("keys.db"), path("a.jsonl"), path("b.jsonl"));
-    wait_all(vec![spawn(&["encrypt", &db, &a_out, "A"]), spawn(&["encrypt", &db, &b_out, "B"])], Duration::from_secs(120));
+    let encryptors = vec![spawn(&["encrypt", &db, &a_out, "A"]), spawn(&["encrypt", &db, &b_out, "B"])];
+    std::thread::sleep(Duration::from_millis(200)); // let both children reach the start line
+    std::fs::write(format!("{db}.go"), b"").unwrap();
+    wait_all(encryptors, Duration::from_secs(120));
     wait_all(vec![spawn(&["decrypt", &db, &b_out]), spawn(&["decrypt", &db, &a_out])], Duration::from_secs(120));
 
     // One SK and one IK per partition: the loser of each insert race loaded the winner.
