@@ -21,14 +21,18 @@ pub const GO_STATIC_MASTER_KEY: &[u8; 32] = b"thisIsAStaticMasterKeyForTesting";
 /// Everything [`crate::Asherah::new`] needs. Build with [`Config::new`], then set fields.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Service name: part of every key id (`_SK_<service>_<product>`).
     pub service_name: String,
+    /// Product id: part of every key id.
     pub product_id: String,
     /// IKs and SKs older than this are rotated on the next encrypt (default 90 days).
     pub expire_after: Duration,
     /// How long a cached key is trusted before the metastore is asked again for revocation
     /// or a newer key (default 60 minutes). Second granularity.
     pub check_interval: Duration,
+    /// Where key records live (default: memory).
     pub metastore: MetastoreConfig,
+    /// How system keys are wrapped (default: static KMS with Go's test key).
     pub kms: KmsConfig,
     /// Cache intermediate keys per partition across calls (Go: `EnableSessionCaching`,
     /// default true). Off: every call loads its IK from the metastore, as Go does.

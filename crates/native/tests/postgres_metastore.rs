@@ -29,6 +29,11 @@ fn postgres_metastore_contract_and_racing_instances() {
     assert_eq!(ms.load("k", 1_800_000_001).unwrap(), None);
     assert_eq!(ms.load_latest("k").unwrap(), Some(rec(1_800_000_060)));
     assert_eq!(ms.load_latest("nope").unwrap(), None);
+    // lib/pq's key=value DSN form reaches the same database.
+    let port = pg.url.rsplit(':').next().unwrap().split('/').next().unwrap();
+    let dsn = format!("host=127.0.0.1 port={port} user=postgres dbname=asherah sslmode=disable");
+    let MetastoreConfig::Postgres { url } = MetastoreConfig::from_connection_string(&dsn).unwrap() else { panic!() };
+    assert_eq!(PostgresMetastore::connect(&url).unwrap().load_latest("k").unwrap(), Some(rec(1_800_000_060)));
     // `created` holds UTC wall time, as Go's lib/pq writes it on a UTC host.
     let mut c = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
     let text: String = c
