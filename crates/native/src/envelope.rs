@@ -88,7 +88,7 @@ impl Asherah {
         let (drk, nonces) = random.split_at(32);
         let data_nonce: &[u8; NONCE_LEN] = nonces[..NONCE_LEN].try_into().expect("12 bytes");
         let key_nonce: &[u8; NONCE_LEN] = nonces[NONCE_LEN..2 * NONCE_LEN].try_into().expect("12 bytes");
-        // The DRK schedule is a stack value; `aes-gcm`'s `zeroize` feature wipes it on drop.
+        // The DRK schedule is a stack value; `aes`/`polyval` (zeroize features) wipe it on drop.
         let drk_cipher = Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(drk));
         let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
         aead::seal_into(&drk_cipher, data_nonce, data, &mut sealed_data)?;

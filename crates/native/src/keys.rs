@@ -91,6 +91,15 @@ mod tests {
     }
 
     #[test]
+    fn key_schedules_wipe_themselves() {
+        // The DRK cipher lives on the stack; the `aes`/`ghash`/`polyval` entries in
+        // Cargo.toml make its drop wipe the AES round keys (checked here) and the POLYVAL
+        // key (polyval's backends implement `Drop` with `zeroize` but not the marker trait).
+        fn wipes<T: zeroize::ZeroizeOnDrop>() {}
+        wipes::<aes::Aes256>();
+    }
+
+    #[test]
     fn cipher_fits_locked_slots_and_debug_is_safe() {
         assert!(std::mem::size_of::<Aes256Gcm>() <= 4096);
         let k = CryptoKey::new(5, false, &random_key().unwrap());
