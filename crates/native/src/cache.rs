@@ -1,0 +1,193 @@
+//! Key caches, with Go's semantics and a lock-light hot path.
+//!
+//! [`KeyVersions`] holds the loaded versions of one key id plus which one is the latest,
+//! each stamped with when it was (re)loaded: an entry older than `CheckInterval` is stale and
+//! the caller re-reads the metastore (to see revocations and newer keys), as Go's `keyCache`
+//! does; a latest key that is expired or revoked is never handed out for encryption.
+//! [`SessionCache`] is the per-partition layer (Go's session cache): at most
+//! `SessionCacheMaxSize` partitions, each dropped `SessionCacheDuration` after it was opened,
+//! least recently used evicted first. It also keeps each partition's IK id pre-escaped for
+//! JSON, so encrypt only copies it. Lookups take a read lock and clone `Arc`s; loads happen
+//! outside these locks, serialised by the caller's load mutex.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::keys::CryptoKey;
+
+/// Freshness and validity rules, in seconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    pub(crate) expire_after: i64,
+    pub(crate) check_interval: i64,
+    pub(crate) session_duration: i64,
+    pub(crate) session_max: usize,
+}
+
+struct Entry {
+    key: Arc<CryptoKey>,
+    loaded_at: i64,
+}
+
+/// Loaded versions of one key id.
+#[derive(Default)]
+pub(crate) struct KeyVersions {
+    latest: Option<i64>,
+    versions: HashMap<i64, Entry>,
+}
+
+impl KeyVersions {
+    /// The latest version, if it is fresh and still valid for encryption.
+    pub(crate) fn usable_latest(&self, now: i64, p: &Policy) -> Option<Arc<CryptoKey>> {
+        let e = self.versions.get(&self.latest?)?;
+        let fresh = now - e.loaded_at < p.check_interval;
+        (fresh && !e.key.is_invalid(now, p.expire_after)).then(|| Arc::clone(&e.key))
+    }
+
+    /// The version created at `created`, if loaded and fresh (revoked keys still decrypt).
+    pub(crate) fn fresh(&self, created: i64, now: i64, p: &Policy) -> Option<Arc<CryptoKey>> {
+        let e = self.versions.get(&created)?;
+        (now - e.loaded_at < p.check_interval || e.key.revoked()).then(|| Arc::clone(&e.key))
+    }
+
+    /// Records a key just read from the metastore. An already cached version is kept (its
+    /// revoked flag and load time refreshed) and returned; `latest` marks the newest known.
+    pub(crate) fn insert(&mut self, key: CryptoKey, now: i64, latest: bool) -> Arc<CryptoKey> {
+        let created = key.created();
+        if latest || !matches!(self.latest, Some(l) if l >= created) {
+            self.latest = Some(created);
+        }
+        match self.versions.get_mut(&created) {
+            Some(e) => {
+                e.key.set_revoked(key.revoked());
+                e.loaded_at = now;
+                Arc::clone(&e.key)
+            }
+            None => {
+                let key = Arc::new(key);
+                self.versions.insert(created, Entry { key: Arc::clone(&key), loaded_at: now });
+                key
+            }
+        }
+    }
+}
+
+/// One partition's cached state.
+pub(crate) struct Partition {
+    pub(crate) ik_id: Arc<str>,
+    pub(crate) ik_id_json: Arc<str>,
+    pub(crate) keys: RwLock<KeyVersions>,
+    /// Serialises metastore loads for this partition (one loader, the others wait and hit).
+    pub(crate) load: Mutex<()>,
+    opened_at: i64,
+    last_used: AtomicI64,
+}
+
+impl Partition {
+    pub(crate) fn new(ik_id: String, ik_id_json: String, now: i64) -> Self {
+        Partition {
+            ik_id: ik_id.into(),
+            ik_id_json: ik_id_json.into(),
+            keys: RwLock::new(KeyVersions::default()),
+            load: Mutex::new(()),
+            opened_at: now,
+            last_used: AtomicI64::new(now),
+        }
+    }
+}
+
+/// Partitions by partition id.
+pub(crate) struct SessionCache {
+    policy: Policy,
+    partitions: RwLock<HashMap<String, Arc<Partition>>>,
+}
+
+impl SessionCache {
+    pub(crate) fn new(policy: Policy) -> Self {
+        SessionCache { policy, partitions: RwLock::new(HashMap::new()) }
+    }
+
+    /// The live cached partition, if any (touching its LRU stamp).
+    pub(crate) fn get(&self, partition: &str, now: i64) -> Option<Arc<Partition>> {
+        let map = self.partitions.read();
+        let p = map.get(partition)?;
+        if now - p.opened_at >= self.policy.session_duration {
+            return None;
+        }
+        p.last_used.store(now, Ordering::Relaxed);
+        Some(Arc::clone(p))
+    }
+
+    /// The cached partition, or a new empty one (replacing an expired one, evicting the
+    /// least recently used partition when full).
+    pub(crate) fn get_or_open(&self, partition: &str, now: i64, open: impl FnOnce() -> Partition) -> Arc<Partition> {
+        if let Some(p) = self.get(partition, now) {
+            return p;
+        }
+        let mut map = self.partitions.write();
+        if let Some(p) = map.get(partition) {
+            if now - p.opened_at < self.policy.session_duration {
+                return Arc::clone(p);
+            }
+        }
+        map.retain(|_, p| now - p.opened_at < self.policy.session_duration);
+        while map.len() >= self.policy.session_max {
+            let lru = map.iter().min_by_key(|(_, p)| p.last_used.load(Ordering::Relaxed)).map(|(k, _)| k.clone());
+            match lru {
+                Some(k) => map.remove(&k),
+                None => break,
+            };
+        }
+        let p = Arc::new(open());
+        map.insert(partition.to_owned(), Arc::clone(&p));
+        p
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.partitions.read().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::random_key;
+
+    const P: Policy = Policy { expire_after: 100, check_interval: 10, session_duration: 50, session_max: 2 };
+
+    fn key(created: i64) -> CryptoKey {
+        CryptoKey::new(created, false, &random_key().unwrap())
+    }
+
+    #[test]
+    fn latest_freshness_and_expiry() {
+        let mut v = KeyVersions::default();
+        v.insert(key(1000), 1000, true);
+        assert!(v.usable_latest(1005, &P).is_some());
+        assert!(v.usable_latest(1010, &P).is_none(), "stale after check interval");
+        v.insert(key(1000), 1095, true);
+        assert!(v.usable_latest(1100, &P).is_some());
+        assert!(v.usable_latest(1101, &P).is_none(), "expired");
+        assert!(v.fresh(1000, 1101, &P).is_some(), "expired keys still decrypt");
+        v.insert(key(900), 1101, false);
+        assert_eq!(v.latest, Some(1000), "an older version never becomes latest implicitly");
+    }
+
+    #[test]
+    fn session_lru_and_duration() {
+        let c = SessionCache::new(P);
+        let open = |n: &'static str| move || Partition::new(n.to_owned(), format!("\"{n}\""), 0);
+        c.get_or_open("a", 0, open("a"));
+        c.get_or_open("b", 1, open("b"));
+        assert!(c.get("a", 2).is_some()); // a is now more recent than b
+        c.get_or_open("c", 3, open("c"));
+        assert_eq!(c.len(), 2);
+        assert!(c.get("b", 3).is_none() && c.get("a", 3).is_some());
+        assert!(c.get("a", 50).is_none(), "session expired");
+    }
+}

@@ -1,0 +1,249 @@
+//! Configuration: typed values built at the edge ("parse, don't validate"). Defaults follow
+//! Go's appencryption/libasherah: keys expire after 90 days, revocation re-check every 60
+//! minutes, session cache on with 1000 partitions for 2 hours, static KMS key
+//! `thisIsAStaticMasterKeyForTesting`. Durations are [`Duration`]s; the JS layer converts
+//! asherah-node's units (Go `time.Duration` nanoseconds) before building a [`Config`].
+//! `Debug` is safe to log: the master key and any database password are redacted.
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// The bytes libasherah uses for `KMS: "static"` / `"test-debug-static"`.
+pub const GO_STATIC_MASTER_KEY: &[u8; 32] = b"thisIsAStaticMasterKeyForTesting";
+
+/// Everything [`crate::Asherah::new`] needs. Build with [`Config::new`], then set fields.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Service name: part of every key id (`_SK_<service>_<product>`).
+    pub service_name: String,
+    /// Product id: part of every key id.
+    pub product_id: String,
+    /// IKs and SKs older than this are rotated on the next encrypt (default 90 days).
+    pub expire_after: Duration,
+    /// How long a cached key is trusted before the metastore is asked again for revocation
+    /// or a newer key (default 60 minutes). Second granularity.
+    pub check_interval: Duration,
+    /// Where key records live (default: memory).
+    pub metastore: MetastoreConfig,
+    /// How system keys are wrapped (default: static KMS with Go's test key).
+    pub kms: KmsConfig,
+    /// Cache intermediate keys per partition across calls (Go: `EnableSessionCaching`,
+    /// default true). Off: every call loads its IK from the metastore, as Go does.
+    pub session_cache: bool,
+    /// Most partitions kept in the session cache (default 1000).
+    pub session_cache_max_size: usize,
+    /// A partition's cached keys are dropped this long after they were loaded (default 2 h).
+    pub session_cache_duration: Duration,
+    /// Time source; [`Clock::System`] except in tests.
+    pub clock: Clock,
+}
+
+impl Config {
+    /// A config with Go's defaults, the memory metastore and the static KMS default key.
+    pub fn new(service_name: impl Into<String>, product_id: impl Into<String>) -> Self {
+        Config {
+            service_name: service_name.into(),
+            product_id: product_id.into(),
+            expire_after: Duration::from_secs(90 * 24 * 3600),
+            check_interval: Duration::from_secs(60 * 60),
+            metastore: MetastoreConfig::Memory,
+            kms: KmsConfig::Static { master_key: None },
+            session_cache: true,
+            session_cache_max_size: 1000,
+            session_cache_duration: Duration::from_secs(2 * 3600),
+            clock: Clock::System,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.service_name.is_empty() || self.product_id.is_empty() {
+            return Err(Error::config("service_name and product_id must be non-empty"));
+        }
+        if self.expire_after.is_zero() {
+            return Err(Error::config("expire_after must be > 0"));
+        }
+        if self.session_cache && self.session_cache_max_size == 0 {
+            return Err(Error::config("session_cache_max_size must be > 0 when the session cache is on"));
+        }
+        Ok(())
+    }
+}
+
+/// Where key records live.
+#[derive(Clone, PartialEq, Eq)]
+pub enum MetastoreConfig {
+    /// In-process only; keys die with the process (Go: `Metastore: "memory"`).
+    Memory,
+    /// A SQLite file with Go's `encryption_key` table (created if missing).
+    Sqlite { path: String },
+    /// PostgreSQL, URL (`postgres://user@host:port/db?sslmode=disable`) or key=value DSN.
+    Postgres { url: String },
+}
+
+impl MetastoreConfig {
+    /// Parses a `ConnectionString`: `sqlite://<path>` (`sqlite:///abs/path` or
+    /// `sqlite://relative.db`), `postgres://...` / `postgresql://...` (lib/pq URL form), a
+    /// key=value PostgreSQL DSN (`host=... dbname=...`), or `memory`.
+    pub fn from_connection_string(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if let Some(path) = s.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(Error::config("sqlite:// connection string has no path"));
+            }
+            return Ok(MetastoreConfig::Sqlite { path: path.to_owned() });
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(MetastoreConfig::Postgres { url: s.to_owned() });
+        }
+        if s.eq_ignore_ascii_case("memory") {
+            return Ok(MetastoreConfig::Memory);
+        }
+        let looks_like_dsn = s.split_whitespace().any(|kv| {
+            matches!(kv.split_once('=').map(|(k, _)| k), Some("host" | "dbname" | "user" | "port" | "sslmode"))
+        });
+        if looks_like_dsn {
+            return Ok(MetastoreConfig::Postgres { url: s.to_owned() });
+        }
+        Err(Error::config(
+            "unsupported connection string: expected sqlite://<path>, postgres://..., or a key=value PostgreSQL DSN \
+             (MySQL is not supported by the native core)",
+        ))
+    }
+}
+
+impl fmt::Debug for MetastoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetastoreConfig::Memory => f.write_str("Memory"),
+            MetastoreConfig::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            MetastoreConfig::Postgres { url } => f.debug_struct("Postgres").field("url", &redact_password(url)).finish(),
+        }
+    }
+}
+
+/// Where the master key that wraps system keys comes from.
+#[derive(Clone, Debug)]
+pub enum KmsConfig {
+    /// A static 32-byte master key; `None` means Go's testing key ([`GO_STATIC_MASTER_KEY`]),
+    /// so records interoperate with libasherah's `KMS: "static"`.
+    Static { master_key: Option<MasterKey> },
+}
+
+/// 32 key bytes, zeroized on drop, never printed.
+#[derive(Clone)]
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+impl MasterKey {
+    /// Takes exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
+        let array: [u8; 32] =
+            bytes.try_into().map_err(|_| Error::config(format!("master key must be 32 bytes, got {}", bytes.len())))?;
+        Ok(MasterKey(Zeroizing::new(array)))
+    }
+
+    /// Parses 64 hex digits (the `StaticMasterKeyHex` form).
+    pub fn from_hex(hex: &str) -> Result<Self, Error> {
+        let hex = hex.trim().as_bytes();
+        if hex.len() != 64 {
+            return Err(Error::config("master key hex must be 64 hex digits"));
+        }
+        let mut out = Zeroizing::new([0u8; 32]);
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let digit = |c: u8| (c as char).to_digit(16).ok_or_else(|| Error::config("master key hex has a non-hex digit"));
+            out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+        }
+        Ok(MasterKey(out))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+/// The time source for key timestamps, expiry and cache freshness (unix seconds).
+#[derive(Clone, Debug, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    /// A settable clock for tests: the value is the current unix time in seconds.
+    Manual(Arc<AtomicI64>),
+}
+
+impl Clock {
+    /// The current unix time in seconds.
+    pub fn now(&self) -> i64 {
+        match self {
+            Clock::System => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
+            Clock::Manual(t) => t.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host` and `password=...` with `***`.
+pub(crate) fn redact_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((userinfo, host)) = rest.split_once('@') {
+            if let Some((user, _)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+        return url.to_owned();
+    }
+    url.split_whitespace()
+        .map(|kv| if kv.starts_with("password=") { "password=***" } else { kv })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_strings() {
+        assert_eq!(
+            MetastoreConfig::from_connection_string("sqlite:///tmp/a.db").unwrap(),
+            MetastoreConfig::Sqlite { path: "/tmp/a.db".into() }
+        );
+        assert_eq!(
+            MetastoreConfig::from_connection_string("sqlite://rel.db").unwrap(),
+            MetastoreConfig::Sqlite { path: "rel.db".into() }
+        );
+        let url = "postgres://u:pw@127.0.0.1:5432/asherah?sslmode=disable";
+        let pg = MetastoreConfig::from_connection_string(url).unwrap();
+        assert_eq!(pg, MetastoreConfig::Postgres { url: url.into() });
+        assert!(!format!("{pg:?}").contains("pw"));
+        assert!(matches!(
+            MetastoreConfig::from_connection_string("host=127.0.0.1 user=u password=pw dbname=a").unwrap(),
+            MetastoreConfig::Postgres { .. }
+        ));
+        assert!(!redact_password("host=h password=pw").contains("pw"));
+        let e = MetastoreConfig::from_connection_string("user:pass@tcp(localhost:3306)/db").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Config);
+        assert!(!e.to_string().contains("pass@"));
+    }
+
+    #[test]
+    fn master_key_parsing_and_debug() {
+        let k = MasterKey::from_hex(&"ab".repeat(32)).unwrap();
+        assert_eq!(k.bytes(), &[0xab; 32]);
+        assert_eq!(format!("{k:?}"), "MasterKey(<redacted>)");
+        assert!(MasterKey::from_slice(&[1; 31]).is_err());
+        let mut c = Config::new("s", "p");
+        c.kms = KmsConfig::Static { master_key: Some(MasterKey::from_slice(GO_STATIC_MASTER_KEY).unwrap()) };
+        assert!(!format!("{c:?}").contains("thisIs"));
+    }
+}

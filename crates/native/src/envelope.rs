@@ -1,0 +1,308 @@
+//! Envelope encryption with Go's key lifecycle: [`Asherah`].
+//!
+//! Hierarchy: a system key (SK, `_SK_<service>_<product>`, sealed by the KMS) seals one
+//! intermediate key per partition (IK, `_IK_<partition>_<service>_<product>`), which seals a
+//! fresh data-row key (DRK) per record, which seals the data. Encrypt uses the latest valid
+//! IK: cached if fresh, else the metastore's latest if it and its SK are valid, else a new
+//! one (minute-truncated `Created`, stored with insert-if-absent; a lost race loads the
+//! winner). Expired or revoked IKs/SKs are thus rotated on the next encrypt, while decrypt
+//! loads whichever version a record names, so old records keep decrypting. This follows
+//! `envelope.go` in godaddy/asherah step by step (we read it; the code here is our own).
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use aes_gcm::{Aes256Gcm, KeyInit};
+use parking_lot::{Mutex, RwLock};
+
+use crate::aead::{self, NONCE_LEN, OVERHEAD, SEALED_KEY_LEN};
+use crate::cache::{KeyVersions, Partition, Policy, SessionCache};
+use crate::config::{Clock, Config};
+use crate::error::{Error, ErrorKind};
+use crate::keys::{is_expired, minute_timestamp, random_key, CryptoKey, KeyBytes};
+use crate::kms::StaticKms;
+use crate::locked::Locked;
+use crate::metastore::{self, Metastore};
+use crate::record::{self, EnvelopeKeyRecord, KeyMeta};
+
+/// An Asherah instance for one service/product. `Send + Sync`: share it across threads.
+pub struct Asherah {
+    sk_id: String,
+    /// `_<service>_<product>`, the tail of every IK id.
+    ik_suffix: String,
+    policy: Policy,
+    clock: Clock,
+    kms: StaticKms,
+    metastore: Arc<dyn Metastore>,
+    sk_cache: RwLock<KeyVersions>,
+    sk_load: Mutex<()>,
+    sessions: Option<SessionCache>,
+}
+
+impl std::fmt::Debug for Asherah {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Asherah").field("sk_id", &self.sk_id).field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl Asherah {
+    /// Opens the configured metastore and KMS.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        config.validate()?;
+        let metastore = metastore::open(&config.metastore)?;
+        Self::with_metastore(config, metastore)
+    }
+
+    /// Like [`Asherah::new`] but over a metastore the caller provides (e.g. one
+    /// [`crate::MemoryMetastore`] shared by several instances); `config.metastore` is ignored.
+    pub fn with_metastore(config: Config, metastore: Arc<dyn Metastore>) -> Result<Self, Error> {
+        config.validate()?;
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        let policy = Policy {
+            expire_after: secs(config.expire_after),
+            check_interval: secs(config.check_interval),
+            session_duration: secs(config.session_cache_duration),
+            session_max: config.session_cache_max_size,
+        };
+        Ok(Asherah {
+            sk_id: format!("_SK_{}_{}", config.service_name, config.product_id),
+            ik_suffix: format!("_{}_{}", config.service_name, config.product_id),
+            policy,
+            clock: config.clock,
+            kms: StaticKms::from_config(&config.kms),
+            metastore,
+            sk_cache: RwLock::new(KeyVersions::default()),
+            sk_load: Mutex::new(()),
+            sessions: config.session_cache.then(|| SessionCache::new(policy)),
+        })
+    }
+
+    /// Encrypts `data` for `partition`; returns the DataRowRecord JSON (Go's field order).
+    pub fn encrypt(&self, partition: &str, data: &[u8]) -> Result<String, Error> {
+        check_partition(partition)?;
+        let now = self.clock.now();
+        let (ik, ik_id_json) = self.latest_ik(partition, now)?;
+        // One syscall for the DRK and both nonces, straight into locked memory.
+        let mut random = Locked::<[u8; 64]>::zeroed();
+        getrandom::getrandom(&mut random[..32 + 2 * NONCE_LEN])?;
+        let (drk, nonces) = random.split_at(32);
+        let data_nonce: &[u8; NONCE_LEN] = nonces[..NONCE_LEN].try_into().expect("12 bytes");
+        let key_nonce: &[u8; NONCE_LEN] = nonces[NONCE_LEN..2 * NONCE_LEN].try_into().expect("12 bytes");
+        // The DRK schedule is a stack value; `aes`/`polyval` (zeroize features) wipe it on drop.
+        let drk_cipher = Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(drk));
+        let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
+        aead::seal_into(&drk_cipher, data_nonce, data, &mut sealed_data)?;
+        drop(drk_cipher);
+        let mut sealed_drk = Vec::with_capacity(SEALED_KEY_LEN);
+        aead::seal_into(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
+        Ok(record::write_data_row_record(now, &sealed_drk, &ik_id_json, ik.created(), &sealed_data))
+    }
+
+    /// Decrypts a DataRowRecord written (by this core or by Go) for `partition`.
+    pub fn decrypt(&self, partition: &str, record_json: &[u8]) -> Result<Vec<u8>, Error> {
+        check_partition(partition)?;
+        let mut drr = record::parse_data_row_record(record_json)?;
+        if !self.is_ik_id_of(&drr.ik_id, partition) {
+            return Err(Error::new(ErrorKind::PartitionMismatch, "record was not encrypted for this partition"));
+        }
+        let now = self.clock.now();
+        let ik = self.ik(partition, drr.ik_created, now)?;
+        let drk = aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))?;
+        let drk_cipher = Aes256Gcm::new((&*drk).into());
+        drop(drk);
+        let n = aead::open_in_place(&drk_cipher, &mut drr.sealed_data).map_err(|e| e.context("data"))?;
+        drr.sealed_data.truncate(n);
+        Ok(drr.sealed_data)
+    }
+
+    fn ik_id(&self, partition: &str) -> String {
+        format!("_IK_{partition}{}", self.ik_suffix)
+    }
+
+    fn is_ik_id_of(&self, id: &str, partition: &str) -> bool {
+        id.strip_prefix("_IK_").and_then(|r| r.strip_prefix(partition)) == Some(self.ik_suffix.as_str())
+    }
+
+    fn open_partition(&self, partition: &str, now: i64) -> Partition {
+        let id = self.ik_id(partition);
+        let mut json = String::with_capacity(id.len() + 2);
+        record::push_json_string(&mut json, &id);
+        Partition::new(id, json, now)
+    }
+
+    /// The IK to encrypt with, and its id as a JSON string.
+    fn latest_ik(&self, partition: &str, now: i64) -> Result<(Arc<CryptoKey>, Arc<str>), Error> {
+        let Some(sessions) = &self.sessions else {
+            let p = self.open_partition(partition, now);
+            return Ok((Arc::new(self.load_latest_or_create_ik(&p.ik_id, now)?), p.ik_id_json));
+        };
+        if let Some(p) = sessions.get(partition, now) {
+            if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
+                return Ok((k, Arc::clone(&p.ik_id_json)));
+            }
+        }
+        let p = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
+        let _loading = p.load.lock();
+        if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
+            return Ok((k, Arc::clone(&p.ik_id_json)));
+        }
+        let ik = self.load_latest_or_create_ik(&p.ik_id, now)?;
+        let ik = p.keys.write().insert(ik, now, true);
+        Ok((ik, Arc::clone(&p.ik_id_json)))
+    }
+
+    /// The IK version `created` of `partition`, for decryption.
+    fn ik(&self, partition: &str, created: i64, now: i64) -> Result<Arc<CryptoKey>, Error> {
+        let Some(sessions) = &self.sessions else {
+            return Ok(Arc::new(self.load_ik(&self.ik_id(partition), created, now)?));
+        };
+        let p = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
+        if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
+            return Ok(k);
+        }
+        let _loading = p.load.lock();
+        if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
+            return Ok(k);
+        }
+        let ik = self.load_ik(&p.ik_id, created, now)?;
+        let ik = p.keys.write().insert(ik, now, false);
+        Ok(ik)
+    }
+
+    /// Go's `loadLatestOrCreateIntermediateKey`.
+    fn load_latest_or_create_ik(&self, ik_id: &str, now: i64) -> Result<CryptoKey, Error> {
+        let Some(ekr) = self.metastore.load_latest(ik_id)? else {
+            return self.create_ik(ik_id, now);
+        };
+        if ekr.revoked || is_expired(ekr.created, now, self.policy.expire_after) {
+            return self.create_ik(ik_id, now);
+        }
+        let Some(parent) = &ekr.parent_key_meta else {
+            return self.create_ik(ik_id, now);
+        };
+        match self.sk(parent, now) {
+            Ok(sk) if !sk.is_invalid(now, self.policy.expire_after) => {
+                self.ik_from_record(sk, &ekr, now).or_else(|_| self.create_ik(ik_id, now))
+            }
+            _ => self.create_ik(ik_id, now),
+        }
+    }
+
+    /// Go's `createIntermediateKey`: new IK under the latest SK; a lost race loads the winner.
+    fn create_ik(&self, ik_id: &str, now: i64) -> Result<CryptoKey, Error> {
+        let sk = self.latest_sk(now)?;
+        let created = minute_timestamp(now);
+        let key = random_key()?;
+        let record = EnvelopeKeyRecord {
+            revoked: false,
+            created,
+            encrypted_key: seal_key(sk.cipher(), &key)?,
+            parent_key_meta: Some(KeyMeta { id: self.sk_id.clone(), created: sk.created() }),
+        };
+        let store_error = match self.metastore.store(ik_id, created, &record) {
+            Ok(true) => return Ok(CryptoKey::new(created, false, &key)),
+            Ok(false) => None,
+            Err(e) => Some(e),
+        };
+        drop(key);
+        match self.metastore.load_latest(ik_id)? {
+            Some(winner) => self.ik_from_record(sk, &winner, now),
+            None => Err(store_error.unwrap_or_else(|| Error::metastore("error loading key from metastore after retry"))),
+        }
+    }
+
+    /// Go's `loadIntermediateKey`: an exact IK version and its SK, from the metastore.
+    fn load_ik(&self, ik_id: &str, created: i64, now: i64) -> Result<CryptoKey, Error> {
+        let ekr = self.metastore.load(ik_id, created)?.ok_or_else(|| {
+            Error::new(ErrorKind::KeyNotFound, format!("intermediate key {ik_id} created {created} is not in the metastore"))
+        })?;
+        let parent = ekr.parent_key_meta.as_ref().ok_or_else(|| Error::metastore("intermediate key record has no ParentKeyMeta"))?;
+        let sk = self.sk(parent, now)?;
+        self.ik_from_record(sk, &ekr, now)
+    }
+
+    /// Go's `intermediateKeyFromEKR`: unwraps with `sk`, or with the SK the record names.
+    fn ik_from_record(&self, mut sk: Arc<CryptoKey>, ekr: &EnvelopeKeyRecord, now: i64) -> Result<CryptoKey, Error> {
+        if let Some(parent) = &ekr.parent_key_meta {
+            if parent.created != sk.created() {
+                sk = self.sk(parent, now)?;
+            }
+        }
+        let key = aead::open_key(sk.cipher(), &ekr.encrypted_key).map_err(|e| e.context("intermediate key"))?;
+        Ok(CryptoKey::new(ekr.created, ekr.revoked, &key))
+    }
+
+    /// An exact SK version (cache, then metastore + KMS).
+    fn sk(&self, meta: &KeyMeta, now: i64) -> Result<Arc<CryptoKey>, Error> {
+        if meta.id != self.sk_id {
+            return Err(Error::metastore(format!("parent key {} is not this service's system key", meta.id)));
+        }
+        if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
+            return Ok(k);
+        }
+        let _loading = self.sk_load.lock();
+        if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
+            return Ok(k);
+        }
+        let ekr = self.metastore.load(&meta.id, meta.created)?.ok_or_else(|| {
+            Error::new(ErrorKind::KeyNotFound, format!("system key {} created {} is not in the metastore", meta.id, meta.created))
+        })?;
+        let key = self.sk_from_record(&ekr)?;
+        Ok(self.sk_cache.write().insert(key, now, false))
+    }
+
+    /// The SK to create IKs under (Go's `skCache.GetOrLoadLatest`).
+    fn latest_sk(&self, now: i64) -> Result<Arc<CryptoKey>, Error> {
+        if let Some(k) = self.sk_cache.read().usable_latest(now, &self.policy) {
+            return Ok(k);
+        }
+        let _loading = self.sk_load.lock();
+        if let Some(k) = self.sk_cache.read().usable_latest(now, &self.policy) {
+            return Ok(k);
+        }
+        let key = self.load_latest_or_create_sk(now)?;
+        Ok(self.sk_cache.write().insert(key, now, true))
+    }
+
+    /// Go's `loadLatestOrCreateSystemKey`.
+    fn load_latest_or_create_sk(&self, now: i64) -> Result<CryptoKey, Error> {
+        if let Some(ekr) = self.metastore.load_latest(&self.sk_id)? {
+            if !ekr.revoked && !is_expired(ekr.created, now, self.policy.expire_after) {
+                return self.sk_from_record(&ekr);
+            }
+        }
+        let created = minute_timestamp(now);
+        let key = random_key()?;
+        let record =
+            EnvelopeKeyRecord { revoked: false, created, encrypted_key: self.kms.encrypt_key(&key)?, parent_key_meta: None };
+        let store_error = match self.metastore.store(&self.sk_id, created, &record) {
+            Ok(true) => return Ok(CryptoKey::new(created, false, &key)),
+            Ok(false) => None,
+            Err(e) => Some(e),
+        };
+        match self.metastore.load_latest(&self.sk_id)? {
+            Some(winner) => self.sk_from_record(&winner),
+            None => Err(store_error.unwrap_or_else(|| Error::metastore("error loading key from metastore after retry"))),
+        }
+    }
+
+    fn sk_from_record(&self, ekr: &EnvelopeKeyRecord) -> Result<CryptoKey, Error> {
+        let key = self.kms.decrypt_key(&ekr.encrypted_key)?;
+        Ok(CryptoKey::new(ekr.created, ekr.revoked, &key))
+    }
+}
+
+fn seal_key(cipher: &Aes256Gcm, key: &KeyBytes) -> Result<Vec<u8>, Error> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::getrandom(&mut nonce)?;
+    let mut out = Vec::with_capacity(SEALED_KEY_LEN);
+    aead::seal_into(cipher, &nonce, &key[..], &mut out)?;
+    Ok(out)
+}
+
+fn check_partition(partition: &str) -> Result<(), Error> {
+    if partition.is_empty() {
+        return Err(Error::new(ErrorKind::InvalidInput, "partition id must be non-empty"));
+    }
+    Ok(())
+}

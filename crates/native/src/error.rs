@@ -1,0 +1,131 @@
+//! The crate's one error type: an [`ErrorKind`] for callers to branch on (the shim maps kinds
+//! to JS error codes in exactly one place) and a message for people. Messages are built only
+//! from static text, key ids, timestamps and lengths, and from driver errors of the metastore
+//! (which never see key plaintext): no key bytes, no payload bytes, ever. Database URLs are
+//! never echoed, since they may carry passwords.
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What went wrong, coarse enough to map onto stable error codes.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The configuration is invalid or names something this core does not support.
+    Config,
+    /// A caller-supplied argument is invalid (e.g. an empty partition id).
+    InvalidInput,
+    /// The metastore failed (connection, query, schema) or returned an unusable record.
+    Metastore,
+    /// The key management service could not wrap or unwrap a system key.
+    Kms,
+    /// The DataRowRecord is not valid JSON, lacks fields, or has bad base64 or lengths.
+    MalformedRecord,
+    /// The record's intermediate key belongs to another partition (or service/product).
+    PartitionMismatch,
+    /// Authentication failed: the record (or a key record) was tampered with or encrypted
+    /// under a different key.
+    DecryptFailed,
+    /// The key named by a record does not exist in the metastore.
+    KeyNotFound,
+    /// The OS random number generator failed.
+    Random,
+    /// A bug or an unexpected state inside this crate.
+    Internal,
+}
+
+/// An error from the native core. `Display` gives `<kind>: <message>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: Cow<'static, str>,
+}
+
+impl Error {
+    /// A new error; `message` must not contain secrets (see the module docs).
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Error { kind, message: message.into() }
+    }
+
+    /// The kind, for mapping to error codes.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The human-readable message (without the kind prefix).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn config(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+
+    pub(crate) fn metastore(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Metastore, message)
+    }
+
+    pub(crate) fn malformed(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::MalformedRecord, message)
+    }
+
+    pub(crate) fn internal(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    /// Prefixes the message with context, keeping the kind.
+    pub(crate) fn context(self, what: &str) -> Self {
+        Error { kind: self.kind, message: format!("{what}: {}", self.message).into() }
+    }
+}
+
+impl ErrorKind {
+    /// A stable snake_case name for the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Metastore => "metastore",
+            ErrorKind::Kms => "kms",
+            ErrorKind::MalformedRecord => "malformed_record",
+            ErrorKind::PartitionMismatch => "partition_mismatch",
+            ErrorKind::DecryptFailed => "decrypt_failed",
+            ErrorKind::KeyNotFound => "key_not_found",
+            ErrorKind::Random => "random",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error").field("kind", &self.kind).field("message", &self.message).finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::metastore(format!("sqlite: {e}"))
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        Error::metastore(format!("postgres: {e}"))
+    }
+}
+
+impl From<getrandom::Error> for Error {
+    fn from(e: getrandom::Error) -> Self {
+        Error::new(ErrorKind::Random, format!("OS random number generator: {e}"))
+    }
+}

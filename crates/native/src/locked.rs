@@ -1,0 +1,214 @@
+//! Locked memory for key material: the only module of this crate that uses `unsafe`.
+//!
+//! Plaintext keys (and the AES key schedules built from them) live in [`Locked<T>`] slots
+//! carved out of 64 KiB chunks that are `mmap`ed privately, `mlock`ed (never swapped) and
+//! marked `MADV_DONTDUMP` (left out of core dumps). Slots come in power-of-two size classes
+//! from 64 to 4096 bytes, so slots never straddle pages and a slot is aligned to its size.
+//! A slot is zeroed (with `zeroize`, which the optimiser cannot elide) when its value is
+//! dropped and goes back to a per-class free list; chunks are kept for reuse, so the pool
+//! grows to the peak number of live keys and never unlocks a page another key still uses.
+//!
+//! If `mlock` fails (e.g. `RLIMIT_MEMLOCK` too low for an unprivileged process), the chunk is
+//! still used, zeroed on release and excluded from dumps; the failure is counted and can be
+//! read with [`memory_lock_failures`], so a caller can refuse to run or warn. We chose this
+//! over failing every encrypt: Go's memguard fails hard, which in practice makes operators
+//! raise the limit or disable locking globally.
+//!
+//! Residual exposure, stated plainly: [`Locked::new`] moves a value in, so a transient copy
+//! may exist in a stack frame (the AES key schedule is built by `aes-gcm` on the stack and
+//! moved here); raw 32-byte keys avoid that by being generated or decrypted in place.
+#![allow(unsafe_code)]
+
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of};
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+use zeroize::Zeroize;
+
+const CHUNK: usize = 64 * 1024;
+const MIN_CLASS: usize = 64;
+const MAX_CLASS: usize = 4096;
+const CLASSES: usize = 7; // 64, 128, 256, 512, 1024, 2048, 4096
+
+/// Free slots per size class, as addresses (kept outside the locked chunks).
+static FREE: [Mutex<Vec<usize>>; CLASSES] = [
+    parking_lot::const_mutex(Vec::new()),
+    parking_lot::const_mutex(Vec::new()),
+    parking_lot::const_mutex(Vec::new()),
+    parking_lot::const_mutex(Vec::new()),
+    parking_lot::const_mutex(Vec::new()),
+    parking_lot::const_mutex(Vec::new()),
+    parking_lot::const_mutex(Vec::new()),
+];
+static LOCK_FAILURES: AtomicUsize = AtomicUsize::new(0);
+static CHUNKS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many 64 KiB chunks of key memory could not be `mlock`ed (0 means every key is locked).
+pub fn memory_lock_failures() -> usize {
+    LOCK_FAILURES.load(Ordering::Relaxed)
+}
+
+/// How many 64 KiB chunks of key memory are mapped (a rough gauge of locked memory in use).
+pub fn locked_chunks() -> usize {
+    CHUNKS.load(Ordering::Relaxed)
+}
+
+/// A `T` stored in a locked, zero-on-drop slot. Derefs to `T`; `Debug` never shows content.
+pub(crate) struct Locked<T> {
+    ptr: NonNull<T>,
+    class: usize,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: `Locked<T>` owns its `T` exclusively (like `Box<T>`): sending it sends the `T`.
+unsafe impl<T: Send> Send for Locked<T> {}
+// SAFETY: shared access only hands out `&T` (like `Box<T>`), so `T: Sync` suffices.
+unsafe impl<T: Sync> Sync for Locked<T> {}
+
+impl<T> Locked<T> {
+    /// Moves `value` into a locked slot.
+    pub(crate) fn new(value: T) -> Self {
+        let (addr, class) = alloc_slot::<T>();
+        let ptr = addr as *mut T;
+        // SAFETY: `addr` is a fresh slot of `class >= size_of::<T>()` bytes, aligned to
+        // `class >= align_of::<T>()`, exclusively ours until `Drop` returns it.
+        unsafe { ptr.write(value) };
+        Locked { ptr: NonNull::new(ptr).expect("mmap never returns null"), class, _owns: PhantomData }
+    }
+}
+
+impl<const N: usize> Locked<[u8; N]> {
+    /// A locked all-zero byte array, to be filled in place (keys never transit the stack).
+    pub(crate) fn zeroed() -> Self {
+        let (addr, class) = alloc_slot::<[u8; N]>();
+        // Slots are always zero when handed out (fresh `mmap` pages, or zeroized on release),
+        // and all-zero bytes are a valid `[u8; N]`.
+        Locked { ptr: NonNull::new(addr as *mut [u8; N]).expect("mmap never returns null"), class, _owns: PhantomData }
+    }
+}
+
+impl<T> Deref for Locked<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: `ptr` points at an initialised `T` that lives until `Drop`.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T> DerefMut for Locked<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` guarantees exclusive access.
+        unsafe { self.ptr.as_mut() }
+    }
+}
+
+impl<T> Drop for Locked<T> {
+    fn drop(&mut self) {
+        let addr = self.ptr.as_ptr() as usize;
+        // SAFETY: the `T` is initialised and is never used again after this line.
+        unsafe { std::ptr::drop_in_place(self.ptr.as_ptr()) };
+        // SAFETY: the slot is `class` bytes of mapped, writable memory that only we own.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, self.class) };
+        bytes.zeroize();
+        FREE[class_index(self.class)].lock().push(addr);
+    }
+}
+
+impl<T> std::fmt::Debug for Locked<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Locked(<redacted>)")
+    }
+}
+
+fn size_class<T>() -> usize {
+    let class = size_of::<T>().max(align_of::<T>()).max(MIN_CLASS).next_power_of_two();
+    assert!(class <= MAX_CLASS, "locked memory: type of {} bytes is too large", size_of::<T>());
+    class
+}
+
+fn class_index(class: usize) -> usize {
+    (class.trailing_zeros() - MIN_CLASS.trailing_zeros()) as usize
+}
+
+/// Returns the address of a zeroed slot for a `T`, and the slot's size class.
+fn alloc_slot<T>() -> (usize, usize) {
+    let class = size_class::<T>();
+    let mut free = FREE[class_index(class)].lock();
+    if let Some(addr) = free.pop() {
+        return (addr, class);
+    }
+    let base = map_chunk();
+    free.extend((1..CHUNK / class).map(|i| base + i * class));
+    (base, class)
+}
+
+/// Maps, locks and dump-excludes one chunk; aborts the process if the kernel has no memory
+/// left (as the global allocator does), since there is nowhere safe to put a key.
+fn map_chunk() -> usize {
+    // SAFETY: an anonymous private mapping with no address hint has no preconditions.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            CHUNK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        std::alloc::handle_alloc_error(std::alloc::Layout::from_size_align(CHUNK, 4096).expect("valid layout"));
+    }
+    // SAFETY: `ptr..ptr+CHUNK` is the mapping we just created.
+    if unsafe { libc::mlock(ptr, CHUNK) } != 0 {
+        LOCK_FAILURES.fetch_add(1, Ordering::Relaxed);
+    }
+    // SAFETY: as above; MADV_DONTDUMP only changes core-dump behaviour. Failure is harmless.
+    let _ = unsafe { libc::madvise(ptr, CHUNK, libc::MADV_DONTDUMP) };
+    CHUNKS.fetch_add(1, Ordering::Relaxed);
+    ptr as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_zeroed_reused_and_aligned() {
+        let mut a = Locked::<[u8; 32]>::zeroed();
+        assert_eq!(*a, [0u8; 32]);
+        a.copy_from_slice(&[7u8; 32]);
+        let addr = &*a as *const _ as usize;
+        assert_eq!(addr % 64, 0);
+        drop(a);
+        // Another slot of the class is handed out zeroed, whichever one it is.
+        let b = Locked::<[u8; 32]>::zeroed();
+        assert_eq!(*b, [0u8; 32]);
+    }
+
+    #[test]
+    fn chunks_are_locked_when_the_limit_allows() {
+        let _key = Locked::<[u8; 32]>::zeroed();
+        assert!(locked_chunks() >= 1);
+        if memory_lock_failures() == 0 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let line = status.lines().find(|l| l.starts_with("VmLck:")).unwrap();
+            let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+            assert!(kb >= (CHUNK / 1024) as u64, "{line}");
+        }
+    }
+
+    #[test]
+    fn drops_inner_value() {
+        use std::sync::Arc;
+        let marker = Arc::new(());
+        let l = Locked::new(Arc::clone(&marker));
+        assert_eq!(Arc::strong_count(&marker), 2);
+        drop(l);
+        assert_eq!(Arc::strong_count(&marker), 1);
+        assert_eq!(format!("{:?}", Locked::new(5u64)), "Locked(<redacted>)");
+    }
+}

@@ -1,0 +1,48 @@
+//! Metastores: where encrypted key records live, keyed by `(id, created)`. The contract is
+//! Go's `Metastore` interface: `load` one exact version, `load_latest` (highest `created`),
+//! and `store`, which inserts only if `(id, created)` is new and returns `Ok(false)` when the
+//! row already exists; that is how concurrent creators of the same key (threads, processes,
+//! or Go and native side by side) agree on one winner. SQL stores use Go's schema:
+//! `encryption_key(id, created, key_record)` with `created` a UTC timestamp and `key_record`
+//! the EnvelopeKeyRecord JSON.
+#![forbid(unsafe_code)]
+
+mod memory;
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+pub use self::memory::MemoryMetastore;
+pub use self::postgres::PostgresMetastore;
+pub use self::sqlite::SqliteMetastore;
+use crate::config::MetastoreConfig;
+use crate::error::Error;
+use crate::record::EnvelopeKeyRecord;
+
+/// Storage for key records. Implementations must be safe to call from many threads.
+pub trait Metastore: Send + Sync + 'static {
+    /// The record with exactly this id and created timestamp, if any.
+    fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error>;
+    /// The record with this id and the highest created timestamp, if any.
+    fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error>;
+    /// Inserts the record; `Ok(false)` if `(id, created)` already exists.
+    fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error>;
+}
+
+/// Opens the metastore a config names.
+pub fn open(config: &MetastoreConfig) -> Result<Arc<dyn Metastore>, Error> {
+    Ok(match config {
+        MetastoreConfig::Memory => Arc::new(MemoryMetastore::new()),
+        MetastoreConfig::Sqlite { path } => Arc::new(SqliteMetastore::open(path)?),
+        MetastoreConfig::Postgres { url } => Arc::new(PostgresMetastore::connect(url)?),
+    })
+}
+
+/// The table both SQL metastores create if it is missing (Go's documented schema).
+pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS encryption_key (
+    id VARCHAR(255) NOT NULL,
+    created TIMESTAMP NOT NULL,
+    key_record TEXT NOT NULL,
+    PRIMARY KEY (id, created)
+)";

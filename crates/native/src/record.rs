@@ -1,0 +1,208 @@
+//! JSON in and out, exactly as Go's `encoding/json` writes Asherah's structs.
+//!
+//! Output is written by hand, in Go's field order, with standard padded base64 and Go's
+//! string escaping (which also escapes `<`, `>`, `&`, U+2028 and U+2029):
+//! DataRowRecord `{"Key":{"Created":..,"Key":"..","ParentKeyMeta":{"KeyId":"..","Created":..}},"Data":".."}`,
+//! EnvelopeKeyRecord `{"Revoked":true,"Created":..,"Key":"..","ParentKeyMeta":{..}}` where
+//! `Revoked` appears only when true and `ParentKeyMeta` only when present (system keys have
+//! none). Input is parsed with serde, borrowing from the caller's buffer.
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// A key's identity: id and created (unix seconds). JSON: `{"KeyId":..,"Created":..}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
+pub struct KeyMeta {
+    #[serde(rename = "KeyId")]
+    pub id: String,
+    #[serde(rename = "Created")]
+    pub created: i64,
+}
+
+/// A key record as stored in the metastore: the key is *encrypted* (under the KMS for a
+/// system key, under a system key for an intermediate key), so this type holds no secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeKeyRecord {
+    pub revoked: bool,
+    pub created: i64,
+    pub encrypted_key: Vec<u8>,
+    pub parent_key_meta: Option<KeyMeta>,
+}
+
+#[derive(Deserialize)]
+struct EkrIn<'a> {
+    #[serde(rename = "Revoked", default)]
+    revoked: Option<bool>,
+    #[serde(rename = "Created")]
+    created: i64,
+    #[serde(rename = "Key", borrow)]
+    key: Cow<'a, str>,
+    #[serde(rename = "ParentKeyMeta", default, borrow)]
+    parent: Option<MetaIn<'a>>,
+}
+
+#[derive(Deserialize)]
+struct MetaIn<'a> {
+    #[serde(rename = "KeyId", borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "Created")]
+    created: i64,
+}
+
+#[derive(Deserialize)]
+struct DrrIn<'a> {
+    #[serde(rename = "Key", borrow)]
+    key: Option<EkrIn<'a>>,
+    #[serde(rename = "Data", borrow)]
+    data: Option<Cow<'a, str>>,
+}
+
+impl EnvelopeKeyRecord {
+    /// Go's `json.Marshal(EnvelopeKeyRecord)`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(160);
+        out.push('{');
+        if self.revoked {
+            out.push_str("\"Revoked\":true,");
+        }
+        let _ = write!(out, "\"Created\":{},\"Key\":\"", self.created);
+        STANDARD.encode_string(&self.encrypted_key, &mut out);
+        out.push('"');
+        if let Some(meta) = &self.parent_key_meta {
+            out.push_str(",\"ParentKeyMeta\":{\"KeyId\":");
+            push_json_string(&mut out, &meta.id);
+            let _ = write!(out, ",\"Created\":{}}}", meta.created);
+        }
+        out.push('}');
+        out
+    }
+
+    /// Parses a stored key record.
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        let r: EkrIn<'_> =
+            serde_json::from_str(json).map_err(|e| Error::metastore(format!("unparseable key record: {e}")))?;
+        let encrypted_key =
+            STANDARD.decode(r.key.as_bytes()).map_err(|_| Error::metastore("key record: Key is not valid base64"))?;
+        Ok(EnvelopeKeyRecord {
+            revoked: r.revoked.unwrap_or(false),
+            created: r.created,
+            encrypted_key,
+            parent_key_meta: r.parent.map(|m| KeyMeta { id: m.id.into_owned(), created: m.created }),
+        })
+    }
+}
+
+/// A parsed DataRowRecord, base64 decoded; borrows the key id from the input.
+pub(crate) struct DataRowRecord<'a> {
+    pub(crate) ik_id: Cow<'a, str>,
+    pub(crate) ik_created: i64,
+    pub(crate) sealed_drk: Vec<u8>,
+    pub(crate) sealed_data: Vec<u8>,
+}
+
+/// Parses a DataRowRecord; any structural problem is `MalformedRecord`.
+pub(crate) fn parse_data_row_record(json: &[u8]) -> Result<DataRowRecord<'_>, Error> {
+    let drr: DrrIn<'_> = serde_json::from_slice(json).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))?;
+    let key = drr.key.ok_or_else(|| Error::malformed("datarow key record cannot be empty"))?;
+    let parent = key.parent.ok_or_else(|| Error::malformed("parent key cannot be empty"))?;
+    let data = drr.data.ok_or_else(|| Error::malformed("Data is missing"))?;
+    let sealed_drk = STANDARD.decode(key.key.as_bytes()).map_err(|_| Error::malformed("Key.Key is not valid base64"))?;
+    let sealed_data = STANDARD.decode(data.as_bytes()).map_err(|_| Error::malformed("Data is not valid base64"))?;
+    Ok(DataRowRecord { ik_id: parent.id, ik_created: parent.created, sealed_drk, sealed_data })
+}
+
+/// Writes a DataRowRecord. `ik_id_json` is the IK id already quoted and escaped.
+pub(crate) fn write_data_row_record(
+    drk_created: i64,
+    sealed_drk: &[u8],
+    ik_id_json: &str,
+    ik_created: i64,
+    sealed_data: &[u8],
+) -> String {
+    let b64 = |n: usize| n.div_ceil(3) * 4;
+    let mut out = String::with_capacity(96 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len()));
+    let _ = write!(out, "{{\"Key\":{{\"Created\":{drk_created},\"Key\":\"");
+    STANDARD.encode_string(sealed_drk, &mut out);
+    out.push_str("\",\"ParentKeyMeta\":{\"KeyId\":");
+    out.push_str(ik_id_json);
+    let _ = write!(out, ",\"Created\":{ik_created}}}}},\"Data\":\"");
+    STANDARD.encode_string(sealed_data, &mut out);
+    out.push_str("\"}");
+    out
+}
+
+/// Appends `s` as a JSON string literal escaped the way Go's `encoding/json` does by default.
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\0'..='\u{1f}' => {
+                let v = c as u32;
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[((v >> shift) & 0xf) as usize] as char);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_string_escaping() {
+        let mut s = String::new();
+        push_json_string(&mut s, "a\"b\\c<d>&\n\u{1}\u{2028}é");
+        assert_eq!(s, r#""a\"b\\c\u003cd\u003e\u0026\n\u0001\u2028é""#);
+    }
+
+    #[test]
+    fn key_record_round_trip_and_field_order() {
+        let ik = EnvelopeKeyRecord {
+            revoked: false,
+            created: 1_700_000_000,
+            encrypted_key: vec![1, 2, 3],
+            parent_key_meta: Some(KeyMeta { id: "_SK_s_p".into(), created: 1_699_999_980 }),
+        };
+        let json = ik.to_json();
+        assert_eq!(json, r#"{"Created":1700000000,"Key":"AQID","ParentKeyMeta":{"KeyId":"_SK_s_p","Created":1699999980}}"#);
+        assert_eq!(EnvelopeKeyRecord::from_json(&json).unwrap(), ik);
+        let sk = EnvelopeKeyRecord { revoked: true, created: 60, encrypted_key: vec![0xff], parent_key_meta: None };
+        assert_eq!(sk.to_json(), r#"{"Revoked":true,"Created":60,"Key":"/w=="}"#);
+        assert_eq!(EnvelopeKeyRecord::from_json(&sk.to_json()).unwrap(), sk);
+    }
+
+    #[test]
+    fn data_row_record_layout() {
+        let mut id = String::new();
+        push_json_string(&mut id, "_IK_p_s_x");
+        let json = write_data_row_record(1_700_000_001, &[1], &id, 1_699_999_980, &[2, 3]);
+        assert_eq!(
+            json,
+            r#"{"Key":{"Created":1700000001,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":1699999980}},"Data":"AgM="}"#
+        );
+        let drr = parse_data_row_record(json.as_bytes()).unwrap();
+        assert_eq!((&*drr.ik_id, drr.ik_created), ("_IK_p_s_x", 1_699_999_980));
+        assert_eq!((drr.sealed_drk, drr.sealed_data), (vec![1], vec![2, 3]));
+        for bad in [&b"{"[..], b"{}", br#"{"Key":{"Created":1,"Key":"AQ=="},"Data":"AA=="}"#, br#"{"Key":null}"#] {
+            assert_eq!(parse_data_row_record(bad).err().unwrap().kind(), crate::ErrorKind::MalformedRecord);
+        }
+    }
+}
