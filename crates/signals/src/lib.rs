@@ -30,7 +30,7 @@ pub mod policy;
 pub mod report;
 pub mod snapshot;
 
-pub use disposition::Disposition;
+pub use disposition::{Disposition, SA_RESTORER};
 pub use fmtbuf::StackBuf;
 pub use names::signal_name;
 pub use policy::{decide, Action, Policy, SignalSet};
