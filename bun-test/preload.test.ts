@@ -115,6 +115,15 @@ describe('Bun 1.3.14: which part of the preload fixes what', () => {
     expect(r.log).not.toMatch(/SIGPWR/);
   }, TEST_TIMEOUT);
 
+  test('ASHERAH_SHIM_BLOCK_SIGNALS=1 keeps JSC working (WTF threads unblock their GC signal) but is no fix alone', async () => {
+    const blocked = await run('1.3.14', { preload: true, env: { ASHERAH_SHIM_BLOCK_SIGNALS: '1' } });
+    expectAlive(blocked);
+    expect(blocked.log).toMatch(/stack 4194304 -> 8388608 signals=blocked rc=0/);
+    // The JS thread is the process's main thread, never made by pthread_create: masks on
+    // new threads cannot protect it, only the signal repair does.
+    expectDead(await run('1.3.14', { preload: true, env: { ASHERAH_SHIM_BLOCK_SIGNALS: '1', ASHERAH_SHIM_REPAIR: '0' }, dead: true }));
+  }, TEST_TIMEOUT);
+
   test('ASHERAH_SHIM_MIN_STACK sets the minimum (16M)', async () => {
     const r = await run('1.3.14', { preload: true, args: ['--stack', '--seconds', '1'], env: { ASHERAH_SHIM_MIN_STACK: '16M' } });
     expect(r.asyncStack, r.summary()).toBe(16 * MiB);
