@@ -70,7 +70,10 @@ fn truthy(v: &[u8]) -> bool {
 /// `8388608`, `8192K`, `8M`, `1G` (case-insensitive, optional trailing `B`/`iB`).
 pub fn parse_size(v: &[u8]) -> Option<usize> {
     let s = std::str::from_utf8(v).ok()?.trim();
-    let s = s.strip_suffix("iB").or_else(|| s.strip_suffix('B')).unwrap_or(s);
+    let s = s
+        .strip_suffix("iB")
+        .or_else(|| s.strip_suffix('B'))
+        .unwrap_or(s);
     let (digits, shift) = match s.as_bytes().last()? {
         b'k' | b'K' => (&s[..s.len() - 1], 10),
         b'm' | b'M' => (&s[..s.len() - 1], 20),

@@ -32,9 +32,13 @@ use crate::{config, log, sys};
 /// As `dlopen(3)`: `filename` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn dlopen(filename: *const c_char, flags: c_int) -> *mut c_void {
-    let Some(real) = sys::dlopen() else { return std::ptr::null_mut() };
+    let Some(real) = sys::dlopen() else {
+        return std::ptr::null_mut();
+    };
     // SAFETY: forwarding the caller's arguments to the real dlopen.
-    guarded("dlopen", filename, flags, || unsafe { real(filename, flags) })
+    guarded("dlopen", filename, flags, || unsafe {
+        real(filename, flags)
+    })
 }
 
 /// `dlmopen(3)`, with the signal guard around it.
@@ -42,13 +46,26 @@ pub unsafe extern "C" fn dlopen(filename: *const c_char, flags: c_int) -> *mut c
 /// # Safety
 /// As `dlmopen(3)`.
 #[no_mangle]
-pub unsafe extern "C" fn dlmopen(lmid: libc::Lmid_t, filename: *const c_char, flags: c_int) -> *mut c_void {
-    let Some(real) = sys::dlmopen() else { return std::ptr::null_mut() };
+pub unsafe extern "C" fn dlmopen(
+    lmid: libc::Lmid_t,
+    filename: *const c_char,
+    flags: c_int,
+) -> *mut c_void {
+    let Some(real) = sys::dlmopen() else {
+        return std::ptr::null_mut();
+    };
     // SAFETY: forwarding the caller's arguments to the real dlmopen.
-    guarded("dlmopen", filename, flags, || unsafe { real(lmid, filename, flags) })
+    guarded("dlmopen", filename, flags, || unsafe {
+        real(lmid, filename, flags)
+    })
 }
 
-fn guarded(kind: &str, filename: *const c_char, flags: c_int, load: impl FnOnce() -> *mut c_void) -> *mut c_void {
+fn guarded(
+    kind: &str,
+    filename: *const c_char,
+    flags: c_int,
+    load: impl FnOnce() -> *mut c_void,
+) -> *mut c_void {
     if flags & libc::RTLD_NOLOAD != 0 {
         return load(); // nothing is mapped, no constructor runs
     }
@@ -65,7 +82,10 @@ fn after_load(kind: &str, filename: *const c_char, before: &Snapshot) {
     if !config::repair() {
         let report = Report::plan(before, &Snapshot::capture(), &Policy::DEFAULT);
         for d in report.iter() {
-            log::line(format_args!("{kind} {}: {d} (report only, ASHERAH_SHIM_REPAIR=0)", CPath(filename)));
+            log::line(format_args!(
+                "{kind} {}: {d} (report only, ASHERAH_SHIM_REPAIR=0)",
+                CPath(filename)
+            ));
         }
         return;
     }
@@ -96,11 +116,16 @@ mod recheck {
 
     pub(super) fn schedule(report: &Report) {
         let mut go = [0usize; MAX_GO_HANDLERS];
-        let new_handlers = report.iter().filter(|d| d.after.is_handler() && d.after.handler != d.before.handler);
+        let new_handlers = report
+            .iter()
+            .filter(|d| d.after.is_handler() && d.after.handler != d.before.handler);
         for (slot, d) in go.iter_mut().zip(new_handlers) {
             *slot = d.after.handler;
         }
-        let pending = Pending { settled: Snapshot::capture(), go };
+        let pending = Pending {
+            settled: Snapshot::capture(),
+            go,
+        };
         let spawned = std::thread::Builder::new()
             .name("asherah-recheck".into())
             .spawn(move || {
@@ -127,7 +152,10 @@ mod recheck {
                         error = e;
                     }
                 }
-                log::line(format_args!("deferred re-check {ms}ms: {d}{}", if error != 0 { " FAILED" } else { "" }));
+                log::line(format_args!(
+                    "deferred re-check {ms}ms: {d}{}",
+                    if error != 0 { " FAILED" } else { "" }
+                ));
             }
             p.settled = Snapshot::capture();
         }
@@ -159,7 +187,9 @@ struct RecursiveLock(UnsafeCell<libc::pthread_mutex_t>);
 // SAFETY: the mutex is only used through pthread_mutex_* calls, which synchronise.
 unsafe impl Sync for RecursiveLock {}
 
-static LOCK: RecursiveLock = RecursiveLock(UnsafeCell::new(libc::PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP));
+static LOCK: RecursiveLock = RecursiveLock(UnsafeCell::new(
+    libc::PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
+));
 
 struct Held;
 
@@ -183,7 +213,11 @@ extern "C" fn reset_in_child() {
     // using the mutex; it may have been inherited locked by a thread that no longer exists
     // (and a recursive mutex cannot be unlocked by a different thread id), so it is
     // re-initialised rather than unlocked.
-    unsafe { LOCK.0.get().write(libc::PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP) };
+    unsafe {
+        LOCK.0
+            .get()
+            .write(libc::PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP)
+    };
 }
 
 /// Registers the fork handler that gives a forked child a fresh, unlocked lock.

@@ -57,7 +57,11 @@ pub fn startup() {
         crate::config::min_stack(),
         crate::config::block_signals() as u8,
         crate::config::repair() as u8,
-        if crate::config::bad_min_stack() { " (ASHERAH_SHIM_MIN_STACK unreadable, default kept)" } else { "" },
+        if crate::config::bad_min_stack() {
+            " (ASHERAH_SHIM_MIN_STACK unreadable, default kept)"
+        } else {
+            ""
+        },
     ));
 }
 

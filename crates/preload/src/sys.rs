@@ -41,17 +41,29 @@ static SETSIGMASK_NP: Slot = Slot::any(c"pthread_attr_setsigmask_np");
 
 impl Slot {
     const fn next(name: &'static CStr) -> Slot {
-        Slot { name, next: true, addr: AtomicUsize::new(0) }
+        Slot {
+            name,
+            next: true,
+            addr: AtomicUsize::new(0),
+        }
     }
     const fn any(name: &'static CStr) -> Slot {
-        Slot { name, next: false, addr: AtomicUsize::new(0) }
+        Slot {
+            name,
+            next: false,
+            addr: AtomicUsize::new(0),
+        }
     }
     fn get(&self) -> usize {
         let a = self.addr.load(Ordering::Acquire);
         if a != 0 {
             return a;
         }
-        let handle = if self.next { libc::RTLD_NEXT } else { libc::RTLD_DEFAULT };
+        let handle = if self.next {
+            libc::RTLD_NEXT
+        } else {
+            libc::RTLD_DEFAULT
+        };
         // SAFETY: dlsym with a pseudo-handle and a NUL-terminated name; it only looks up.
         let a = unsafe { libc::dlsym(handle, self.name.as_ptr()) } as usize;
         self.addr.store(a, Ordering::Release);
@@ -60,7 +72,13 @@ impl Slot {
 }
 
 pub fn resolve_all() {
-    for s in [&DLOPEN, &DLMOPEN, &PTHREAD_CREATE, &GETSIGMASK_NP, &SETSIGMASK_NP] {
+    for s in [
+        &DLOPEN,
+        &DLMOPEN,
+        &PTHREAD_CREATE,
+        &GETSIGMASK_NP,
+        &SETSIGMASK_NP,
+    ] {
         s.get();
     }
 }

@@ -27,13 +27,21 @@ pub unsafe extern "C" fn pthread_create(
     start: StartFn,
     arg: *mut c_void,
 ) -> c_int {
-    let Some(real) = sys::pthread_create() else { return libc::EAGAIN };
+    let Some(real) = sys::pthread_create() else {
+        return libc::EAGAIN;
+    };
     let mut storage = MaybeUninit::<pthread_attr_t>::uninit();
     // SAFETY: `attr` is the caller's (NULL or initialised); `storage` is ours to initialise.
-    let adjusted = catch_unwind(AssertUnwindSafe(|| unsafe { raise_stack(attr, storage.as_mut_ptr()) }))
-        .ok()
-        .flatten();
-    let use_attr = if adjusted.is_some() { storage.as_ptr() } else { attr };
+    let adjusted = catch_unwind(AssertUnwindSafe(|| unsafe {
+        raise_stack(attr, storage.as_mut_ptr())
+    }))
+    .ok()
+    .flatten();
+    let use_attr = if adjusted.is_some() {
+        storage.as_ptr()
+    } else {
+        attr
+    };
 
     let block = config::block_signals();
     let mut old = MaybeUninit::<libc::sigset_t>::uninit();
@@ -59,7 +67,9 @@ pub unsafe extern "C" fn pthread_create(
                 "thread start={start:#x} stack {from} -> {to}{} rc={rc}",
                 if block { " signals=blocked" } else { "" }
             )),
-            None => log::line(format_args!("thread start={start:#x} signals=blocked rc={rc}")),
+            None => log::line(format_args!(
+                "thread start={start:#x} signals=blocked rc={rc}"
+            )),
         });
     }
     rc
@@ -70,7 +80,10 @@ pub unsafe extern "C" fn pthread_create(
 ///
 /// # Safety
 /// `attr` is NULL or an initialised attribute object; `out` is writable storage.
-unsafe fn raise_stack(attr: *const pthread_attr_t, out: *mut pthread_attr_t) -> Option<(usize, usize)> {
+unsafe fn raise_stack(
+    attr: *const pthread_attr_t,
+    out: *mut pthread_attr_t,
+) -> Option<(usize, usize)> {
     let min = config::min_stack();
     if min == 0 {
         return None;
@@ -90,7 +103,9 @@ unsafe fn raise_stack(attr: *const pthread_attr_t, out: *mut pthread_attr_t) -> 
             // SAFETY: `attr` is initialised; `size` is writable.
             unsafe { libc::pthread_attr_getstacksize(attr, &mut size) };
             if size < min {
-                log::line(format_args!("thread stack {size} at {addr:p} supplied by the caller: left alone"));
+                log::line(format_args!(
+                    "thread stack {size} at {addr:p} supplied by the caller: left alone"
+                ));
             }
             return None;
         }
@@ -112,7 +127,9 @@ unsafe fn raise_stack(attr: *const pthread_attr_t, out: *mut pthread_attr_t) -> 
     let ok = (attr.is_null() || unsafe { copy_attr(attr, out) })
         && unsafe { libc::pthread_attr_setstacksize(out, min) } == 0;
     if !ok {
-        log::line(format_args!("thread stack {requested}: attributes could not be copied, left alone"));
+        log::line(format_args!(
+            "thread stack {requested}: attributes could not be copied, left alone"
+        ));
         // SAFETY: `out` was initialised above and is not used again.
         unsafe { libc::pthread_attr_destroy(out) };
         return None;
@@ -150,8 +167,11 @@ unsafe fn copy_attr(from: *const pthread_attr_t, to: *mut pthread_attr_t) -> boo
         let size = std::mem::size_of::<libc::cpu_set_t>();
         if libc::pthread_attr_getaffinity_np(from, size, &mut cpus) == 0 {
             // glibc reports "no affinity set" as every bit set: nothing to copy then.
-            let bytes = std::slice::from_raw_parts((&cpus as *const libc::cpu_set_t).cast::<u8>(), size);
-            if bytes.iter().any(|&b| b != 0xff) && libc::pthread_attr_setaffinity_np(to, size, &cpus) != 0 {
+            let bytes =
+                std::slice::from_raw_parts((&cpus as *const libc::cpu_set_t).cast::<u8>(), size);
+            if bytes.iter().any(|&b| b != 0xff)
+                && libc::pthread_attr_setaffinity_np(to, size, &cpus) != 0
+            {
                 return false;
             }
         }
@@ -193,7 +213,15 @@ fn async_signals() -> libc::sigset_t {
     // SAFETY: sigfillset initialises `set`; sigdelset only edits it.
     unsafe {
         libc::sigfillset(set.as_mut_ptr());
-        for s in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGSYS, libc::SIGABRT] {
+        for s in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGILL,
+            libc::SIGTRAP,
+            libc::SIGSYS,
+            libc::SIGABRT,
+        ] {
             libc::sigdelset(set.as_mut_ptr(), s);
         }
         set.assume_init()

@@ -41,8 +41,14 @@ fn under_preload(name: &str, env: &[(&str, &str)]) -> String {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "probe {name} failed\n{stdout}\n{stderr}");
-    assert!(stdout.contains("PROBE OK"), "probe {name} did not run\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "probe {name} failed\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("PROBE OK"),
+        "probe {name} did not run\n{stdout}\n{stderr}"
+    );
     stderr
 }
 
@@ -52,7 +58,13 @@ fn preload_library() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+            let profile_dir = std::env::current_exe()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .to_path_buf();
             let release = profile_dir.file_name().is_some_and(|n| n == "release");
             let mut cargo = Command::new(env!("CARGO"));
             cargo.args(["build", "--quiet", "-p", "asherah-shim-preload"]);
@@ -60,7 +72,10 @@ fn preload_library() -> PathBuf {
                 cargo.arg("--release");
             }
             cargo.env("CARGO_TARGET_DIR", profile_dir.parent().unwrap());
-            assert!(cargo.status().unwrap().success(), "building the preload library failed");
+            assert!(
+                cargo.status().unwrap().success(),
+                "building the preload library failed"
+            );
             let lib = profile_dir.join("libasherah_shim_preload.so");
             assert!(lib.exists(), "{} not built", lib.display());
             lib
@@ -94,7 +109,10 @@ extern "C" fn observe(arg: *mut c_void) -> *mut c_void {
     // out-parameter is a local of the right type.
     unsafe {
         let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
-        assert_eq!(libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()), 0);
+        assert_eq!(
+            libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()),
+            0
+        );
         let mut s = Seen::default();
         libc::pthread_attr_getstacksize(attr.as_ptr(), &mut s.stack);
         libc::pthread_attr_getguardsize(attr.as_ptr(), &mut s.guard);
@@ -118,13 +136,19 @@ extern "C" fn observe(arg: *mut c_void) -> *mut c_void {
 
 extern "C" {
     fn pthread_attr_getdetachstate(attr: *const libc::pthread_attr_t, state: *mut c_int) -> c_int;
-    fn pthread_attr_setsigmask_np(attr: *mut libc::pthread_attr_t, mask: *const libc::sigset_t) -> c_int;
+    fn pthread_attr_setsigmask_np(
+        attr: *mut libc::pthread_attr_t,
+        mask: *const libc::sigset_t,
+    ) -> c_int;
 }
 
 /// Creates a thread with `attr` (through the interposed pthread_create) and returns what it
 /// saw. Detached threads are waited for with a short poll on the shared slot.
 fn spawn_observe(attr: *const libc::pthread_attr_t, detached: bool) -> Seen {
-    let mut seen = Box::new(Seen { stack: usize::MAX, ..Default::default() });
+    let mut seen = Box::new(Seen {
+        stack: usize::MAX,
+        ..Default::default()
+    });
     let slot: *mut Seen = &mut *seen;
     let mut t = MaybeUninit::<libc::pthread_t>::uninit();
     // SAFETY: `attr` is NULL or initialised; `slot` outlives the thread (joined or polled).
@@ -140,7 +164,10 @@ fn spawn_observe(attr: *const libc::pthread_attr_t, detached: bool) -> Seen {
         std::thread::sleep(Duration::from_millis(20));
     } else {
         // SAFETY: joining the joinable thread we created.
-        assert_eq!(unsafe { libc::pthread_join(t.assume_init(), std::ptr::null_mut()) }, 0);
+        assert_eq!(
+            unsafe { libc::pthread_join(t.assume_init(), std::ptr::null_mut()) },
+            0
+        );
     }
     *seen
 }
@@ -159,10 +186,16 @@ fn small_stacks_are_raised_and_attributes_copied() {
             assert_eq!(libc::pthread_attr_init(a), 0);
             assert_eq!(libc::pthread_attr_setstacksize(a, MIB), 0);
             assert_eq!(libc::pthread_attr_setguardsize(a, 64 << 10), 0);
-            assert_eq!(libc::pthread_attr_setdetachstate(a, libc::PTHREAD_CREATE_DETACHED), 0);
+            assert_eq!(
+                libc::pthread_attr_setdetachstate(a, libc::PTHREAD_CREATE_DETACHED),
+                0
+            );
             let mut cpus: libc::cpu_set_t = std::mem::zeroed();
             libc::CPU_SET(0, &mut cpus);
-            assert_eq!(libc::pthread_attr_setaffinity_np(a, std::mem::size_of::<libc::cpu_set_t>(), &cpus), 0);
+            assert_eq!(
+                libc::pthread_attr_setaffinity_np(a, std::mem::size_of::<libc::cpu_set_t>(), &cpus),
+                0
+            );
             let mut mask = MaybeUninit::<libc::sigset_t>::uninit();
             libc::sigemptyset(mask.as_mut_ptr());
             libc::sigaddset(mask.as_mut_ptr(), libc::SIGUSR1);
@@ -180,7 +213,10 @@ fn small_stacks_are_raised_and_attributes_copied() {
         return;
     }
     let log = under_preload("small_stacks_are_raised_and_attributes_copied", &[]);
-    assert!(log.contains(&format!("stack {MIB} -> {}", 8 * MIB)), "{log}");
+    assert!(
+        log.contains(&format!("stack {MIB} -> {}", 8 * MIB)),
+        "{log}"
+    );
 }
 
 #[test]
@@ -194,7 +230,10 @@ fn caller_supplied_stacks_are_left_alone() {
         // SAFETY: our attribute object; `memory` outlives the joined thread.
         unsafe {
             assert_eq!(libc::pthread_attr_init(attr.as_mut_ptr()), 0);
-            assert_eq!(libc::pthread_attr_setstack(attr.as_mut_ptr(), memory.as_mut_ptr().cast(), MIB), 0);
+            assert_eq!(
+                libc::pthread_attr_setstack(attr.as_mut_ptr(), memory.as_mut_ptr().cast(), MIB),
+                0
+            );
         }
         let s = spawn_observe(attr.as_ptr(), false);
         assert_eq!(s.stack, MIB, "{s:?}");
@@ -224,7 +263,10 @@ fn block_signals_switch_masks_async_signals_only() {
             libc::pthread_sigmask(libc::SIG_UNBLOCK, mask.as_ptr(), std::ptr::null_mut());
         }
         let s = spawn_observe(std::ptr::null(), false);
-        assert!(s.sigint_blocked && s.sigusr1_blocked && !s.sigsegv_blocked, "{s:?}");
+        assert!(
+            s.sigint_blocked && s.sigusr1_blocked && !s.sigsegv_blocked,
+            "{s:?}"
+        );
         // SAFETY: querying this thread's mask into a local.
         unsafe {
             libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), mask.as_mut_ptr());
@@ -233,7 +275,10 @@ fn block_signals_switch_masks_async_signals_only() {
         println!("PROBE OK");
         return;
     }
-    let log = under_preload("block_signals_switch_masks_async_signals_only", &[("ASHERAH_SHIM_BLOCK_SIGNALS", "1")]);
+    let log = under_preload(
+        "block_signals_switch_masks_async_signals_only",
+        &[("ASHERAH_SHIM_BLOCK_SIGNALS", "1")],
+    );
     assert!(log.contains("signals=blocked"), "{log}");
 }
 
@@ -261,7 +306,12 @@ __attribute__((constructor)) static void like_go(void) {
     )
     .unwrap();
     let out = dir.join(format!("libgofake{copy}.so"));
-    let ok = Command::new("gcc").args(["-shared", "-fPIC", "-o"]).arg(&out).arg(&src).status().unwrap();
+    let ok = Command::new("gcc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
     assert!(ok.success(), "gcc failed");
     out
 }
@@ -283,7 +333,11 @@ fn concurrent_dlopens_are_each_repaired() {
             libc::sigaction(libc::SIGUSR1, &act, std::ptr::null_mut());
             libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         }
-        let paths: Vec<String> = std::env::var("GOFAKE_LIBS").unwrap().split(':').map(String::from).collect();
+        let paths: Vec<String> = std::env::var("GOFAKE_LIBS")
+            .unwrap()
+            .split(':')
+            .map(String::from)
+            .collect();
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(paths.len()));
         let threads: Vec<_> = paths
             .into_iter()
@@ -306,15 +360,24 @@ fn concurrent_dlopens_are_each_repaired() {
             let mut act: libc::sigaction = std::mem::zeroed();
             libc::sigaction(libc::SIGUSR1, std::ptr::null(), &mut act);
             assert_eq!(act.sa_sigaction, host_handler as *const () as usize);
-            assert_eq!(act.sa_flags & libc::SA_ONSTACK, 0, "SA_ONSTACK left on SIGUSR1");
+            assert_eq!(
+                act.sa_flags & libc::SA_ONSTACK,
+                0,
+                "SA_ONSTACK left on SIGUSR1"
+            );
             libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut act);
             assert_eq!(act.sa_sigaction, libc::SIG_IGN, "SIGPIPE not ignored");
         }
         println!("PROBE OK");
         return;
     }
-    let libs: Vec<String> = (0..THREADS).map(|i| signal_changing_library(i).display().to_string()).collect();
-    let log = under_preload("concurrent_dlopens_are_each_repaired", &[("GOFAKE_LIBS", &libs.join(":"))]);
+    let libs: Vec<String> = (0..THREADS)
+        .map(|i| signal_changing_library(i).display().to_string())
+        .collect();
+    let log = under_preload(
+        "concurrent_dlopens_are_each_repaired",
+        &[("GOFAKE_LIBS", &libs.join(":"))],
+    );
     // The first load to run repairs both signals; each later one repairs them again,
     // because every constructor changes them again.
     assert_eq!(log.matches("SIGUSR1(10)").count(), THREADS, "{log}");
@@ -345,11 +408,15 @@ fn real_libasherah_under_the_preload() {
             unsafe { std::mem::transmute(libc::dlsym(h, c"EstimateBuffer".as_ptr())) };
         assert!(estimate(10, 10) > 10);
         std::thread::sleep(Duration::from_millis(200)); // past the first deferred re-check
-        // SAFETY: querying dispositions into zeroed locals.
+                                                        // SAFETY: querying dispositions into zeroed locals.
         unsafe {
             let mut act: libc::sigaction = std::mem::zeroed();
             libc::sigaction(libc::SIGPWR, std::ptr::null(), &mut act);
-            assert_eq!(act.sa_flags & libc::SA_ONSTACK, 0, "SA_ONSTACK left on SIGPWR");
+            assert_eq!(
+                act.sa_flags & libc::SA_ONSTACK,
+                0,
+                "SA_ONSTACK left on SIGPWR"
+            );
             libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut act);
             assert_eq!(act.sa_sigaction, libc::SIG_IGN, "SIGPIPE not ignored");
         }
@@ -361,7 +428,16 @@ fn real_libasherah_under_the_preload() {
         return;
     }
     let log = under_preload("real_libasherah_under_the_preload", &[]);
-    assert!(log.contains("SIGPWR(30)") && log.contains("restore-flags"), "{log}");
-    assert!(log.contains("SIGPIPE(13) SIG_IGN") && log.contains("restore-ignore"), "{log}");
-    assert!(!log.contains("deferred"), "Go 1.20 changes nothing after dlopen returns: {log}");
+    assert!(
+        log.contains("SIGPWR(30)") && log.contains("restore-flags"),
+        "{log}"
+    );
+    assert!(
+        log.contains("SIGPIPE(13) SIG_IGN") && log.contains("restore-ignore"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("deferred"),
+        "Go 1.20 changes nothing after dlopen returns: {log}"
+    );
 }
