@@ -441,3 +441,72 @@ fn real_libasherah_under_the_preload() {
         "Go 1.20 changes nothing after dlopen returns: {log}"
     );
 }
+
+/// A library whose constructor takes a while, so a `dlopen` of it holds the preload's lock.
+fn slow_constructor_library() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let src = dir.join("slowctor.c");
+    std::fs::write(&src, "#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { usleep(500000); }\n")
+        .unwrap();
+    let out = dir.join("libslowctor.so");
+    let ok = Command::new("gcc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "gcc failed");
+    out
+}
+
+#[test]
+fn fork_while_another_thread_is_in_dlopen() {
+    if is_child() {
+        if !in_probe("fork_while_another_thread_is_in_dlopen") {
+            return;
+        }
+        let slow = CString::new(std::env::var("SLOW_LIB").unwrap()).unwrap();
+        let other = CString::new(std::env::var("OTHER_LIB").unwrap()).unwrap();
+        let loader = std::thread::spawn(move || {
+            // SAFETY: loading a test library; its constructor sleeps 500 ms under our lock.
+            assert!(!unsafe { libc::dlopen(slow.as_ptr(), libc::RTLD_NOW) }.is_null());
+        });
+        std::thread::sleep(Duration::from_millis(150));
+        // SAFETY: the child only calls dlopen (async-signal-unsafe but fine in a glibc
+        // child of a multi-threaded parent for this test) and _exit, under an alarm.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: alarm's default action ends a deadlocked child.
+            unsafe { libc::alarm(5) };
+            // SAFETY: loading another test library in the child, through the preload.
+            let h = unsafe { libc::dlopen(other.as_ptr(), libc::RTLD_NOW) };
+            // SAFETY: leaving the child without running the parent's atexit handlers.
+            unsafe { libc::_exit(if h.is_null() { 2 } else { 0 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child status {status:#x}"
+        );
+        loader.join().unwrap();
+        // Nested forks in a shell (what hung `sh` before the fork handler was fixed).
+        let out = Command::new("sh")
+            .args(["-c", "x=$(y=$(echo nested); echo $y); echo $x"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "nested");
+        println!("PROBE OK");
+        return;
+    }
+    let slow = slow_constructor_library();
+    let other = signal_changing_library(100);
+    under_preload(
+        "fork_while_another_thread_is_in_dlopen",
+        &[
+            ("SLOW_LIB", slow.to_str().unwrap()),
+            ("OTHER_LIB", other.to_str().unwrap()),
+        ],
+    );
+}
