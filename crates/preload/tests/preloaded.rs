@@ -510,3 +510,116 @@ fn fork_while_another_thread_is_in_dlopen() {
         ],
     );
 }
+
+/// A library that, like a Go runtime finishing its start on its own thread, takes SIGPIPE
+/// in its constructor and ORs `SA_ONSTACK` into the SIGUSR1 handler 50 ms later.
+fn late_changing_library() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let src = dir.join("latechange.c");
+    std::fs::write(
+        &src,
+        r#"#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+static void fake_go_handler(int s, siginfo_t *i, void *c) { (void)s; (void)i; (void)c; }
+static void *later(void *arg) {
+  struct sigaction sa;
+  (void)arg;
+  usleep(50000);
+  sigaction(SIGUSR1, NULL, &sa);
+  sa.sa_flags |= SA_ONSTACK;
+  sigaction(SIGUSR1, &sa, NULL);
+  return NULL;
+}
+__attribute__((constructor)) static void start(void) {
+  struct sigaction sa;
+  pthread_t t;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = fake_go_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigaction(SIGPIPE, &sa, NULL);
+  pthread_create(&t, NULL, later, NULL);
+  pthread_detach(t);
+}
+"#,
+    )
+    .unwrap();
+    let out = dir.join("liblatechange.so");
+    let ok = Command::new("gcc")
+        .args(["-shared", "-fPIC", "-pthread", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "gcc failed");
+    out
+}
+
+#[test]
+fn late_changes_are_caught_by_the_deferred_recheck() {
+    if is_child() {
+        if !in_probe("late_changes_are_caught_by_the_deferred_recheck") {
+            return;
+        }
+        let flags = |sig| {
+            // SAFETY: querying a disposition into a zeroed local.
+            unsafe {
+                let mut act: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(sig, std::ptr::null(), &mut act);
+                (act.sa_sigaction, act.sa_flags)
+            }
+        };
+        let install = |sig, flags| {
+            // SAFETY: installing the do-nothing SA_SIGINFO handler.
+            unsafe {
+                let mut act: libc::sigaction = std::mem::zeroed();
+                act.sa_sigaction = host_handler as *const () as usize;
+                act.sa_flags = flags;
+                libc::sigaction(sig, &act, std::ptr::null_mut());
+            }
+        };
+        install(libc::SIGUSR1, libc::SA_SIGINFO | libc::SA_RESTART);
+        // SAFETY: the host ignores SIGPIPE.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+        let lib = CString::new(std::env::var("LATE_LIB").unwrap()).unwrap();
+        // SAFETY: loading the test library through the preload.
+        assert!(!unsafe { libc::dlopen(lib.as_ptr(), libc::RTLD_NOW) }.is_null());
+        assert_eq!(
+            flags(libc::SIGPIPE).0,
+            libc::SIG_IGN,
+            "repaired when dlopen returned"
+        );
+        // The host changes its own handler after the load: the re-check must leave it.
+        install(libc::SIGUSR2, libc::SA_SIGINFO | libc::SA_ONSTACK);
+        std::thread::sleep(Duration::from_millis(80));
+        assert_ne!(
+            flags(libc::SIGUSR1).1 & libc::SA_ONSTACK,
+            0,
+            "the late change happened"
+        );
+        std::thread::sleep(Duration::from_millis(150)); // past the 100 ms re-check
+        assert_eq!(
+            flags(libc::SIGUSR1).1 & libc::SA_ONSTACK,
+            0,
+            "late SA_ONSTACK not removed"
+        );
+        assert_ne!(
+            flags(libc::SIGUSR2).1 & libc::SA_ONSTACK,
+            0,
+            "the host's own change was undone"
+        );
+        println!("PROBE OK");
+        return;
+    }
+    let lib = late_changing_library();
+    let log = under_preload(
+        "late_changes_are_caught_by_the_deferred_recheck",
+        &[("LATE_LIB", lib.to_str().unwrap())],
+    );
+    assert!(
+        log.contains("deferred re-check 100ms: SIGUSR1(10)"),
+        "{log}"
+    );
+    assert!(!log.contains("SIGUSR2"), "{log}");
+}
