@@ -207,6 +207,56 @@ function coreScenarios(t0, core) {
   });
 }
 
+function nativeScenarios(t) {
+  const fs = require('node:fs');
+  const os = require('node:os');
+
+  t.test('native is the default core and needs no Go library', () => {
+    asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory' });
+    try {
+      const drr = asherah.encrypt_string('p', 'default core');
+      assert.equal(asherah.decrypt_string('p', drr), 'default core');
+      assert.equal(JSON.parse(drr).Key.ParentKeyMeta.KeyId, '_IK_p_svc_prod');
+    } finally { asherah.shutdown(); }
+  });
+
+  t.test('native + SQLite: keys persist across shutdown and setup', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-sqlite-'));
+    const cfg = config('native', { Metastore: 'rdbms', ConnectionString: `sqlite://${dir}/keys.db` });
+    asherah.setup(cfg);
+    const drr = asherah.encrypt_string('tenant', 'persisted');
+    asherah.shutdown();
+    asherah.setup(cfg);
+    try { assert.equal(asherah.decrypt_string('tenant', drr), 'persisted'); } finally { asherah.shutdown(); }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  t.test('native config errors are typed: AWS KMS, MySQL, bad key hex, bad connection string', () => {
+    expectCode(() => asherah.setup(config('native', { KMS: 'aws' })), 'ERR_ASHERAH_CONFIG');
+    expectCode(() => asherah.setup(config('native', { Metastore: 'rdbms', SQLMetastoreDBType: 'mysql', ConnectionString: 'u@tcp(h:1)/d' })), 'ERR_ASHERAH_CONFIG');
+    expectCode(() => asherah.setup(config('native', { StaticMasterKeyHex: 'abc' })), 'ERR_ASHERAH_CONFIG');
+    expectCode(() => asherah.setup(config('native', { Metastore: 'rdbms', ConnectionString: 'ftp://x' })), 'ERR_ASHERAH_CONFIG');
+    expectCode(() => asherah.setup(config('go', { StaticMasterKeyHex: '00'.repeat(32) })), 'ERR_ASHERAH_CONFIG');
+    assert.equal(asherah.get_setup_status(), false);
+  });
+
+  t.test('native: a different static master key cannot read the record', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-key-'));
+    const base = { Metastore: 'rdbms', ConnectionString: `sqlite://${dir}/keys.db` };
+    asherah.setup(config('native', { ...base, StaticMasterKeyHex: '11'.repeat(32) }));
+    const drr = asherah.encrypt_string('p', 'keyed');
+    asherah.shutdown();
+    asherah.setup(config('native', { ...base, StaticMasterKeyHex: '22'.repeat(32) }));
+    try {
+      let e;
+      try { asherah.decrypt_string('p', drr); } catch (err) { e = err; }
+      assert.ok(e && /ERR_ASHERAH_(DECRYPT_FAILED|KMS)/.test(e.code), e && e.code);
+      assert.ok(!e.message.includes('11'.repeat(8)), 'key material in an error message');
+    } finally { asherah.shutdown(); }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 function limitScenarios(t) {
   t.test('oversize input is a RangeError and the instance keeps working', async () => {
     asherah.setup(config('go', { MaxInputBytes: 1024 }));
@@ -299,8 +349,9 @@ function register(runner) {
   }));
   group('lifecycle', lifecycleScenarios);
   for (const core of module.exports.CORES) group(`core ${core}`, (t) => coreScenarios(t, core));
+  group('native core', nativeScenarios);
   group('limits', limitScenarios);
   group('threads, logs and workers', threadScenarios);
 }
 
-module.exports = { register, config, CORES: ['go'] };
+module.exports = { register, config, CORES: ['go', 'native'] };

@@ -16,8 +16,9 @@ use crate::core::{go, Core, CoreError, CoreKind};
 use crate::host::{watchdog::Ticket, Completion, CoreThread};
 use crate::napi::{CallArgs, Deferred, Env, JsError, JsResult, Value, ValueType};
 
-/// The core used when the config does not name one.
-pub const DEFAULT_CORE: CoreKind = CoreKind::Go;
+/// The core used when the config does not name one: native (no foreign runtime in the
+/// process); `Core: "go"` selects the real libasherah.
+pub const DEFAULT_CORE: CoreKind = CoreKind::Native;
 
 /// Unwraps a `JsResult` inside a `promise` closure, handing the deferred back on error.
 macro_rules! tri {
@@ -304,6 +305,48 @@ pub fn set_safety_padding_overhead<'e>(env: &'e Env, args: CallArgs<'e>) -> JsRe
     let n = size_arg(env, args.get(0), "safety_padding_overhead")?;
     go::SAFETY_PADDING.store(n, std::sync::atomic::Ordering::Relaxed);
     env.undefined().map_err(Into::into)
+}
+
+/// `signal_report()`: what the signal guard found and did when the Go runtime was loaded,
+/// one entry per changed signal (an empty array before any Go load).
+pub fn signal_report<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    let report = crate::signals::report();
+    let decisions: Vec<_> = report.iter().flat_map(|r| r.iter().copied()).collect();
+    let out = env.create_array(decisions.len())?;
+    for (i, d) in decisions.iter().enumerate() {
+        let o = env.create_object()?;
+        env.set_property(o, "signo", env.create_f64(d.signo as f64)?)?;
+        env.set_property(o, "name", env.create_string(d.name)?)?;
+        env.set_property(o, "before", disposition_to_js(env, &d.before)?)?;
+        env.set_property(o, "after", disposition_to_js(env, &d.after)?)?;
+        env.set_property(o, "action", env.create_string(d.action.as_str())?)?;
+        env.set_property(
+            o,
+            "restored",
+            env.create_bool(d.action.restores() && d.error == 0)?,
+        )?;
+        if d.error != 0 {
+            env.set_property(o, "errno", env.create_f64(d.error as f64)?)?;
+        }
+        env.set_element(out, i as u32, o)?;
+    }
+    Ok(out)
+}
+
+fn disposition_to_js<'e>(env: &'e Env, d: &crate::signals::Disposition) -> JsResult<Value<'e>> {
+    let o = env.create_object()?;
+    let handler = if d.is_default() {
+        "default".to_string()
+    } else if d.is_ignore() {
+        "ignore".to_string()
+    } else {
+        format!("{:#x}", d.handler)
+    };
+    env.set_property(o, "handler", env.create_string(&handler)?)?;
+    env.set_property(o, "flags", env.create_f64(d.flags as f64)?)?;
+    env.set_property(o, "onStack", env.create_bool(d.has_onstack())?)?;
+    env.set_property(o, "siginfo", env.create_bool(d.has_siginfo())?)?;
+    Ok(o)
 }
 
 /// Test support: `_diagnostics(record?)` returns facts about the calling (JS) thread and

@@ -54,6 +54,8 @@ pub struct Asherah {
     pub session_caching: Option<bool>,
     pub session_cache_max_size: Option<usize>,
     pub session_cache_duration: Option<Duration>,
+    /// Native core only: a 32-byte static master key as 64 hex digits (default: Go's test key).
+    pub static_master_key_hex: Option<String>,
 }
 
 const OUR_KEYS: [&str; 7] = [
@@ -112,7 +114,14 @@ pub fn parse(
     let service_name = r.required_string("ServiceName")?;
     let product_id = r.required_string("ProductID")?;
     let metastore = r.required_string("Metastore")?;
-    let kms = r.string("KMS")?.unwrap_or_else(|| "aws".into());
+    let kms = r.string("KMS")?.unwrap_or_else(|| {
+        if core == CoreKind::Native {
+            "static"
+        } else {
+            "aws"
+        }
+        .into()
+    });
     let timeout_ms = r
         .integer("TimeoutMs")?
         .unwrap_or(DEFAULT_TIMEOUT.as_millis() as u64);
@@ -160,7 +169,11 @@ pub fn parse(
         session_caching: r.boolean("EnableSessionCaching")?,
         session_cache_max_size: r.integer("SessionCacheMaxSize")?.map(|n| n as usize),
         session_cache_duration: r.duration("SessionCacheDuration")?,
+        static_master_key_hex: r.string("StaticMasterKeyHex")?,
     };
+    if core == CoreKind::Go && asherah.static_master_key_hex.is_some() {
+        return Err("StaticMasterKeyHex is only supported by Core \"native\": libasherah always uses its built-in test key for KMS \"static\"".into());
+    }
     for key in [
         "ReplicaReadConsistency",
         "DynamoDBEndpoint",

@@ -65,6 +65,7 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
         Some("setSafetyPaddingOverhead"),
         calls::set_safety_padding_overhead,
     ),
+    ("signal_report", Some("signalReport"), calls::signal_report),
     ("_diagnostics", None, calls::diagnostics),
 ];
 

@@ -126,10 +126,25 @@ pub fn build_core(ct: &CoreThread, config: &ShimConfig) -> Result<Arc<dyn Core>,
             for vars in PENDING_GO_ENV.lock().drain(..) {
                 go::set_env_loaded(ct, &vars)?;
             }
-            let core = go::GoCore::setup(ct, lib, &config.go_json)?;
+            let core = go::GoCore::setup(ct, lib, &config.go_json);
+            for d in crate::signals::take_unlogged() {
+                let level = if d.action.restores() {
+                    Level::Warn
+                } else {
+                    Level::Info
+                };
+                log::emit(level, format!("signal guard: {d}"));
+            }
+            Ok(Arc::new(core?))
+        }
+        CoreKind::Native => {
+            let core = native::NativeCore::new(&config.asherah)?;
+            let failures = asherah_native::memory_lock_failures();
+            if failures > 0 {
+                log::emit(Level::Warn, format!("native core: {failures} key page(s) could not be locked in memory (mlock); raise RLIMIT_MEMLOCK"));
+            }
             Ok(Arc::new(core))
         }
-        CoreKind::Native => Ok(Arc::new(native::NativeCore::new(&config.asherah)?)),
     }
 }
 

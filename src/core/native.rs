@@ -1,31 +1,115 @@
-//! The native core adapter (placeholder until `crates/native` lands in this series).
+//! The native core: `asherah-native` (Asherah's envelope encryption in Rust) behind [`Core`].
+//!
+//! No foreign runtime is involved, so nothing here touches signals; it still runs on
+//! core-host threads like every core. This module only maps settings in and errors out:
+//! asherah-node's settings to `asherah_native::Config`, and the crate's error kinds to
+//! [`CoreError`] (which `api::errors` maps to JS codes).
+
+use asherah_native::{Asherah as Engine, Config, ErrorKind, KmsConfig, MasterKey, MetastoreConfig};
 
 use super::{Core, CoreError, CoreKind};
 use crate::api::config::Asherah;
 use crate::host::CoreThread;
 
-pub struct NativeCore;
+pub struct NativeCore {
+    engine: Engine,
+}
 
 impl NativeCore {
-    pub fn new(_config: &Asherah) -> Result<NativeCore, CoreError> {
-        Err(CoreError::BadConfig(
-            "Core \"native\" is not built into this version yet; use Core: \"go\"".into(),
-        ))
+    pub fn new(a: &Asherah) -> Result<NativeCore, CoreError> {
+        Ok(NativeCore {
+            engine: Engine::new(config(a)?).map_err(map_error)?,
+        })
     }
+}
+
+/// Builds the native configuration; unset values keep the crate's (Go's) defaults.
+pub fn config(a: &Asherah) -> Result<Config, CoreError> {
+    let mut c = Config::new(a.service_name.clone(), a.product_id.clone());
+    if let Some(d) = a.expire_after {
+        c.expire_after = d;
+    }
+    if let Some(d) = a.check_interval {
+        c.check_interval = d;
+    }
+    if let Some(on) = a.session_caching {
+        c.session_cache = on;
+    }
+    if let Some(n) = a.session_cache_max_size {
+        c.session_cache_max_size = n;
+    }
+    if let Some(d) = a.session_cache_duration {
+        c.session_cache_duration = d;
+    }
+    c.metastore = match a.metastore.as_str() {
+        "memory" | "test-debug-memory" => MetastoreConfig::Memory,
+        "rdbms" | "sqlite" | "postgres" => {
+            let conn = a.connection_string.as_deref().unwrap_or("");
+            if a.sql_db_type.as_deref() == Some("mysql") {
+                return Err(CoreError::BadConfig(
+                    "the native core does not support MySQL; use SQLite (sqlite://<path>) or PostgreSQL, or Core \"go\"".into(),
+                ));
+            }
+            MetastoreConfig::from_connection_string(conn).map_err(map_error)?
+        }
+        "dynamodb" => {
+            return Err(CoreError::BadConfig(
+                "the native core does not support DynamoDB; use Core \"go\" for it".into(),
+            ))
+        }
+        other => return Err(CoreError::BadConfig(format!("unknown Metastore {other:?}"))),
+    };
+    c.kms = match a.kms.as_str() {
+        "static" | "test-debug-static" => {
+            let key = match &a.static_master_key_hex {
+                Some(hex) => Some(MasterKey::from_hex(hex).map_err(map_error)?),
+                None => None,
+            };
+            KmsConfig::Static { master_key: key }
+        }
+        other => {
+            return Err(CoreError::BadConfig(format!(
+                "the native core supports KMS \"static\" only, not {other:?}; use Core \"go\" for AWS KMS"
+            )))
+        }
+    };
+    Ok(c)
 }
 
 impl Core for NativeCore {
     fn kind(&self) -> CoreKind {
         CoreKind::Native
     }
-    fn encrypt(&self, _: &CoreThread, _: &str, _: &[u8]) -> Result<String, CoreError> {
-        Err(CoreError::NotInitialized)
+
+    fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError> {
+        self.engine.encrypt(partition, data).map_err(map_error)
     }
-    fn decrypt(&self, _: &CoreThread, _: &str, _: &[u8]) -> Result<Vec<u8>, CoreError> {
-        Err(CoreError::NotInitialized)
+
+    fn decrypt(
+        &self,
+        _ct: &CoreThread,
+        partition: &str,
+        record: &[u8],
+    ) -> Result<Vec<u8>, CoreError> {
+        self.engine.decrypt(partition, record).map_err(map_error)
     }
-    fn set_env(&self, _: &CoreThread, _: &str) -> Result<(), CoreError> {
-        Ok(())
+
+    fn set_env(&self, _ct: &CoreThread, _vars_json: &str) -> Result<(), CoreError> {
+        Ok(()) // the native core reads nothing from the environment
     }
-    fn shutdown(&self, _: &CoreThread) {}
+
+    fn shutdown(&self, _ct: &CoreThread) {}
+}
+
+fn map_error(e: asherah_native::Error) -> CoreError {
+    let m = e.message().to_string();
+    match e.kind() {
+        ErrorKind::Config | ErrorKind::InvalidInput => CoreError::BadConfig(m),
+        ErrorKind::Metastore => CoreError::Metastore(m),
+        ErrorKind::Kms => CoreError::Kms(m),
+        ErrorKind::MalformedRecord => CoreError::MalformedRecord(m),
+        ErrorKind::PartitionMismatch => CoreError::PartitionMismatch,
+        ErrorKind::DecryptFailed | ErrorKind::KeyNotFound => CoreError::DecryptFailed(m),
+        _ => CoreError::Internal(m),
+    }
 }

@@ -13,10 +13,18 @@ fn core(c: &mut Criterion) {
         let record = asherah.encrypt("partition-1", &data).unwrap();
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("encrypt", size), &data, |b, data| {
-            b.iter(|| asherah.encrypt(black_box("partition-1"), black_box(data)).unwrap())
+            b.iter(|| {
+                asherah
+                    .encrypt(black_box("partition-1"), black_box(data))
+                    .unwrap()
+            })
         });
         group.bench_with_input(BenchmarkId::new("decrypt", size), &record, |b, record| {
-            b.iter(|| asherah.decrypt(black_box("partition-1"), black_box(record.as_bytes())).unwrap())
+            b.iter(|| {
+                asherah
+                    .decrypt(black_box("partition-1"), black_box(record.as_bytes()))
+                    .unwrap()
+            })
         });
     }
     group.finish();

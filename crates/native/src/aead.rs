@@ -20,7 +20,12 @@ pub(crate) const OVERHEAD: usize = TAG_LEN + NONCE_LEN;
 pub(crate) const SEALED_KEY_LEN: usize = KEY_LEN + OVERHEAD;
 
 /// Appends `seal(plaintext)` to `out` as `ciphertext || tag || nonce`.
-pub(crate) fn seal_into(cipher: &Aes256Gcm, nonce: &[u8; NONCE_LEN], plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+pub(crate) fn seal_into(
+    cipher: &Aes256Gcm,
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
     let start = out.len();
     out.reserve(plaintext.len() + OVERHEAD);
     out.extend_from_slice(plaintext);
@@ -36,7 +41,10 @@ pub(crate) fn seal_into(cipher: &Aes256Gcm, nonce: &[u8; NONCE_LEN], plaintext: 
 /// length is returned. On failure the buffer holds garbage and the error is `DecryptFailed`.
 pub(crate) fn open_in_place(cipher: &Aes256Gcm, sealed: &mut [u8]) -> Result<usize, Error> {
     if sealed.len() < OVERHEAD {
-        return Err(Error::new(ErrorKind::MalformedRecord, format!("ciphertext too short ({} bytes)", sealed.len())));
+        return Err(Error::new(
+            ErrorKind::MalformedRecord,
+            format!("ciphertext too short ({} bytes)", sealed.len()),
+        ));
     }
     let ct_len = sealed.len() - OVERHEAD;
     let (ct, rest) = sealed.split_at_mut(ct_len);
@@ -52,7 +60,10 @@ pub(crate) fn open_key(cipher: &Aes256Gcm, sealed: &[u8]) -> Result<KeyBytes, Er
     if sealed.len() != SEALED_KEY_LEN {
         return Err(Error::new(
             ErrorKind::MalformedRecord,
-            format!("sealed key must be {SEALED_KEY_LEN} bytes, got {}", sealed.len()),
+            format!(
+                "sealed key must be {SEALED_KEY_LEN} bytes, got {}",
+                sealed.len()
+            ),
         ));
     }
     let mut key = KeyBytes::zeroed();
@@ -85,7 +96,10 @@ mod tests {
         for i in 0..out.len() - 6 {
             let mut bad = out[6..].to_vec();
             bad[i] ^= 1;
-            assert_eq!(open_in_place(&cipher, &mut bad).unwrap_err().kind(), ErrorKind::DecryptFailed);
+            assert_eq!(
+                open_in_place(&cipher, &mut bad).unwrap_err().kind(),
+                ErrorKind::DecryptFailed
+            );
         }
     }
 }

@@ -69,7 +69,13 @@ impl KeyVersions {
             }
             None => {
                 let key = Arc::new(key);
-                self.versions.insert(created, Entry { key: Arc::clone(&key), loaded_at: now });
+                self.versions.insert(
+                    created,
+                    Entry {
+                        key: Arc::clone(&key),
+                        loaded_at: now,
+                    },
+                );
                 key
             }
         }
@@ -108,7 +114,10 @@ pub(crate) struct SessionCache {
 
 impl SessionCache {
     pub(crate) fn new(policy: Policy) -> Self {
-        SessionCache { policy, partitions: RwLock::new(HashMap::new()) }
+        SessionCache {
+            policy,
+            partitions: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The live cached partition, if any (touching its LRU stamp).
@@ -124,7 +133,12 @@ impl SessionCache {
 
     /// The cached partition, or a new empty one (replacing an expired one, evicting the
     /// least recently used partition when full).
-    pub(crate) fn get_or_open(&self, partition: &str, now: i64, open: impl FnOnce() -> Partition) -> Arc<Partition> {
+    pub(crate) fn get_or_open(
+        &self,
+        partition: &str,
+        now: i64,
+        open: impl FnOnce() -> Partition,
+    ) -> Arc<Partition> {
         if let Some(p) = self.get(partition, now) {
             return p;
         }
@@ -136,7 +150,10 @@ impl SessionCache {
         }
         map.retain(|_, p| now - p.opened_at < self.policy.session_duration);
         while map.len() >= self.policy.session_max {
-            let lru = map.iter().min_by_key(|(_, p)| p.last_used.load(Ordering::Relaxed)).map(|(k, _)| k.clone());
+            let lru = map
+                .iter()
+                .min_by_key(|(_, p)| p.last_used.load(Ordering::Relaxed))
+                .map(|(k, _)| k.clone());
             match lru {
                 Some(k) => map.remove(&k),
                 None => break,
@@ -158,7 +175,12 @@ mod tests {
     use super::*;
     use crate::keys::random_key;
 
-    const P: Policy = Policy { expire_after: 100, check_interval: 10, session_duration: 50, session_max: 2 };
+    const P: Policy = Policy {
+        expire_after: 100,
+        check_interval: 10,
+        session_duration: 50,
+        session_max: 2,
+    };
 
     fn key(created: i64) -> CryptoKey {
         CryptoKey::new(created, false, &random_key().unwrap())
@@ -169,13 +191,23 @@ mod tests {
         let mut v = KeyVersions::default();
         v.insert(key(1000), 1000, true);
         assert!(v.usable_latest(1005, &P).is_some());
-        assert!(v.usable_latest(1010, &P).is_none(), "stale after check interval");
+        assert!(
+            v.usable_latest(1010, &P).is_none(),
+            "stale after check interval"
+        );
         v.insert(key(1000), 1095, true);
         assert!(v.usable_latest(1100, &P).is_some());
         assert!(v.usable_latest(1101, &P).is_none(), "expired");
-        assert!(v.fresh(1000, 1101, &P).is_some(), "expired keys still decrypt");
+        assert!(
+            v.fresh(1000, 1101, &P).is_some(),
+            "expired keys still decrypt"
+        );
         v.insert(key(900), 1101, false);
-        assert_eq!(v.latest, Some(1000), "an older version never becomes latest implicitly");
+        assert_eq!(
+            v.latest,
+            Some(1000),
+            "an older version never becomes latest implicitly"
+        );
     }
 
     #[test]

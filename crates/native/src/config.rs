@@ -64,13 +64,17 @@ impl Config {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.service_name.is_empty() || self.product_id.is_empty() {
-            return Err(Error::config("service_name and product_id must be non-empty"));
+            return Err(Error::config(
+                "service_name and product_id must be non-empty",
+            ));
         }
         if self.expire_after.is_zero() {
             return Err(Error::config("expire_after must be > 0"));
         }
         if self.session_cache && self.session_cache_max_size == 0 {
-            return Err(Error::config("session_cache_max_size must be > 0 when the session cache is on"));
+            return Err(Error::config(
+                "session_cache_max_size must be > 0 when the session cache is on",
+            ));
         }
         Ok(())
     }
@@ -97,7 +101,9 @@ impl MetastoreConfig {
             if path.is_empty() {
                 return Err(Error::config("sqlite:// connection string has no path"));
             }
-            return Ok(MetastoreConfig::Sqlite { path: path.to_owned() });
+            return Ok(MetastoreConfig::Sqlite {
+                path: path.to_owned(),
+            });
         }
         if s.starts_with("postgres://") || s.starts_with("postgresql://") {
             return Ok(MetastoreConfig::Postgres { url: s.to_owned() });
@@ -106,7 +112,10 @@ impl MetastoreConfig {
             return Ok(MetastoreConfig::Memory);
         }
         let looks_like_dsn = s.split_whitespace().any(|kv| {
-            matches!(kv.split_once('=').map(|(k, _)| k), Some("host" | "dbname" | "user" | "port" | "sslmode"))
+            matches!(
+                kv.split_once('=').map(|(k, _)| k),
+                Some("host" | "dbname" | "user" | "port" | "sslmode")
+            )
         });
         if looks_like_dsn {
             return Ok(MetastoreConfig::Postgres { url: s.to_owned() });
@@ -122,8 +131,13 @@ impl fmt::Debug for MetastoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MetastoreConfig::Memory => f.write_str("Memory"),
-            MetastoreConfig::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
-            MetastoreConfig::Postgres { url } => f.debug_struct("Postgres").field("url", &redact_password(url)).finish(),
+            MetastoreConfig::Sqlite { path } => {
+                f.debug_struct("Sqlite").field("path", path).finish()
+            }
+            MetastoreConfig::Postgres { url } => f
+                .debug_struct("Postgres")
+                .field("url", &redact_password(url))
+                .finish(),
         }
     }
 }
@@ -143,8 +157,9 @@ pub struct MasterKey(Zeroizing<[u8; 32]>);
 impl MasterKey {
     /// Takes exactly 32 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        let array: [u8; 32] =
-            bytes.try_into().map_err(|_| Error::config(format!("master key must be 32 bytes, got {}", bytes.len())))?;
+        let array: [u8; 32] = bytes.try_into().map_err(|_| {
+            Error::config(format!("master key must be 32 bytes, got {}", bytes.len()))
+        })?;
         Ok(MasterKey(Zeroizing::new(array)))
     }
 
@@ -156,7 +171,11 @@ impl MasterKey {
         }
         let mut out = Zeroizing::new([0u8; 32]);
         for (i, pair) in hex.chunks(2).enumerate() {
-            let digit = |c: u8| (c as char).to_digit(16).ok_or_else(|| Error::config("master key hex has a non-hex digit"));
+            let digit = |c: u8| {
+                (c as char)
+                    .to_digit(16)
+                    .ok_or_else(|| Error::config("master key hex has a non-hex digit"))
+            };
             out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
         }
         Ok(MasterKey(out))
@@ -186,7 +205,10 @@ impl Clock {
     /// The current unix time in seconds.
     pub fn now(&self) -> i64 {
         match self {
-            Clock::System => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
             Clock::Manual(t) => t.load(Ordering::Relaxed),
         }
     }
@@ -203,7 +225,13 @@ pub(crate) fn redact_password(url: &str) -> String {
         return url.to_owned();
     }
     url.split_whitespace()
-        .map(|kv| if kv.starts_with("password=") { "password=***" } else { kv })
+        .map(|kv| {
+            if kv.starts_with("password=") {
+                "password=***"
+            } else {
+                kv
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -216,22 +244,28 @@ mod tests {
     fn connection_strings() {
         assert_eq!(
             MetastoreConfig::from_connection_string("sqlite:///tmp/a.db").unwrap(),
-            MetastoreConfig::Sqlite { path: "/tmp/a.db".into() }
+            MetastoreConfig::Sqlite {
+                path: "/tmp/a.db".into()
+            }
         );
         assert_eq!(
             MetastoreConfig::from_connection_string("sqlite://rel.db").unwrap(),
-            MetastoreConfig::Sqlite { path: "rel.db".into() }
+            MetastoreConfig::Sqlite {
+                path: "rel.db".into()
+            }
         );
         let url = "postgres://u:pw@127.0.0.1:5432/asherah?sslmode=disable";
         let pg = MetastoreConfig::from_connection_string(url).unwrap();
         assert_eq!(pg, MetastoreConfig::Postgres { url: url.into() });
         assert!(!format!("{pg:?}").contains("pw"));
         assert!(matches!(
-            MetastoreConfig::from_connection_string("host=127.0.0.1 user=u password=pw dbname=a").unwrap(),
+            MetastoreConfig::from_connection_string("host=127.0.0.1 user=u password=pw dbname=a")
+                .unwrap(),
             MetastoreConfig::Postgres { .. }
         ));
         assert!(!redact_password("host=h password=pw").contains("pw"));
-        let e = MetastoreConfig::from_connection_string("user:pass@tcp(localhost:3306)/db").unwrap_err();
+        let e = MetastoreConfig::from_connection_string("user:pass@tcp(localhost:3306)/db")
+            .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Config);
         assert!(!e.to_string().contains("pass@"));
     }
@@ -243,7 +277,9 @@ mod tests {
         assert_eq!(format!("{k:?}"), "MasterKey(<redacted>)");
         assert!(MasterKey::from_slice(&[1; 31]).is_err());
         let mut c = Config::new("s", "p");
-        c.kms = KmsConfig::Static { master_key: Some(MasterKey::from_slice(GO_STATIC_MASTER_KEY).unwrap()) };
+        c.kms = KmsConfig::Static {
+            master_key: Some(MasterKey::from_slice(GO_STATIC_MASTER_KEY).unwrap()),
+        };
         assert!(!format!("{c:?}").contains("thisIs"));
     }
 }

@@ -41,7 +41,10 @@ pub struct Asherah {
 
 impl std::fmt::Debug for Asherah {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Asherah").field("sk_id", &self.sk_id).field("policy", &self.policy).finish_non_exhaustive()
+        f.debug_struct("Asherah")
+            .field("sk_id", &self.sk_id)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,7 +90,9 @@ impl Asherah {
         getrandom::getrandom(&mut random[..32 + 2 * NONCE_LEN])?;
         let (drk, nonces) = random.split_at(32);
         let data_nonce: &[u8; NONCE_LEN] = nonces[..NONCE_LEN].try_into().expect("12 bytes");
-        let key_nonce: &[u8; NONCE_LEN] = nonces[NONCE_LEN..2 * NONCE_LEN].try_into().expect("12 bytes");
+        let key_nonce: &[u8; NONCE_LEN] = nonces[NONCE_LEN..2 * NONCE_LEN]
+            .try_into()
+            .expect("12 bytes");
         // The DRK schedule is a stack value; `aes`/`polyval` (zeroize features) wipe it on drop.
         let drk_cipher = Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(drk));
         let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
@@ -95,7 +100,13 @@ impl Asherah {
         drop(drk_cipher);
         let mut sealed_drk = Vec::with_capacity(SEALED_KEY_LEN);
         aead::seal_into(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
-        Ok(record::write_data_row_record(now, &sealed_drk, &ik_id_json, ik.created(), &sealed_data))
+        Ok(record::write_data_row_record(
+            now,
+            &sealed_drk,
+            &ik_id_json,
+            ik.created(),
+            &sealed_data,
+        ))
     }
 
     /// Decrypts a DataRowRecord written (by this core or by Go) for `partition`.
@@ -103,14 +114,19 @@ impl Asherah {
         check_partition(partition)?;
         let mut drr = record::parse_data_row_record(record_json)?;
         if !self.is_ik_id_of(&drr.ik_id, partition) {
-            return Err(Error::new(ErrorKind::PartitionMismatch, "record was not encrypted for this partition"));
+            return Err(Error::new(
+                ErrorKind::PartitionMismatch,
+                "record was not encrypted for this partition",
+            ));
         }
         let now = self.clock.now();
         let ik = self.ik(partition, drr.ik_created, now)?;
-        let drk = aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))?;
+        let drk =
+            aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))?;
         let drk_cipher = Aes256Gcm::new((&*drk).into());
         drop(drk);
-        let n = aead::open_in_place(&drk_cipher, &mut drr.sealed_data).map_err(|e| e.context("data"))?;
+        let n = aead::open_in_place(&drk_cipher, &mut drr.sealed_data)
+            .map_err(|e| e.context("data"))?;
         drr.sealed_data.truncate(n);
         Ok(drr.sealed_data)
     }
@@ -120,7 +136,9 @@ impl Asherah {
     }
 
     fn is_ik_id_of(&self, id: &str, partition: &str) -> bool {
-        id.strip_prefix("_IK_").and_then(|r| r.strip_prefix(partition)) == Some(self.ik_suffix.as_str())
+        id.strip_prefix("_IK_")
+            .and_then(|r| r.strip_prefix(partition))
+            == Some(self.ik_suffix.as_str())
     }
 
     fn open_partition(&self, partition: &str, now: i64) -> Partition {
@@ -134,7 +152,10 @@ impl Asherah {
     fn latest_ik(&self, partition: &str, now: i64) -> Result<(Arc<CryptoKey>, Arc<str>), Error> {
         let Some(sessions) = &self.sessions else {
             let p = self.open_partition(partition, now);
-            return Ok((Arc::new(self.load_latest_or_create_ik(&p.ik_id, now)?), p.ik_id_json));
+            return Ok((
+                Arc::new(self.load_latest_or_create_ik(&p.ik_id, now)?),
+                p.ik_id_json,
+            ));
         };
         if let Some(p) = sessions.get(partition, now) {
             if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
@@ -154,7 +175,11 @@ impl Asherah {
     /// The IK version `created` of `partition`, for decryption.
     fn ik(&self, partition: &str, created: i64, now: i64) -> Result<Arc<CryptoKey>, Error> {
         let Some(sessions) = &self.sessions else {
-            return Ok(Arc::new(self.load_ik(&self.ik_id(partition), created, now)?));
+            return Ok(Arc::new(self.load_ik(
+                &self.ik_id(partition),
+                created,
+                now,
+            )?));
         };
         let p = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
         if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
@@ -181,9 +206,9 @@ impl Asherah {
             return self.create_ik(ik_id, now);
         };
         match self.sk(parent, now) {
-            Ok(sk) if !sk.is_invalid(now, self.policy.expire_after) => {
-                self.ik_from_record(sk, &ekr, now).or_else(|_| self.create_ik(ik_id, now))
-            }
+            Ok(sk) if !sk.is_invalid(now, self.policy.expire_after) => self
+                .ik_from_record(sk, &ekr, now)
+                .or_else(|_| self.create_ik(ik_id, now)),
             _ => self.create_ik(ik_id, now),
         }
     }
@@ -197,7 +222,10 @@ impl Asherah {
             revoked: false,
             created,
             encrypted_key: seal_key(sk.cipher(), &key)?,
-            parent_key_meta: Some(KeyMeta { id: self.sk_id.clone(), created: sk.created() }),
+            parent_key_meta: Some(KeyMeta {
+                id: self.sk_id.clone(),
+                created: sk.created(),
+            }),
         };
         let store_error = match self.metastore.store(ik_id, created, &record) {
             Ok(true) => return Ok(CryptoKey::new(created, false, &key)),
@@ -207,35 +235,52 @@ impl Asherah {
         drop(key);
         match self.metastore.load_latest(ik_id)? {
             Some(winner) => self.ik_from_record(sk, &winner, now),
-            None => Err(store_error.unwrap_or_else(|| Error::metastore("error loading key from metastore after retry"))),
+            None => Err(store_error.unwrap_or_else(|| {
+                Error::metastore("error loading key from metastore after retry")
+            })),
         }
     }
 
     /// Go's `loadIntermediateKey`: an exact IK version and its SK, from the metastore.
     fn load_ik(&self, ik_id: &str, created: i64, now: i64) -> Result<CryptoKey, Error> {
         let ekr = self.metastore.load(ik_id, created)?.ok_or_else(|| {
-            Error::new(ErrorKind::KeyNotFound, format!("intermediate key {ik_id} created {created} is not in the metastore"))
+            Error::new(
+                ErrorKind::KeyNotFound,
+                format!("intermediate key {ik_id} created {created} is not in the metastore"),
+            )
         })?;
-        let parent = ekr.parent_key_meta.as_ref().ok_or_else(|| Error::metastore("intermediate key record has no ParentKeyMeta"))?;
+        let parent = ekr
+            .parent_key_meta
+            .as_ref()
+            .ok_or_else(|| Error::metastore("intermediate key record has no ParentKeyMeta"))?;
         let sk = self.sk(parent, now)?;
         self.ik_from_record(sk, &ekr, now)
     }
 
     /// Go's `intermediateKeyFromEKR`: unwraps with `sk`, or with the SK the record names.
-    fn ik_from_record(&self, mut sk: Arc<CryptoKey>, ekr: &EnvelopeKeyRecord, now: i64) -> Result<CryptoKey, Error> {
+    fn ik_from_record(
+        &self,
+        mut sk: Arc<CryptoKey>,
+        ekr: &EnvelopeKeyRecord,
+        now: i64,
+    ) -> Result<CryptoKey, Error> {
         if let Some(parent) = &ekr.parent_key_meta {
             if parent.created != sk.created() {
                 sk = self.sk(parent, now)?;
             }
         }
-        let key = aead::open_key(sk.cipher(), &ekr.encrypted_key).map_err(|e| e.context("intermediate key"))?;
+        let key = aead::open_key(sk.cipher(), &ekr.encrypted_key)
+            .map_err(|e| e.context("intermediate key"))?;
         Ok(CryptoKey::new(ekr.created, ekr.revoked, &key))
     }
 
     /// An exact SK version (cache, then metastore + KMS).
     fn sk(&self, meta: &KeyMeta, now: i64) -> Result<Arc<CryptoKey>, Error> {
         if meta.id != self.sk_id {
-            return Err(Error::metastore(format!("parent key {} is not this service's system key", meta.id)));
+            return Err(Error::metastore(format!(
+                "parent key {} is not this service's system key",
+                meta.id
+            )));
         }
         if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
             return Ok(k);
@@ -244,9 +289,18 @@ impl Asherah {
         if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
             return Ok(k);
         }
-        let ekr = self.metastore.load(&meta.id, meta.created)?.ok_or_else(|| {
-            Error::new(ErrorKind::KeyNotFound, format!("system key {} created {} is not in the metastore", meta.id, meta.created))
-        })?;
+        let ekr = self
+            .metastore
+            .load(&meta.id, meta.created)?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::KeyNotFound,
+                    format!(
+                        "system key {} created {} is not in the metastore",
+                        meta.id, meta.created
+                    ),
+                )
+            })?;
         let key = self.sk_from_record(&ekr)?;
         Ok(self.sk_cache.write().insert(key, now, false))
     }
@@ -273,8 +327,12 @@ impl Asherah {
         }
         let created = minute_timestamp(now);
         let key = random_key()?;
-        let record =
-            EnvelopeKeyRecord { revoked: false, created, encrypted_key: self.kms.encrypt_key(&key)?, parent_key_meta: None };
+        let record = EnvelopeKeyRecord {
+            revoked: false,
+            created,
+            encrypted_key: self.kms.encrypt_key(&key)?,
+            parent_key_meta: None,
+        };
         let store_error = match self.metastore.store(&self.sk_id, created, &record) {
             Ok(true) => return Ok(CryptoKey::new(created, false, &key)),
             Ok(false) => None,
@@ -282,7 +340,9 @@ impl Asherah {
         };
         match self.metastore.load_latest(&self.sk_id)? {
             Some(winner) => self.sk_from_record(&winner),
-            None => Err(store_error.unwrap_or_else(|| Error::metastore("error loading key from metastore after retry"))),
+            None => Err(store_error.unwrap_or_else(|| {
+                Error::metastore("error loading key from metastore after retry")
+            })),
         }
     }
 
@@ -302,7 +362,10 @@ fn seal_key(cipher: &Aes256Gcm, key: &KeyBytes) -> Result<Vec<u8>, Error> {
 
 fn check_partition(partition: &str) -> Result<(), Error> {
     if partition.is_empty() {
-        return Err(Error::new(ErrorKind::InvalidInput, "partition id must be non-empty"));
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "partition id must be non-empty",
+        ));
     }
     Ok(())
 }

@@ -45,7 +45,10 @@ pub struct Error {
 impl Error {
     /// A new error; `message` must not contain secrets (see the module docs).
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// The kind, for mapping to error codes.
@@ -76,7 +79,10 @@ impl Error {
 
     /// Prefixes the message with context, keeping the kind.
     pub(crate) fn context(self, what: &str) -> Self {
-        Error { kind: self.kind, message: format!("{what}: {}", self.message).into() }
+        Error {
+            kind: self.kind,
+            message: format!("{what}: {}", self.message).into(),
+        }
     }
 }
 
@@ -106,7 +112,10 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error").field("kind", &self.kind).field("message", &self.message).finish()
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .finish()
     }
 }
 
@@ -126,6 +135,9 @@ impl From<postgres::Error> for Error {
 
 impl From<getrandom::Error> for Error {
     fn from(e: getrandom::Error) -> Self {
-        Error::new(ErrorKind::Random, format!("OS random number generator: {e}"))
+        Error::new(
+            ErrorKind::Random,
+            format!("OS random number generator: {e}"),
+        )
     }
 }

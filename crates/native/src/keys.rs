@@ -37,7 +37,11 @@ pub(crate) struct CryptoKey {
 
 impl CryptoKey {
     pub(crate) fn new(created: i64, revoked: bool, key: &KeyBytes) -> Self {
-        CryptoKey { created, revoked: AtomicBool::new(revoked), cipher: cipher_for(key) }
+        CryptoKey {
+            created,
+            revoked: AtomicBool::new(revoked),
+            cipher: cipher_for(key),
+        }
     }
 
     pub(crate) fn created(&self) -> i64 {
@@ -64,7 +68,10 @@ impl CryptoKey {
 
 impl fmt::Debug for CryptoKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CryptoKey").field("created", &self.created).field("revoked", &self.revoked()).finish_non_exhaustive()
+        f.debug_struct("CryptoKey")
+            .field("created", &self.created)
+            .field("revoked", &self.revoked())
+            .finish_non_exhaustive()
     }
 }
 

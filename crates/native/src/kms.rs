@@ -23,8 +23,14 @@ impl StaticKms {
     pub(crate) fn from_config(config: &KmsConfig) -> Self {
         let KmsConfig::Static { master_key } = config;
         let mut bytes = KeyBytes::zeroed();
-        bytes.copy_from_slice(master_key.as_ref().map_or(GO_STATIC_MASTER_KEY, |k| k.bytes()));
-        StaticKms { master: cipher_for(&bytes) }
+        bytes.copy_from_slice(
+            master_key
+                .as_ref()
+                .map_or(GO_STATIC_MASTER_KEY, |k| k.bytes()),
+        );
+        StaticKms {
+            master: cipher_for(&bytes),
+        }
     }
 
     /// Seals a system key under the master key.
@@ -38,7 +44,14 @@ impl StaticKms {
 
     /// Opens a sealed system key; a wrong master key or tampering is a `Kms` error.
     pub(crate) fn decrypt_key(&self, sealed: &[u8]) -> Result<KeyBytes, Error> {
-        aead::open_key(&self.master, sealed)
-            .map_err(|e| Error::new(ErrorKind::Kms, format!("cannot unwrap system key with the static master key ({})", e.message())))
+        aead::open_key(&self.master, sealed).map_err(|e| {
+            Error::new(
+                ErrorKind::Kms,
+                format!(
+                    "cannot unwrap system key with the static master key ({})",
+                    e.message()
+                ),
+            )
+        })
     }
 }

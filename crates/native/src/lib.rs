@@ -28,7 +28,9 @@ mod locked;
 mod metastore;
 mod record;
 
-pub use crate::config::{Clock, Config, KmsConfig, MasterKey, MetastoreConfig, GO_STATIC_MASTER_KEY};
+pub use crate::config::{
+    Clock, Config, KmsConfig, MasterKey, MetastoreConfig, GO_STATIC_MASTER_KEY,
+};
 pub use crate::envelope::Asherah;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::locked::{locked_chunks, memory_lock_failures};

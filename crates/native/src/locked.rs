@@ -76,7 +76,11 @@ impl<T> Locked<T> {
         // SAFETY: `addr` is a fresh slot of `class >= size_of::<T>()` bytes, aligned to
         // `class >= align_of::<T>()`, exclusively ours until `Drop` returns it.
         unsafe { ptr.write(value) };
-        Locked { ptr: NonNull::new(ptr).expect("mmap never returns null"), class, _owns: PhantomData }
+        Locked {
+            ptr: NonNull::new(ptr).expect("mmap never returns null"),
+            class,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -86,7 +90,11 @@ impl<const N: usize> Locked<[u8; N]> {
         let (addr, class) = alloc_slot::<[u8; N]>();
         // Slots are always zero when handed out (fresh `mmap` pages, or zeroized on release),
         // and all-zero bytes are a valid `[u8; N]`.
-        Locked { ptr: NonNull::new(addr as *mut [u8; N]).expect("mmap never returns null"), class, _owns: PhantomData }
+        Locked {
+            ptr: NonNull::new(addr as *mut [u8; N]).expect("mmap never returns null"),
+            class,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -124,8 +132,15 @@ impl<T> std::fmt::Debug for Locked<T> {
 }
 
 fn size_class<T>() -> usize {
-    let class = size_of::<T>().max(align_of::<T>()).max(MIN_CLASS).next_power_of_two();
-    assert!(class <= MAX_CLASS, "locked memory: type of {} bytes is too large", size_of::<T>());
+    let class = size_of::<T>()
+        .max(align_of::<T>())
+        .max(MIN_CLASS)
+        .next_power_of_two();
+    assert!(
+        class <= MAX_CLASS,
+        "locked memory: type of {} bytes is too large",
+        size_of::<T>()
+    );
     class
 }
 
@@ -160,7 +175,9 @@ fn map_chunk() -> usize {
         )
     };
     if ptr == libc::MAP_FAILED {
-        std::alloc::handle_alloc_error(std::alloc::Layout::from_size_align(CHUNK, 4096).expect("valid layout"));
+        std::alloc::handle_alloc_error(
+            std::alloc::Layout::from_size_align(CHUNK, 4096).expect("valid layout"),
+        );
     }
     // SAFETY: `ptr..ptr+CHUNK` is the mapping we just created.
     if unsafe { libc::mlock(ptr, CHUNK) } != 0 {

@@ -86,15 +86,19 @@ impl EnvelopeKeyRecord {
 
     /// Parses a stored key record.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let r: EkrIn<'_> =
-            serde_json::from_str(json).map_err(|e| Error::metastore(format!("unparseable key record: {e}")))?;
-        let encrypted_key =
-            STANDARD.decode(r.key.as_bytes()).map_err(|_| Error::metastore("key record: Key is not valid base64"))?;
+        let r: EkrIn<'_> = serde_json::from_str(json)
+            .map_err(|e| Error::metastore(format!("unparseable key record: {e}")))?;
+        let encrypted_key = STANDARD
+            .decode(r.key.as_bytes())
+            .map_err(|_| Error::metastore("key record: Key is not valid base64"))?;
         Ok(EnvelopeKeyRecord {
             revoked: r.revoked.unwrap_or(false),
             created: r.created,
             encrypted_key,
-            parent_key_meta: r.parent.map(|m| KeyMeta { id: m.id.into_owned(), created: m.created }),
+            parent_key_meta: r.parent.map(|m| KeyMeta {
+                id: m.id.into_owned(),
+                created: m.created,
+            }),
         })
     }
 }
@@ -109,13 +113,29 @@ pub(crate) struct DataRowRecord<'a> {
 
 /// Parses a DataRowRecord; any structural problem is `MalformedRecord`.
 pub(crate) fn parse_data_row_record(json: &[u8]) -> Result<DataRowRecord<'_>, Error> {
-    let drr: DrrIn<'_> = serde_json::from_slice(json).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))?;
-    let key = drr.key.ok_or_else(|| Error::malformed("datarow key record cannot be empty"))?;
-    let parent = key.parent.ok_or_else(|| Error::malformed("parent key cannot be empty"))?;
-    let data = drr.data.ok_or_else(|| Error::malformed("Data is missing"))?;
-    let sealed_drk = STANDARD.decode(key.key.as_bytes()).map_err(|_| Error::malformed("Key.Key is not valid base64"))?;
-    let sealed_data = STANDARD.decode(data.as_bytes()).map_err(|_| Error::malformed("Data is not valid base64"))?;
-    Ok(DataRowRecord { ik_id: parent.id, ik_created: parent.created, sealed_drk, sealed_data })
+    let drr: DrrIn<'_> =
+        serde_json::from_slice(json).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))?;
+    let key = drr
+        .key
+        .ok_or_else(|| Error::malformed("datarow key record cannot be empty"))?;
+    let parent = key
+        .parent
+        .ok_or_else(|| Error::malformed("parent key cannot be empty"))?;
+    let data = drr
+        .data
+        .ok_or_else(|| Error::malformed("Data is missing"))?;
+    let sealed_drk = STANDARD
+        .decode(key.key.as_bytes())
+        .map_err(|_| Error::malformed("Key.Key is not valid base64"))?;
+    let sealed_data = STANDARD
+        .decode(data.as_bytes())
+        .map_err(|_| Error::malformed("Data is not valid base64"))?;
+    Ok(DataRowRecord {
+        ik_id: parent.id,
+        ik_created: parent.created,
+        sealed_drk,
+        sealed_data,
+    })
 }
 
 /// Writes a DataRowRecord. `ik_id_json` is the IK id already quoted and escaped.
@@ -127,7 +147,9 @@ pub(crate) fn write_data_row_record(
     sealed_data: &[u8],
 ) -> String {
     let b64 = |n: usize| n.div_ceil(3) * 4;
-    let mut out = String::with_capacity(96 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len()));
+    let mut out = String::with_capacity(
+        96 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len()),
+    );
     let _ = write!(out, "{{\"Key\":{{\"Created\":{drk_created},\"Key\":\"");
     STANDARD.encode_string(sealed_drk, &mut out);
     out.push_str("\",\"ParentKeyMeta\":{\"KeyId\":");
@@ -179,13 +201,27 @@ mod tests {
             revoked: false,
             created: 1_700_000_000,
             encrypted_key: vec![1, 2, 3],
-            parent_key_meta: Some(KeyMeta { id: "_SK_s_p".into(), created: 1_699_999_980 }),
+            parent_key_meta: Some(KeyMeta {
+                id: "_SK_s_p".into(),
+                created: 1_699_999_980,
+            }),
         };
         let json = ik.to_json();
-        assert_eq!(json, r#"{"Created":1700000000,"Key":"AQID","ParentKeyMeta":{"KeyId":"_SK_s_p","Created":1699999980}}"#);
+        assert_eq!(
+            json,
+            r#"{"Created":1700000000,"Key":"AQID","ParentKeyMeta":{"KeyId":"_SK_s_p","Created":1699999980}}"#
+        );
         assert_eq!(EnvelopeKeyRecord::from_json(&json).unwrap(), ik);
-        let sk = EnvelopeKeyRecord { revoked: true, created: 60, encrypted_key: vec![0xff], parent_key_meta: None };
-        assert_eq!(sk.to_json(), r#"{"Revoked":true,"Created":60,"Key":"/w=="}"#);
+        let sk = EnvelopeKeyRecord {
+            revoked: true,
+            created: 60,
+            encrypted_key: vec![0xff],
+            parent_key_meta: None,
+        };
+        assert_eq!(
+            sk.to_json(),
+            r#"{"Revoked":true,"Created":60,"Key":"/w=="}"#
+        );
         assert_eq!(EnvelopeKeyRecord::from_json(&sk.to_json()).unwrap(), sk);
     }
 
@@ -201,8 +237,16 @@ mod tests {
         let drr = parse_data_row_record(json.as_bytes()).unwrap();
         assert_eq!((&*drr.ik_id, drr.ik_created), ("_IK_p_s_x", 1_699_999_980));
         assert_eq!((drr.sealed_drk, drr.sealed_data), (vec![1], vec![2, 3]));
-        for bad in [&b"{"[..], b"{}", br#"{"Key":{"Created":1,"Key":"AQ=="},"Data":"AA=="}"#, br#"{"Key":null}"#] {
-            assert_eq!(parse_data_row_record(bad).err().unwrap().kind(), crate::ErrorKind::MalformedRecord);
+        for bad in [
+            &b"{"[..],
+            b"{}",
+            br#"{"Key":{"Created":1,"Key":"AQ=="},"Data":"AA=="}"#,
+            br#"{"Key":null}"#,
+        ] {
+            assert_eq!(
+                parse_data_row_record(bad).err().unwrap().kind(),
+                crate::ErrorKind::MalformedRecord
+            );
         }
     }
 }

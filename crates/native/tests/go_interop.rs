@@ -50,7 +50,11 @@ fn relayout(record: &str) -> String {
     let m = &k["ParentKeyMeta"];
     format!(
         r#"{{"Key":{{"Created":{},"Key":"{}","ParentKeyMeta":{{"KeyId":"{}","Created":{}}}}},"Data":"{}"}}"#,
-        k["Created"], k["Key"].as_str().unwrap(), m["KeyId"].as_str().unwrap(), m["Created"], v["Data"].as_str().unwrap()
+        k["Created"],
+        k["Key"].as_str().unwrap(),
+        m["KeyId"].as_str().unwrap(),
+        m["Created"],
+        v["Data"].as_str().unwrap()
     )
 }
 
@@ -69,7 +73,10 @@ fn rows(url: &str) -> Vec<(String, i64, String)> {
 #[test]
 fn go_and_native_share_postgres_across_rotation() {
     let Ok(lib_path) = std::env::var("ASHERAH_GO_LIBRARY") else {
-        return skip("go_interop", "ASHERAH_GO_LIBRARY is not set (source .cache/env.sh)");
+        return skip(
+            "go_interop",
+            "ASHERAH_GO_LIBRARY is not set (source .cache/env.sh)",
+        );
     };
     if !std::path::Path::new(&lib_path).exists() {
         return skip("go_interop", &format!("{lib_path} does not exist"));
@@ -91,18 +98,48 @@ fn go_and_native_share_postgres_across_rotation() {
     // Phase 1: Go creates SK and IK(p-go); native reads them, and the reverse for p-native.
     let go1 = go.encrypt("p-go", b"written by go, phase 1").unwrap();
     assert_eq!(relayout(&go1), go1, "Go's record layout differs from ours");
-    assert_eq!(native1.decrypt("p-go", go1.as_bytes()).unwrap(), b"written by go, phase 1");
-    let nat1 = native1.encrypt("p-go", b"written by native, phase 1").unwrap();
-    assert_eq!(ik_created(&nat1), ik_created(&go1), "native must reuse Go's IK");
-    assert_eq!(go.decrypt("p-go", &nat1).unwrap(), b"written by native, phase 1");
-    let nat1b = native1.encrypt("p-native", b"native-first partition").unwrap();
-    assert_eq!(go.decrypt("p-native", &nat1b).unwrap(), b"native-first partition");
+    assert_eq!(
+        native1.decrypt("p-go", go1.as_bytes()).unwrap(),
+        b"written by go, phase 1"
+    );
+    let nat1 = native1
+        .encrypt("p-go", b"written by native, phase 1")
+        .unwrap();
+    assert_eq!(
+        ik_created(&nat1),
+        ik_created(&go1),
+        "native must reuse Go's IK"
+    );
+    assert_eq!(
+        go.decrypt("p-go", &nat1).unwrap(),
+        b"written by native, phase 1"
+    );
+    let nat1b = native1
+        .encrypt("p-native", b"native-first partition")
+        .unwrap();
+    assert_eq!(
+        go.decrypt("p-native", &nat1b).unwrap(),
+        b"native-first partition"
+    );
     let go1b = go.encrypt("p-native", b"go on native's IK").unwrap();
-    assert_eq!(ik_created(&go1b), ik_created(&nat1b), "Go must reuse native's IK");
-    assert_eq!(native1.decrypt("p-native", go1b.as_bytes()).unwrap(), b"go on native's IK");
+    assert_eq!(
+        ik_created(&go1b),
+        ik_created(&nat1b),
+        "Go must reuse native's IK"
+    );
+    assert_eq!(
+        native1.decrypt("p-native", go1b.as_bytes()).unwrap(),
+        b"go on native's IK"
+    );
     // Wrong partition is refused by both.
     assert!(go.decrypt("p-native", &nat1).is_err());
-    assert_eq!(native1.decrypt("p-native", go1.as_bytes()).unwrap_err().kind(), asherah_native::ErrorKind::PartitionMismatch);
+    assert_eq!(
+        native1
+            .decrypt("p-native", go1.as_bytes())
+            .unwrap_err()
+            .kind(),
+        asherah_native::ErrorKind::PartitionMismatch
+    );
 
     if std::env::var_os("ASHERAH_WRITE_GO_FIXTURE").is_some() {
         let fixture = serde_json::json!({
@@ -114,24 +151,44 @@ fn go_and_native_share_postgres_across_rotation() {
                 {"partition": "p-native", "plaintext": "go on native's IK", "record": go1b},
             ],
         });
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/go_records.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/go_records.json"
+        );
         std::fs::write(path, serde_json::to_string_pretty(&fixture).unwrap()).unwrap();
     }
 
     // Phase 2: keys expire after 1 s; in the next minute both sides rotate. Go goes first,
     // then the native side tries to create the same (id, created), loses, and loads Go's.
     go.shutdown();
-    assert_eq!(go.setup(&go_config(&pg.url, Duration::from_secs(1), check)), 0, "SetupJson after Shutdown");
+    assert_eq!(
+        go.setup(&go_config(&pg.url, Duration::from_secs(1), check)),
+        0,
+        "SetupJson after Shutdown"
+    );
     let native2 = native(&pg.url, Duration::from_secs(1), check);
     sleep_into_next_minute(2);
     let go2 = go.encrypt("p-go", b"go after rotation").unwrap();
     assert!(ik_created(&go2) > ik_created(&go1), "Go rotated the IK");
     let nat2 = native2.encrypt("p-go", b"native after rotation").unwrap();
-    assert_eq!(ik_created(&nat2), ik_created(&go2), "native loads the IK Go rotated to");
-    let nat2b = native2.encrypt("p-native", b"native rotates p-native").unwrap();
-    assert!(ik_created(&nat2b) > ik_created(&nat1b), "native rotated the IK");
+    assert_eq!(
+        ik_created(&nat2),
+        ik_created(&go2),
+        "native loads the IK Go rotated to"
+    );
+    let nat2b = native2
+        .encrypt("p-native", b"native rotates p-native")
+        .unwrap();
+    assert!(
+        ik_created(&nat2b) > ik_created(&nat1b),
+        "native rotated the IK"
+    );
     let go2b = go.encrypt("p-native", b"go after native rotated").unwrap();
-    assert_eq!(ik_created(&go2b), ik_created(&nat2b), "Go loads the IK native rotated to");
+    assert_eq!(
+        ik_created(&go2b),
+        ik_created(&nat2b),
+        "Go loads the IK native rotated to"
+    );
 
     let all = [
         ("p-go", &go1, &b"written by go, phase 1"[..]),
@@ -145,13 +202,27 @@ fn go_and_native_share_postgres_across_rotation() {
     ];
     let native3 = native(&pg.url, Duration::from_secs(1), check); // cold caches
     for (partition, record, plaintext) in all {
-        assert_eq!(go.decrypt(partition, record).unwrap(), plaintext, "Go decrypts {record}");
-        assert_eq!(native2.decrypt(partition, record.as_bytes()).unwrap(), plaintext);
-        assert_eq!(native3.decrypt(partition, record.as_bytes()).unwrap(), plaintext);
+        assert_eq!(
+            go.decrypt(partition, record).unwrap(),
+            plaintext,
+            "Go decrypts {record}"
+        );
+        assert_eq!(
+            native2.decrypt(partition, record.as_bytes()).unwrap(),
+            plaintext
+        );
+        assert_eq!(
+            native3.decrypt(partition, record.as_bytes()).unwrap(),
+            plaintext
+        );
     }
     let rows = rows(&pg.url);
     let count = |id: &str| rows.iter().filter(|r| r.0 == id).count();
-    assert_eq!(count("_SK_svc_prod"), 2, "one SK per minute, shared by both sides: {rows:?}");
+    assert_eq!(
+        count("_SK_svc_prod"),
+        2,
+        "one SK per minute, shared by both sides: {rows:?}"
+    );
     assert_eq!(count("_IK_p-go_svc_prod"), 2);
     assert_eq!(count("_IK_p-native_svc_prod"), 2);
 
@@ -179,5 +250,8 @@ fn go_and_native_share_postgres_across_rotation() {
         go_enc / 1e3, go_dec / 1e3, nat_enc / 1e3, nat_dec / 1e3
     );
     go.shutdown();
-    eprintln!("go_interop: {} records cross-decrypted by Go and native over PostgreSQL", all.len());
+    eprintln!(
+        "go_interop: {} records cross-decrypted by Go and native over PostgreSQL",
+        all.len()
+    );
 }

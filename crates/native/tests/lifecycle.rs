@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use asherah_native::{Asherah, Clock, Config, EnvelopeKeyRecord, Error, MemoryMetastore, Metastore};
+use asherah_native::{
+    Asherah, Clock, Config, EnvelopeKeyRecord, Error, MemoryMetastore, Metastore,
+};
 use proptest::prelude::*;
 
 const T0: i64 = 1_800_000_000; // minute-aligned
@@ -63,7 +65,11 @@ fn expired_keys_rotate_on_next_encrypt_and_old_records_still_decrypt() {
     let r1 = a.encrypt("p", b"one").unwrap();
     assert_eq!(ik_created(&r1), T0);
     clock.store(T0 + 3599, Ordering::Relaxed);
-    assert_eq!(ik_created(&a.encrypt("p", b"x").unwrap()), T0, "not expired yet");
+    assert_eq!(
+        ik_created(&a.encrypt("p", b"x").unwrap()),
+        T0,
+        "not expired yet"
+    );
     clock.store(T0 + 3601 + 30, Ordering::Relaxed);
     let r2 = a.encrypt("p", b"two").unwrap();
     assert_eq!(ik_created(&r2), T0 + 3600, "rotated, minute-truncated");
@@ -71,7 +77,11 @@ fn expired_keys_rotate_on_next_encrypt_and_old_records_still_decrypt() {
     assert_eq!(a.decrypt("p", r2.as_bytes()).unwrap(), b"two");
     let ids = ms.ids();
     let count = |p: &str| ids.iter().filter(|(id, _)| id == p).count();
-    assert_eq!((count("_SK_svc_prod"), count("_IK_p_svc_prod")), (2, 2), "{ids:?}");
+    assert_eq!(
+        (count("_SK_svc_prod"), count("_IK_p_svc_prod")),
+        (2, 2),
+        "{ids:?}"
+    );
     // A fresh instance (cold caches) reads both generations.
     let b = setup(ms, &clock, |_| {});
     assert_eq!(b.decrypt("p", r1.as_bytes()).unwrap(), b"one");
@@ -89,14 +99,30 @@ fn check_interval_rereads_the_metastore_and_sees_revocation() {
         a.encrypt("p", b"cached").unwrap();
         a.decrypt("p", r1.as_bytes()).unwrap();
     }
-    assert_eq!(probe.loads.load(Ordering::Relaxed), warm, "warm session cache: no metastore reads");
+    assert_eq!(
+        probe.loads.load(Ordering::Relaxed),
+        warm,
+        "warm session cache: no metastore reads"
+    );
     probe.revoke_all.store(true, Ordering::Relaxed);
     clock.store(T0 + 599, Ordering::Relaxed);
-    assert_eq!(ik_created(&a.encrypt("p", b"x").unwrap()), T0, "revocation not seen before CheckInterval");
+    assert_eq!(
+        ik_created(&a.encrypt("p", b"x").unwrap()),
+        T0,
+        "revocation not seen before CheckInterval"
+    );
     clock.store(T0 + 660, Ordering::Relaxed);
     let r2 = a.encrypt("p", b"two").unwrap();
-    assert_eq!(ik_created(&r2), T0 + 660, "revoked IK replaced after the re-check");
-    assert_eq!(a.decrypt("p", r1.as_bytes()).unwrap(), b"one", "revoked keys still decrypt");
+    assert_eq!(
+        ik_created(&r2),
+        T0 + 660,
+        "revoked IK replaced after the re-check"
+    );
+    assert_eq!(
+        a.decrypt("p", r1.as_bytes()).unwrap(),
+        b"one",
+        "revoked keys still decrypt"
+    );
 }
 
 #[test]
@@ -119,35 +145,57 @@ fn session_cache_is_bounded_and_expires() {
         c.session_cache_max_size = 2;
         c.session_cache_duration = Duration::from_secs(100);
     });
-    let recs: Vec<_> = (0..5).map(|i| (format!("p{i}"), a.encrypt(&format!("p{i}"), b"v").unwrap())).collect();
+    let recs: Vec<_> = (0..5)
+        .map(|i| (format!("p{i}"), a.encrypt(&format!("p{i}"), b"v").unwrap()))
+        .collect();
     for (p, r) in &recs {
         assert_eq!(a.decrypt(p, r.as_bytes()).unwrap(), b"v");
     }
     let loads = probe.loads.load(Ordering::Relaxed);
     a.decrypt("p4", recs[4].1.as_bytes()).unwrap();
-    assert_eq!(probe.loads.load(Ordering::Relaxed), loads, "most recent partition still cached");
+    assert_eq!(
+        probe.loads.load(Ordering::Relaxed),
+        loads,
+        "most recent partition still cached"
+    );
     clock.store(T0 + 100, Ordering::Relaxed);
     a.decrypt("p4", recs[4].1.as_bytes()).unwrap();
-    assert!(probe.loads.load(Ordering::Relaxed) > loads, "session expired after its duration");
+    assert!(
+        probe.loads.load(Ordering::Relaxed) > loads,
+        "session expired after its duration"
+    );
 }
 
 #[test]
 fn threads_and_instances_racing_create_one_key_each() {
     let clock = Arc::new(AtomicI64::new(T0 + 1));
     let ms = Arc::new(MemoryMetastore::new());
-    let instances: Vec<_> = (0..4).map(|_| Arc::new(setup(ms.clone(), &clock, |_| {}))).collect();
+    let instances: Vec<_> = (0..4)
+        .map(|_| Arc::new(setup(ms.clone(), &clock, |_| {})))
+        .collect();
     let barrier = Arc::new(std::sync::Barrier::new(16));
     let handles: Vec<_> = (0..16)
         .map(|t| {
             let (a, barrier) = (Arc::clone(&instances[t % 4]), Arc::clone(&barrier));
             std::thread::spawn(move || {
                 barrier.wait();
-                (0..50).map(|i| a.encrypt("shared", format!("{t}-{i}").as_bytes()).unwrap()).collect::<Vec<_>>()
+                (0..50)
+                    .map(|i| a.encrypt("shared", format!("{t}-{i}").as_bytes()).unwrap())
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
-    let records: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
-    assert_eq!(ms.ids(), vec![("_IK_shared_svc_prod".into(), T0), ("_SK_svc_prod".into(), T0)]);
+    let records: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(
+        ms.ids(),
+        vec![
+            ("_IK_shared_svc_prod".into(), T0),
+            ("_SK_svc_prod".into(), T0)
+        ]
+    );
     for (n, r) in records.iter().enumerate() {
         let pt = instances[n % 4].decrypt("shared", r.as_bytes()).unwrap();
         assert!(String::from_utf8(pt).unwrap().contains('-'));

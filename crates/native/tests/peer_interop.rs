@@ -34,19 +34,33 @@ fn native(db: &str) -> Asherah {
 }
 
 fn lines(path: &str) -> Vec<(String, String, String)> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
 fn python_peer_and_native_read_each_other_over_sqlite() {
     let py = python();
-    let probe = Command::new("timeout").args(["60", &py, "-c", "import asherah; print(asherah.version())"]).output();
+    let probe = Command::new("timeout")
+        .args(["60", &py, "-c", "import asherah; print(asherah.version())"])
+        .output();
     let version = match probe {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_owned(),
-        _ => return skip("peer_interop", &format!("{py} cannot import the PyPI `asherah` package (pip install 'asherah>=0.5,<0.6')")),
+        _ => return skip(
+            "peer_interop",
+            &format!(
+                "{py} cannot import the PyPI `asherah` package (pip install 'asherah>=0.5,<0.6')"
+            ),
+        ),
     };
     if !version.starts_with("0.5.") {
-        return skip("peer_interop", &format!("PyPI asherah {version} is not 0.5.x"));
+        return skip(
+            "peer_interop",
+            &format!("PyPI asherah {version} is not 0.5.x"),
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
@@ -59,7 +73,11 @@ fn python_peer_and_native_read_each_other_over_sqlite() {
         out.push(serde_json::json!([p, text, a.encrypt(p, text.as_bytes()).unwrap()]).to_string());
     }
     std::fs::write(&ours, out.join("\n") + "\n").unwrap();
-    let native_ik = ik_created(&serde_json::from_str::<(String, String, String)>(&out[0]).unwrap().2);
+    let native_ik = ik_created(
+        &serde_json::from_str::<(String, String, String)>(&out[0])
+            .unwrap()
+            .2,
+    );
 
     let run = Command::new("timeout")
         .args(["120", &py])
@@ -68,18 +86,36 @@ fn python_peer_and_native_read_each_other_over_sqlite() {
         .output()
         .unwrap();
     eprintln!("{}", String::from_utf8_lossy(&run.stdout).trim());
-    assert!(run.status.success(), "peer failed: {}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "peer failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 
     let peer = lines(&theirs);
     assert_eq!(peer.len(), 2);
-    assert_eq!(ik_created(&peer[0].2), native_ik, "the peer reused the native core's IK for shared-1");
+    assert_eq!(
+        ik_created(&peer[0].2),
+        native_ik,
+        "the peer reused the native core's IK for shared-1"
+    );
     let cold = native(&db);
     for (p, text, record) in &peer {
-        assert_eq!(cold.decrypt(p, record.as_bytes()).unwrap(), text.as_bytes(), "{p}");
-        assert_eq!(a.decrypt(p, record.as_bytes()).unwrap(), text.as_bytes(), "{p}");
+        assert_eq!(
+            cold.decrypt(p, record.as_bytes()).unwrap(),
+            text.as_bytes(),
+            "{p}"
+        );
+        assert_eq!(
+            a.decrypt(p, record.as_bytes()).unwrap(),
+            text.as_bytes(),
+            "{p}"
+        );
     }
     // The IK the peer created for peer-only is the one we now encrypt with.
-    let ours_on_peer_ik = cold.encrypt("peer-only", b"native on the peer's IK").unwrap();
+    let ours_on_peer_ik = cold
+        .encrypt("peer-only", b"native on the peer's IK")
+        .unwrap();
     assert_eq!(ik_created(&ours_on_peer_ik), ik_created(&peer[1].2));
     eprintln!("peer_interop: PyPI asherah {version} and the native core exchanged records over one SQLite file");
 }

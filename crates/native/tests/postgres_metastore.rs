@@ -6,7 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
-use asherah_native::{Asherah, Config, EnvelopeKeyRecord, KeyMeta, Metastore, MetastoreConfig, PostgresMetastore};
+use asherah_native::{
+    Asherah, Config, EnvelopeKeyRecord, KeyMeta, Metastore, MetastoreConfig, PostgresMetastore,
+};
 use common::{second_of_minute, skip, sleep_into_next_minute, PgServer};
 
 #[test]
@@ -20,20 +22,45 @@ fn postgres_metastore_contract_and_racing_instances() {
         revoked: c % 120 == 0,
         created: c,
         encrypted_key: vec![c as u8; 60],
-        parent_key_meta: Some(KeyMeta { id: "_SK_s_p".into(), created: 60 }),
+        parent_key_meta: Some(KeyMeta {
+            id: "_SK_s_p".into(),
+            created: 60,
+        }),
     };
     assert!(ms.store("k", 1_800_000_060, &rec(1_800_000_060)).unwrap());
     assert!(ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap());
-    assert!(!ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap(), "duplicate (id, created)");
-    assert_eq!(ms.load("k", 1_800_000_000).unwrap(), Some(rec(1_800_000_000)));
+    assert!(
+        !ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap(),
+        "duplicate (id, created)"
+    );
+    assert_eq!(
+        ms.load("k", 1_800_000_000).unwrap(),
+        Some(rec(1_800_000_000))
+    );
     assert_eq!(ms.load("k", 1_800_000_001).unwrap(), None);
     assert_eq!(ms.load_latest("k").unwrap(), Some(rec(1_800_000_060)));
     assert_eq!(ms.load_latest("nope").unwrap(), None);
     // lib/pq's key=value DSN form reaches the same database.
-    let port = pg.url.rsplit(':').next().unwrap().split('/').next().unwrap();
+    let port = pg
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
     let dsn = format!("host=127.0.0.1 port={port} user=postgres dbname=asherah sslmode=disable");
-    let MetastoreConfig::Postgres { url } = MetastoreConfig::from_connection_string(&dsn).unwrap() else { panic!() };
-    assert_eq!(PostgresMetastore::connect(&url).unwrap().load_latest("k").unwrap(), Some(rec(1_800_000_060)));
+    let MetastoreConfig::Postgres { url } = MetastoreConfig::from_connection_string(&dsn).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        PostgresMetastore::connect(&url)
+            .unwrap()
+            .load_latest("k")
+            .unwrap(),
+        Some(rec(1_800_000_060))
+    );
     // `created` holds UTC wall time, as Go's lib/pq writes it on a UTC host.
     let mut c = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
     let text: String = c
@@ -45,7 +72,9 @@ fn postgres_metastore_contract_and_racing_instances() {
     // Eight instances (each its own connection and caches) race on one partition.
     let mut config = Config::new("svc", "prod");
     config.metastore = MetastoreConfig::from_connection_string(&pg.url).unwrap();
-    let instances: Vec<_> = (0..8).map(|_| Arc::new(Asherah::new(config.clone()).unwrap())).collect();
+    let instances: Vec<_> = (0..8)
+        .map(|_| Arc::new(Asherah::new(config.clone()).unwrap()))
+        .collect();
     if second_of_minute() > 55 {
         sleep_into_next_minute(0); // keep the race inside one minute: one IK and one SK
     }
@@ -64,13 +93,27 @@ fn postgres_metastore_contract_and_racing_instances() {
         .map(|h| h.join().unwrap())
         .collect();
     for (i, r) in records.iter().enumerate() {
-        assert_eq!(instances[(i + 1) % instances.len()].decrypt("race", r.as_bytes()).unwrap(), b"same partition");
+        assert_eq!(
+            instances[(i + 1) % instances.len()]
+                .decrypt("race", r.as_bytes())
+                .unwrap(),
+            b"same partition"
+        );
     }
     let counts: Vec<(String, i64)> = c
-        .query("SELECT id, count(*) FROM encryption_key WHERE id <> 'k' GROUP BY id ORDER BY id", &[])
+        .query(
+            "SELECT id, count(*) FROM encryption_key WHERE id <> 'k' GROUP BY id ORDER BY id",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(counts, vec![("_IK_race_svc_prod".to_owned(), 1), ("_SK_svc_prod".to_owned(), 1)]);
+    assert_eq!(
+        counts,
+        vec![
+            ("_IK_race_svc_prod".to_owned(), 1),
+            ("_SK_svc_prod".to_owned(), 1)
+        ]
+    );
 }

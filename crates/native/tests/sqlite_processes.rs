@@ -20,7 +20,9 @@ fn asherah(db: &str) -> Asherah {
 /// Child mode: `encrypt <db> <out> <tag>` or `decrypt <db> <in>`.
 #[test]
 fn child() {
-    let Ok(args) = std::env::var("ASHERAH_SQLITE_CHILD") else { return };
+    let Ok(args) = std::env::var("ASHERAH_SQLITE_CHILD") else {
+        return;
+    };
     let args: Vec<&str> = args.split('\t').collect();
     let a = asherah(args[1]);
     match args[0] {
@@ -36,14 +38,19 @@ fn child() {
             for i in 0..60 {
                 let p = PARTITIONS[i % PARTITIONS.len()];
                 let plaintext = format!("{}-{i}", args[3]);
-                lines.push(serde_json::json!([p, plaintext, a.encrypt(p, plaintext.as_bytes()).unwrap()]).to_string());
+                lines.push(
+                    serde_json::json!([p, plaintext, a.encrypt(p, plaintext.as_bytes()).unwrap()])
+                        .to_string(),
+                );
             }
             std::fs::write(args[2], lines.join("\n")).unwrap();
         }
         "decrypt" => {
             for line in std::fs::read_to_string(args[2]).unwrap().lines() {
                 let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                let pt = a.decrypt(v[0].as_str().unwrap(), v[2].as_str().unwrap().as_bytes()).unwrap();
+                let pt = a
+                    .decrypt(v[0].as_str().unwrap(), v[2].as_str().unwrap().as_bytes())
+                    .unwrap();
                 assert_eq!(pt, v[1].as_str().unwrap().as_bytes());
             }
         }
@@ -84,16 +91,31 @@ fn two_processes_share_one_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
     let (db, a_out, b_out) = (path("keys.db"), path("a.jsonl"), path("b.jsonl"));
-    let encryptors = vec![spawn(&["encrypt", &db, &a_out, "A"]), spawn(&["encrypt", &db, &b_out, "B"])];
+    let encryptors = vec![
+        spawn(&["encrypt", &db, &a_out, "A"]),
+        spawn(&["encrypt", &db, &b_out, "B"]),
+    ];
     std::thread::sleep(Duration::from_millis(200)); // let both children reach the start line
     std::fs::write(format!("{db}.go"), b"").unwrap();
     wait_all(encryptors, Duration::from_secs(120));
-    wait_all(vec![spawn(&["decrypt", &db, &b_out]), spawn(&["decrypt", &db, &a_out])], Duration::from_secs(120));
+    wait_all(
+        vec![
+            spawn(&["decrypt", &db, &b_out]),
+            spawn(&["decrypt", &db, &a_out]),
+        ],
+        Duration::from_secs(120),
+    );
 
     // One SK and one IK per partition: the loser of each insert race loaded the winner.
     let conn = rusqlite::Connection::open(Path::new(&db)).unwrap();
-    let mut stmt = conn.prepare("SELECT id, count(*) FROM encryption_key GROUP BY id ORDER BY id").unwrap();
-    let counts: Vec<(String, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let mut stmt = conn
+        .prepare("SELECT id, count(*) FROM encryption_key GROUP BY id ORDER BY id")
+        .unwrap();
+    let counts: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(counts.len(), 1 + PARTITIONS.len(), "{counts:?}");
     assert!(counts.iter().all(|(_, n)| *n == 1), "{counts:?}");
     // And this (third) process reads both children's records.
@@ -101,7 +123,11 @@ fn two_processes_share_one_sqlite_file() {
     for file in [&a_out, &b_out] {
         for line in std::fs::read_to_string(file).unwrap().lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            assert_eq!(a.decrypt(v[0].as_str().unwrap(), v[2].as_str().unwrap().as_bytes()).unwrap(), v[1].as_str().unwrap().as_bytes());
+            assert_eq!(
+                a.decrypt(v[0].as_str().unwrap(), v[2].as_str().unwrap().as_bytes())
+                    .unwrap(),
+                v[1].as_str().unwrap().as_bytes()
+            );
         }
     }
 }

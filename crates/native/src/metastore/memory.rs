@@ -25,8 +25,10 @@ impl MemoryMetastore {
     /// Every stored `(id, created)`, sorted (for tests and diagnostics; no key material).
     pub fn ids(&self) -> Vec<(String, i64)> {
         let keys = self.keys.read();
-        let mut ids: Vec<_> =
-            keys.iter().flat_map(|(id, versions)| versions.keys().map(move |c| (id.clone(), *c))).collect();
+        let mut ids: Vec<_> = keys
+            .iter()
+            .flat_map(|(id, versions)| versions.keys().map(move |c| (id.clone(), *c)))
+            .collect();
         ids.sort();
         ids
     }
@@ -34,11 +36,21 @@ impl MemoryMetastore {
 
 impl Metastore for MemoryMetastore {
     fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error> {
-        Ok(self.keys.read().get(id).and_then(|v| v.get(&created)).cloned())
+        Ok(self
+            .keys
+            .read()
+            .get(id)
+            .and_then(|v| v.get(&created))
+            .cloned())
     }
 
     fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error> {
-        Ok(self.keys.read().get(id).and_then(|v| v.values().next_back()).cloned())
+        Ok(self
+            .keys
+            .read()
+            .get(id)
+            .and_then(|v| v.values().next_back())
+            .cloned())
     }
 
     fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error> {

@@ -21,7 +21,8 @@ use crate::error::Error;
 use crate::record::EnvelopeKeyRecord;
 
 const LOAD: &str = "SELECT key_record FROM encryption_key WHERE id = $1 AND created = $2";
-const LOAD_LATEST: &str = "SELECT key_record FROM encryption_key WHERE id = $1 ORDER BY created DESC LIMIT 1";
+const LOAD_LATEST: &str =
+    "SELECT key_record FROM encryption_key WHERE id = $1 ORDER BY created DESC LIMIT 1";
 const STORE: &str = "INSERT INTO encryption_key (id, created, key_record) VALUES ($1, $2, $3)";
 
 /// A metastore in PostgreSQL: one connection behind a mutex, re-opened if it drops.
@@ -40,20 +41,31 @@ impl PostgresMetastore {
     /// Connects and creates the `encryption_key` table if it is missing.
     pub fn connect(url: &str) -> Result<Self, Error> {
         let mut config = postgres::Config::from_str(url).map_err(|e| {
-            Error::config(format!("invalid PostgreSQL connection string {:?}: {e}", redact_password(url)))
+            Error::config(format!(
+                "invalid PostgreSQL connection string {:?}: {e}",
+                redact_password(url)
+            ))
         })?;
         if config.get_ssl_mode() == postgres::config::SslMode::Require {
-            return Err(Error::config("PostgreSQL sslmode=require is not supported by the native core (no TLS built in)"));
+            return Err(Error::config(
+                "PostgreSQL sslmode=require is not supported by the native core (no TLS built in)",
+            ));
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        let store = PostgresMetastore { config, client: Mutex::new(None) };
+        let store = PostgresMetastore {
+            config,
+            client: Mutex::new(None),
+        };
         store.with_client(|c| c.batch_execute(CREATE_TABLE))?;
         Ok(store)
     }
 
-    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>) -> Result<T, Error> {
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, Error> {
         let mut guard = self.client.lock();
         if !matches!(guard.as_ref(), Some(c) if !c.is_closed()) {
             *guard = Some(self.config.connect(NoTls)?);
@@ -62,9 +74,14 @@ impl PostgresMetastore {
         f(client).map_err(Error::from)
     }
 
-    fn query_one(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Option<EnvelopeKeyRecord>, Error> {
+    fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Option<EnvelopeKeyRecord>, Error> {
         let row = self.with_client(|c| c.query_opt(sql, params))?;
-        row.map(|r| EnvelopeKeyRecord::from_json(&r.get::<_, String>(0))).transpose()
+        row.map(|r| EnvelopeKeyRecord::from_json(&r.get::<_, String>(0)))
+            .transpose()
     }
 }
 
@@ -88,13 +105,15 @@ impl Metastore for PostgresMetastore {
     fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error> {
         let json = record.to_json();
         let mut duplicate = false;
-        self.with_client(|c| match c.execute(STORE, &[&id, &timestamp(created), &json]) {
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                duplicate = true;
-                Ok(0)
-            }
-            other => other,
-        })?;
+        self.with_client(
+            |c| match c.execute(STORE, &[&id, &timestamp(created), &json]) {
+                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    duplicate = true;
+                    Ok(0)
+                }
+                other => other,
+            },
+        )?;
         Ok(!duplicate)
     }
 }

@@ -15,8 +15,10 @@ use super::{Metastore, CREATE_TABLE};
 use crate::error::Error;
 use crate::record::EnvelopeKeyRecord;
 
-const LOAD: &str = "SELECT key_record FROM encryption_key WHERE id = ?1 AND created = datetime(?2, 'unixepoch')";
-const LOAD_LATEST: &str = "SELECT key_record FROM encryption_key WHERE id = ?1 ORDER BY created DESC LIMIT 1";
+const LOAD: &str =
+    "SELECT key_record FROM encryption_key WHERE id = ?1 AND created = datetime(?2, 'unixepoch')";
+const LOAD_LATEST: &str =
+    "SELECT key_record FROM encryption_key WHERE id = ?1 ORDER BY created DESC LIMIT 1";
 const STORE: &str = "INSERT INTO encryption_key (id, created, key_record) VALUES (?1, datetime(?2, 'unixepoch'), ?3)";
 
 /// A metastore in one SQLite file. One connection, serialised by a mutex: SQLite allows a
@@ -29,16 +31,25 @@ pub struct SqliteMetastore {
 impl SqliteMetastore {
     /// Opens (creating if needed) the file and the `encryption_key` table.
     pub fn open(path: &str) -> Result<Self, Error> {
-        let conn = Connection::open(path).map_err(|e| Error::metastore(format!("sqlite: cannot open {path:?}: {e}")))?;
+        let conn = Connection::open(path)
+            .map_err(|e| Error::metastore(format!("sqlite: cannot open {path:?}: {e}")))?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(CREATE_TABLE)?;
-        Ok(SqliteMetastore { conn: Mutex::new(conn) })
+        Ok(SqliteMetastore {
+            conn: Mutex::new(conn),
+        })
     }
 
-    fn query_one(&self, sql: &str, params: impl rusqlite::Params) -> Result<Option<EnvelopeKeyRecord>, Error> {
+    fn query_one(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<EnvelopeKeyRecord>, Error> {
         let conn = self.conn.lock();
-        let json: Option<String> =
-            conn.prepare_cached(sql)?.query_row(params, |row| row.get(0)).optional()?;
+        let json: Option<String> = conn
+            .prepare_cached(sql)?
+            .query_row(params, |row| row.get(0))
+            .optional()?;
         json.map(|j| EnvelopeKeyRecord::from_json(&j)).transpose()
     }
 }
@@ -54,10 +65,16 @@ impl Metastore for SqliteMetastore {
 
     fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error> {
         let conn = self.conn.lock();
-        let result = conn.prepare_cached(STORE)?.execute(params![id, created, record.to_json()]);
+        let result = conn
+            .prepare_cached(STORE)?
+            .execute(params![id, created, record.to_json()]);
         match result {
             Ok(_) => Ok(true),
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => Ok(false),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::ConstraintViolation =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -71,7 +88,12 @@ mod tests {
     fn store_load_latest_and_duplicates() {
         let dir = tempfile::tempdir().unwrap();
         let ms = SqliteMetastore::open(dir.path().join("k.db").to_str().unwrap()).unwrap();
-        let rec = |c| EnvelopeKeyRecord { revoked: false, created: c, encrypted_key: vec![c as u8], parent_key_meta: None };
+        let rec = |c| EnvelopeKeyRecord {
+            revoked: false,
+            created: c,
+            encrypted_key: vec![c as u8],
+            parent_key_meta: None,
+        };
         assert!(ms.store("a", 120, &rec(120)).unwrap());
         assert!(ms.store("a", 60, &rec(60)).unwrap());
         assert!(!ms.store("a", 60, &rec(60)).unwrap());
@@ -79,7 +101,15 @@ mod tests {
         assert_eq!(ms.load("a", 61).unwrap(), None);
         assert_eq!(ms.load_latest("a").unwrap(), Some(rec(120)));
         assert_eq!(ms.load_latest("b").unwrap(), None);
-        let text: String = ms.conn.lock().query_row("SELECT created FROM encryption_key WHERE created = datetime(120, 'unixepoch')", [], |r| r.get(0)).unwrap();
+        let text: String = ms
+            .conn
+            .lock()
+            .query_row(
+                "SELECT created FROM encryption_key WHERE created = datetime(120, 'unixepoch')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(text, "1970-01-01 00:02:00");
     }
 }

@@ -34,7 +34,10 @@ fn output(capacity: usize) -> Vec<u8> {
 
 fn payload(buf: &[u8]) -> Vec<u8> {
     let len = i32::from_le_bytes(buf[..4].try_into().unwrap());
-    assert!(len >= 0 && len as usize <= buf.len() - 8, "bad Cobhan output length {len}");
+    assert!(
+        len >= 0 && len as usize <= buf.len() - 8,
+        "bad Cobhan output length {len}"
+    );
     buf[8..8 + len as usize].to_vec()
 }
 
@@ -65,14 +68,26 @@ impl GoAsherah {
                 std::mem::forget(lib);
             })
             .map_err(|e| e.to_string())?;
-        ready_rx.recv_timeout(Duration::from_secs(60)).map_err(|e| e.to_string())??;
-        Ok(GoAsherah { jobs: Some(jobs), thread: Some(thread) })
+        ready_rx
+            .recv_timeout(Duration::from_secs(60))
+            .map_err(|e| e.to_string())??;
+        Ok(GoAsherah {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
     }
 
     fn call<R: Send + 'static>(&self, f: impl FnOnce(&Library) -> R + Send + 'static) -> R {
         let (tx, rx) = mpsc::channel();
-        self.jobs.as_ref().unwrap().send(Box::new(move |lib| { let _ = tx.send(f(lib)); })).unwrap();
-        rx.recv_timeout(Duration::from_secs(120)).expect("libasherah call timed out")
+        self.jobs
+            .as_ref()
+            .unwrap()
+            .send(Box::new(move |lib| {
+                let _ = tx.send(f(lib));
+            }))
+            .unwrap();
+        rx.recv_timeout(Duration::from_secs(120))
+            .expect("libasherah call timed out")
     }
 
     /// `SetupJson(config)`; returns libasherah's status code.
@@ -82,7 +97,9 @@ impl GoAsherah {
             // SAFETY: SetupJson(void* cobhanBuffer) -> int32 is libasherah's exported
             // signature; the buffer is a valid Cobhan input that outlives the call.
             unsafe {
-                let f = lib.get::<unsafe extern "C" fn(*const u8) -> i32>(b"SetupJson\0").unwrap();
+                let f = lib
+                    .get::<unsafe extern "C" fn(*const u8) -> i32>(b"SetupJson\0")
+                    .unwrap();
                 f(cfg.as_ptr())
             }
         })
@@ -104,10 +121,15 @@ impl GoAsherah {
             // EncryptToJson(void*, void*, void*) -> int32 are libasherah's exported
             // signatures; all buffers are valid Cobhan buffers alive across the call.
             unsafe {
-                let estimate = lib.get::<unsafe extern "C" fn(i32, i32) -> i32>(b"EstimateBuffer\0").unwrap();
-                let mut out = output(estimate((data.len() - 8) as i32, (pid.len() - 8) as i32) as usize);
+                let estimate = lib
+                    .get::<unsafe extern "C" fn(i32, i32) -> i32>(b"EstimateBuffer\0")
+                    .unwrap();
+                let mut out =
+                    output(estimate((data.len() - 8) as i32, (pid.len() - 8) as i32) as usize);
                 let f = lib
-                    .get::<unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32>(b"EncryptToJson\0")
+                    .get::<unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32>(
+                        b"EncryptToJson\0",
+                    )
                     .unwrap();
                 match f(pid.as_ptr(), data.as_ptr(), out.as_mut_ptr()) {
                     0 => Ok(String::from_utf8(payload(&out)).unwrap()),
@@ -126,7 +148,9 @@ impl GoAsherah {
             // signature; the buffers are valid Cobhan buffers alive across the call.
             unsafe {
                 let f = lib
-                    .get::<unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32>(b"DecryptFromJson\0")
+                    .get::<unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32>(
+                        b"DecryptFromJson\0",
+                    )
                     .unwrap();
                 match f(pid.as_ptr(), js.as_ptr(), out.as_mut_ptr()) {
                     0 => Ok(payload(&out)),
@@ -145,7 +169,9 @@ impl GoAsherah {
         self.call(move |lib| {
             // SAFETY: same exported signatures and buffer rules as `encrypt`/`decrypt`.
             unsafe {
-                let estimate = lib.get::<unsafe extern "C" fn(i32, i32) -> i32>(b"EstimateBuffer\0").unwrap();
+                let estimate = lib
+                    .get::<unsafe extern "C" fn(i32, i32) -> i32>(b"EstimateBuffer\0")
+                    .unwrap();
                 type F = unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32;
                 let enc = lib.get::<F>(b"EncryptToJson\0").unwrap();
                 let dec = lib.get::<F>(b"DecryptFromJson\0").unwrap();

@@ -29,7 +29,10 @@ pub struct PgServer {
 impl PgServer {
     /// Starts one, or returns `Err(reason)` when PostgreSQL is not available here.
     pub fn start() -> Result<Self, String> {
-        let dir = tempfile::Builder::new().prefix("asherah-pg").tempdir().map_err(|e| e.to_string())?;
+        let dir = tempfile::Builder::new()
+            .prefix("asherah-pg")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
         let out = Command::new("timeout")
             .arg("120")
             .arg(pg_script())
@@ -51,21 +54,33 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
-        let _ = Command::new("timeout").arg("90").arg(pg_script()).arg("stop").arg(self.dir.path()).status();
+        let _ = Command::new("timeout")
+            .arg("90")
+            .arg(pg_script())
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
 /// Sleeps until `secs_into_minute` seconds past the next minute boundary (for tests that
 /// need a new minute-truncated key timestamp with the real clock).
 pub fn sleep_into_next_minute(secs_into_minute: u64) {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let target = (now / 60 + 1) * 60 + secs_into_minute;
     std::thread::sleep(Duration::from_secs(target - now));
 }
 
 /// Seconds into the current minute.
 pub fn second_of_minute() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60
 }
 
 /// The `ParentKeyMeta.Created` of a DataRowRecord.
