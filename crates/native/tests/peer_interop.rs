@@ -49,12 +49,14 @@ fn python_peer_and_native_read_each_other_over_sqlite() {
         .output();
     let version = match probe {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_owned(),
-        _ => return skip(
-            "peer_interop",
-            &format!(
+        _ => {
+            return skip(
+                "peer_interop",
+                &format!(
                 "{py} cannot import the PyPI `asherah` package (pip install 'asherah>=0.5,<0.6')"
             ),
-        ),
+            )
+        }
     };
     if !version.starts_with("0.5.") {
         return skip(

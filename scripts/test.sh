@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need, builds, and runs every suite:
+# bindings freshness, rustfmt, cargo tests (shim, signals, preload, native incl. Go and peer
+# interop over a throw-away PostgreSQL/SQLite), node --test, and bun test under each
+# pinned runner release, then a quick benchmark smoke run. It runs every step even after a
+# failure and ends with one summary line; the exit status is non-zero if any step failed.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+bash scripts/deps.sh || { echo "dependency install failed"; exit 1; }
+# shellcheck disable=SC1091
+source "${ASHERAH_SHIM_CACHE:-$ROOT/.cache}/env.sh"
+BUN_RUNNERS=${BUN_RUNNERS:-"1.3.14 1.4.5"}
+
+passed=0; failed=0; failures=()
+step() { # step <name> <command...>
+  local name=$1; shift
+  printf '\n=== %s\n' "$name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); printf '=== %s: ok (%ss)\n' "$name" $((SECONDS - t0))
+  else
+    failed=$((failed + 1)); failures+=("$name"); printf '=== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
+  fi
+}
+
+step "build" cargo build --release --workspace --locked
+step "rustfmt" cargo fmt --all -- --check
+step "bindings are current" bash scripts/gen-napi-sys.sh --check
+step "C fixtures" sh fixtures/build.sh
+step "cargo test" cargo test --release --workspace --locked
+step "node --test" node --test node-test/
+first=1
+for v in $BUN_RUNNERS; do
+  bun_bin=$(eval echo "\$BUN_$(echo "$v" | tr . _)")
+  # The cross-release child matrix runs once, under the first runner.
+  skip=$([ $first = 1 ] && echo 0 || echo 1)
+  step "bun $v test" env ASHERAH_SHIM_SKIP_MATRIX=$skip "$bun_bin" test --timeout 180000 bun-test/
+  first=0
+done
+if [ -f bench/run.cjs ]; then
+  step "bench (quick smoke run)" node bench/run.cjs --quick
+fi
+
+printf '\n'
+for f in "${failures[@]}"; do echo "failed step: $f"; done
+echo "steps: $passed passed, $failed failed"
+[ "$failed" = 0 ]
