@@ -159,9 +159,12 @@ pub fn finish_setup(
     let mut phase = PHASE.lock();
     let still_ours = matches!(&*phase, Phase::Starting { pool: p } if Arc::ptr_eq(p, &pool));
     if !still_ours {
-        return Err(CoreError::Unusable(
-            "setup finished after its deadline".into(),
-        ));
+        // The deadline passed first (the caller then reports its timeout), or this setup's
+        // result arrived late and is discarded: the instance stays unusable until shutdown.
+        return Err(match outcome {
+            Err(e) => e,
+            Ok(_) => CoreError::Unusable("setup finished after its deadline".into()),
+        });
     }
     match outcome {
         Ok(core) => {
