@@ -15,16 +15,6 @@ use std::mem::MaybeUninit;
 use std::ptr;
 use std::thread::JoinHandle;
 
-/// Signals left deliverable on core-host threads: faults caused by the instruction itself.
-const SYNCHRONOUS: [libc::c_int; 6] = [
-    libc::SIGSEGV,
-    libc::SIGBUS,
-    libc::SIGFPE,
-    libc::SIGILL,
-    libc::SIGTRAP,
-    libc::SIGSYS,
-];
-
 /// Size of each thread's alternate signal stack.
 const ALTSTACK_SIZE: usize = 64 * 1024;
 
@@ -107,7 +97,7 @@ pub fn spawn<F>(name: String, stack_size: usize, body: F) -> io::Result<JoinHand
 where
     F: FnOnce(&CoreThread) + Send + 'static,
 {
-    let async_signals = async_signal_set();
+    let async_signals = asherah_shim_signals::async_signal_set();
     let mut old = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: `async_signals` is an initialised set; `old` receives the caller's mask, which
     // is restored below on every path.
@@ -130,19 +120,6 @@ where
     // SAFETY: `old` was filled by the successful pthread_sigmask above.
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old.as_ptr(), ptr::null_mut()) };
     spawned
-}
-
-/// Every signal except the synchronous faults (SIGKILL/SIGSTOP cannot be blocked anyway).
-fn async_signal_set() -> libc::sigset_t {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigfillset initialises the set; sigdelset only edits an initialised set.
-    unsafe {
-        libc::sigfillset(set.as_mut_ptr());
-        for sig in SYNCHRONOUS {
-            libc::sigdelset(set.as_mut_ptr(), sig);
-        }
-        set.assume_init()
-    }
 }
 
 /// The thread's own alternate signal stack, removed and unmapped when the thread ends.
@@ -225,7 +202,7 @@ mod tests {
                 "signal {sig} not blocked"
             );
         }
-        for sig in SYNCHRONOUS {
+        for sig in asherah_shim_signals::SYNCHRONOUS {
             assert!(!facts.blocked_signals.contains(&sig), "fault {sig} blocked");
         }
         assert_eq!(facts.altstack_size, ALTSTACK_SIZE);

@@ -46,7 +46,7 @@ pub unsafe extern "C" fn pthread_create(
     let block = config::block_signals();
     let mut old = MaybeUninit::<libc::sigset_t>::uninit();
     if block {
-        let set = async_signals();
+        let set = asherah_shim_signals::async_signal_set();
         // SAFETY: valid sets; only this thread's mask changes, and is restored below.
         unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, old.as_mut_ptr()) };
     }
@@ -203,27 +203,5 @@ fn default_stack_size() -> Option<usize> {
         let rc = libc::pthread_attr_getstacksize(a.as_ptr(), &mut size);
         libc::pthread_attr_destroy(a.as_mut_ptr());
         (rc == 0).then_some(size)
-    }
-}
-
-/// Every signal except the synchronous ones (faults, traps, bad syscalls, abort), which
-/// must stay deliverable to the thread that raised them.
-fn async_signals() -> libc::sigset_t {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigfillset initialises `set`; sigdelset only edits it.
-    unsafe {
-        libc::sigfillset(set.as_mut_ptr());
-        for s in [
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGFPE,
-            libc::SIGILL,
-            libc::SIGTRAP,
-            libc::SIGSYS,
-            libc::SIGABRT,
-        ] {
-            libc::sigdelset(set.as_mut_ptr(), s);
-        }
-        set.assume_init()
     }
 }

@@ -25,6 +25,7 @@
 
 pub mod disposition;
 pub mod fmtbuf;
+pub mod mask;
 pub mod names;
 pub mod policy;
 pub mod report;
@@ -32,6 +33,7 @@ pub mod snapshot;
 
 pub use disposition::{Disposition, SA_RESTORER};
 pub use fmtbuf::StackBuf;
+pub use mask::{async_signal_set, SYNCHRONOUS};
 pub use names::signal_name;
 pub use policy::{decide, Action, Policy, SignalSet};
 pub use report::{repair, Decision, Report};
