@@ -68,12 +68,24 @@ fn fault_and_new_handlers_are_kept_others_restored() {
         // SAFETY: the handlers in `before` are this binary's functions.
         let report = unsafe { repair(&before, &Policy::DEFAULT) };
         assert_eq!(
-            report.find(libc::SIGSEGV).unwrap().action,
+            report
+                .find(libc::SIGSEGV)
+                .unwrap_or_else(|| panic!("SIGSEGV missing: {report}"))
+                .action,
             Action::KeepForwarding
         );
-        assert_eq!(report.find(libc::SIGURG).unwrap().action, Action::KeepNew);
         assert_eq!(
-            report.find(libc::SIGUSR1).unwrap().action,
+            report
+                .find(libc::SIGURG)
+                .unwrap_or_else(|| panic!("SIGURG missing: {report}"))
+                .action,
+            Action::KeepNew
+        );
+        assert_eq!(
+            report
+                .find(libc::SIGUSR1)
+                .unwrap_or_else(|| panic!("SIGUSR1 missing: {report}"))
+                .action,
             Action::RestoreHandler
         );
         assert_eq!(Disposition::read(libc::SIGSEGV).unwrap().handler, go());
@@ -93,4 +105,13 @@ fn nothing_changed_nothing_reported() {
         let report = unsafe { repair(&before, &Policy::DEFAULT) };
         assert!(report.is_empty(), "{report}");
     });
+}
+
+#[test]
+fn stand_in_handlers_have_distinct_addresses() {
+    assert_ne!(
+        host(),
+        go(),
+        "the two stand-in handlers were folded into one function"
+    );
 }

@@ -61,10 +61,16 @@ pub fn in_child(timeout_s: u32, f: fn()) {
     assert_eq!(libc::WEXITSTATUS(status), 0, "child failed: {msg}");
 }
 
-/// A do-nothing `SA_SIGINFO` handler standing in for a host's (JSC's) handler.
-pub extern "C" fn host_handler(_: c_int, _: *mut libc::siginfo_t, _: *mut c_void) {}
-/// A different do-nothing handler standing in for Go's.
-pub extern "C" fn go_handler(_: c_int, _: *mut libc::siginfo_t, _: *mut c_void) {}
+/// An `SA_SIGINFO` handler standing in for a host's (JSC's) handler.
+pub extern "C" fn host_handler(_: c_int, _: *mut libc::siginfo_t, _: *mut c_void) {
+    // black_box keeps the two bodies different: identical (empty) functions get folded into
+    // one address by an optimised build, and the tests need two distinct handlers.
+    std::hint::black_box(1);
+}
+/// A different handler standing in for Go's.
+pub extern "C" fn go_handler(_: c_int, _: *mut libc::siginfo_t, _: *mut c_void) {
+    std::hint::black_box(2);
+}
 
 /// Installs `handler` (`SIG_DFL`, `SIG_IGN` or a function address) with `flags`.
 pub fn set(signo: c_int, handler: usize, flags: c_int) {
