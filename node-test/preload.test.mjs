@@ -47,7 +47,7 @@ describe('preload under Node', () => {
   test('with the preload: alive, SIGPIPE ignored, repairs logged', { timeout: TIMEOUT + 10_000 }, async () => {
     const r = await run(true);
     assert.ok(r.alive, r.summary());
-    assert.ok(r.ticks > 10, r.summary());
+    assert.ok(r.ticks >= 2, r.summary()); // progress, not a rate: shared cores vary widely
     assert.equal(r.after.sigpipeIgnored, true);
     assert.equal(r.end.sigpipeIgnored, true);
     assert.ok(r.asyncStack >= 8 * MiB);

@@ -12,6 +12,29 @@ use super::status::Status;
 /// The code given to failures of N-API itself (not of Asherah).
 pub const NAPI_FAILURE_CODE: &str = "ERR_ASHERAH_NAPI";
 
+/// An extra property of an error object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropValue {
+    Str(String),
+    Num(f64),
+}
+
+impl From<&str> for PropValue {
+    fn from(s: &str) -> Self {
+        PropValue::Str(s.to_string())
+    }
+}
+impl From<String> for PropValue {
+    fn from(s: String) -> Self {
+        PropValue::Str(s)
+    }
+}
+impl From<f64> for PropValue {
+    fn from(n: f64) -> Self {
+        PropValue::Num(n)
+    }
+}
+
 /// Which JS constructor an error is created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsErrorKind {
@@ -26,7 +49,7 @@ pub struct JsError {
     pub kind: JsErrorKind,
     pub code: &'static str,
     pub message: Cow<'static, str>,
-    pub props: Vec<(&'static str, String)>,
+    pub props: Vec<(&'static str, PropValue)>,
     /// Set when a JS exception is already pending (e.g. thrown by a callback we called):
     /// it must propagate as it is, not be replaced.
     pub pending: bool,
@@ -49,7 +72,7 @@ impl JsError {
         }
     }
 
-    pub fn with_prop(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub fn with_prop(mut self, name: &'static str, value: impl Into<PropValue>) -> Self {
         self.props.push((name, value.into()));
         self
     }
@@ -58,7 +81,10 @@ impl JsError {
     pub fn to_value<'e>(&self, env: &'e Env) -> Result<Value<'e>, Status> {
         let err = env.create_error(self.kind, self.code, &self.message)?;
         for (name, value) in &self.props {
-            let v = env.create_string(value)?;
+            let v = match value {
+                PropValue::Str(s) => env.create_string(s)?,
+                PropValue::Num(n) => env.create_f64(*n)?,
+            };
             env.set_property(err, name, v)?;
         }
         Ok(err)

@@ -18,7 +18,7 @@ mod status;
 mod tsfn;
 
 pub use env::{Env, Value, ValueType};
-pub use error::{JsError, JsErrorKind, JsResult};
+pub use error::{JsError, JsErrorKind, JsResult, PropValue};
 pub use function::{boundary, CallArgs, JsFn};
 pub use promise::Deferred;
 pub use status::{check as status_check, Status};
