@@ -92,7 +92,9 @@ const ignored = (mask, signo) => mask !== undefined && ((mask >> BigInt(signo - 
 
 function expectAlive(r) {
   assert.equal(r.alive, true, r.summary());
-  assert.ok(r.ticks > SECONDS * 2, `a 100 ms timer should tick ~10/s: ${r.summary()}`);
+  // ~10 ticks/s when the machine is idle; two shared cores under load were seen giving 3 in
+  // 4 s. A dead loop never ticks after the load, so progress (not a rate) is the check.
+  assert.ok(r.ticks >= 2, `the 100 ms timer made no progress: ${r.summary()}`);
 }
 function expectDead(r) {
   assert.equal(r.loaded, true, r.summary()); // libasherah was loaded and set up on the JS thread...
@@ -257,8 +259,9 @@ function registerWatchdog(runner) {
       const r = await get('shim-async');
       assert.ok(r.result, r.summary());
       expectTimeout(r.result.setup);
-      // A 10 ms interval: ~50 ticks in 500 ms when the loop is free; demand half.
-      assert.ok(r.result.setup.ticks >= 25, `ticks during the wait: ${r.result.setup.ticks}`);
+      // A 10 ms interval gives ~50 ticks in 500 ms when the machine is idle; a JS thread
+      // blocked in the wait would give 0. Demand clear progress, with room for shared cores.
+      assert.ok(r.result.setup.ticks >= 10, `ticks during the wait: ${r.result.setup.ticks}`);
     });
 
     runner.test('after the async timeout: calls fail fast as unusable, shutdown returns, a new setup works', async () => {
