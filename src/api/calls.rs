@@ -106,47 +106,64 @@ pub fn get_setup_status<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value
 // ---- encrypt / decrypt ------------------------------------------------------------------
 
 pub fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let (partition, data) = (
-        partition_arg(env, args.get(0))?,
-        bytes_arg(env, args.get(1), "data")?,
-    );
-    let json = sync_call("encrypt", data.len(), move |ct, core| {
-        core.encrypt(ct, &partition, &data)
-    })?;
+    let partition = partition_arg(env, args.get(0))?;
+    let data = bytes_ref(env, args.get(1), "data")?;
+    let json = encrypt_sync(partition, data)?;
     env.create_string(&json).map_err(Into::into)
 }
 
 pub fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let (partition, data) = (
-        partition_arg(env, args.get(0))?,
-        string_arg(env, args.get(1), "data")?,
-    );
-    let json = sync_call("encrypt", data.len(), move |ct, core| {
-        core.encrypt(ct, &partition, data.as_bytes())
-    })?;
+    let partition = partition_arg(env, args.get(0))?;
+    let data = string_arg(env, args.get(1), "data")?;
+    let json = encrypt_sync(partition, data.as_bytes())?;
     env.create_string(&json).map_err(Into::into)
 }
 
 pub fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let (partition, record) = (
-        partition_arg(env, args.get(0))?,
-        record_arg(env, args.get(1))?,
-    );
-    let plain = sync_call("decrypt", record_budget(record.len()), move |ct, core| {
-        core.decrypt(ct, &partition, &record)
-    })?;
+    let partition = partition_arg(env, args.get(0))?;
+    let record = record_ref(env, args.get(1))?;
+    let plain = decrypt_sync(partition, &record)?;
     env.create_buffer_copy(&plain).map_err(Into::into)
 }
 
 pub fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let (partition, record) = (
-        partition_arg(env, args.get(0))?,
-        record_arg(env, args.get(1))?,
-    );
-    let plain = sync_call("decrypt", record_budget(record.len()), move |ct, core| {
-        core.decrypt(ct, &partition, &record)
-    })?;
+    let partition = partition_arg(env, args.get(0))?;
+    let record = record_ref(env, args.get(1))?;
+    let plain = decrypt_sync(partition, &record)?;
     bytes_to_string(env, plain)
+}
+
+/// A sync encrypt: inline on this thread when the core allows it (the input is then used
+/// in place, no copy), else on a core-host thread with a copy of the input.
+fn encrypt_sync(partition: String, data: &[u8]) -> JsResult<String> {
+    let run = || -> Result<String, CoreError> {
+        let r = state::running()?;
+        check_size(&r, data.len())?;
+        if let Some(core) = r.core.inline() {
+            return core.encrypt_inline(&partition, data);
+        }
+        let (core, data) = (r.core.clone(), data.to_vec());
+        state::call_blocking(&r.pool, r.config.timeout, "encrypt", move |ct| {
+            core.encrypt(ct, &partition, &data)
+        })
+    };
+    run().map_err(|e| errors::from_core(&e))
+}
+
+/// A sync decrypt, inline or on a core-host thread like [`encrypt_sync`].
+fn decrypt_sync(partition: String, record: &[u8]) -> JsResult<Vec<u8>> {
+    let run = || -> Result<Vec<u8>, CoreError> {
+        let r = state::running()?;
+        check_size(&r, record_budget(record.len()))?;
+        if let Some(core) = r.core.inline() {
+            return core.decrypt_inline(&partition, record);
+        }
+        let (core, record) = (r.core.clone(), record.to_vec());
+        state::call_blocking(&r.pool, r.config.timeout, "decrypt", move |ct| {
+            core.decrypt(ct, &partition, &record)
+        })
+    };
+    run().map_err(|e| errors::from_core(&e))
 }
 
 pub fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
@@ -433,14 +450,20 @@ fn partition_arg(env: &Env, v: Value<'_>) -> JsResult<String> {
     Ok(s)
 }
 
-fn bytes_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<Vec<u8>> {
+/// The bytes of a Buffer/Uint8Array argument, in place (valid for this call only).
+fn bytes_ref<'e>(env: &'e Env, v: Value<'e>, what: &str) -> JsResult<&'e [u8]> {
     match env.uint8_bytes(v)? {
-        Some(bytes) => Ok(bytes.to_vec()),
+        Some(bytes) => Ok(bytes),
         None => Err(errors::invalid_argument(format!(
             "{what} must be a Buffer or Uint8Array; got {}",
             describe(env, v)
         ))),
     }
+}
+
+/// A copy of a Buffer/Uint8Array argument, for work that outlives the call.
+fn bytes_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<Vec<u8>> {
+    bytes_ref(env, v, what).map(<[u8]>::to_vec)
 }
 
 fn string_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<String> {
@@ -455,15 +478,22 @@ fn string_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<String> {
 
 /// A DataRowRecord: its JSON as a string, or the JSON's bytes.
 fn record_arg(env: &Env, v: Value<'_>) -> JsResult<Vec<u8>> {
+    record_ref(env, v).map(std::borrow::Cow::into_owned)
+}
+
+/// A DataRowRecord argument: a string (copied out as UTF-8) or bytes used in place.
+fn record_ref<'e>(env: &'e Env, v: Value<'e>) -> JsResult<std::borrow::Cow<'e, [u8]>> {
     if env.type_of(v)? == ValueType::String {
-        return Ok(env.string_value(v)?.into_bytes());
+        return Ok(std::borrow::Cow::Owned(env.string_value(v)?.into_bytes()));
     }
-    bytes_arg(env, v, "dataRowRecord").map_err(|_| {
-        errors::invalid_argument(format!(
-            "dataRowRecord must be the JSON string returned by encrypt; got {}",
-            describe(env, v)
-        ))
-    })
+    bytes_ref(env, v, "dataRowRecord")
+        .map(std::borrow::Cow::Borrowed)
+        .map_err(|_| {
+            errors::invalid_argument(format!(
+                "dataRowRecord must be the JSON string returned by encrypt; got {}",
+                describe(env, v)
+            ))
+        })
 }
 
 fn size_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<usize> {
@@ -499,20 +529,6 @@ fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError> {
         return Err(CoreError::InputTooLarge { len, max });
     }
     Ok(())
-}
-
-fn sync_call<T: Send + 'static>(
-    phase: &'static str,
-    size: usize,
-    f: impl FnOnce(&CoreThread, &dyn Core) -> Result<T, CoreError> + Send + 'static,
-) -> JsResult<T> {
-    let run = || -> Result<T, CoreError> {
-        let r = state::running()?;
-        check_size(&r, size)?;
-        let core = r.core.clone();
-        state::call_blocking(&r.pool, r.config.timeout, phase, move |ct| f(ct, &*core))
-    };
-    run().map_err(|e| errors::from_core(&e))
 }
 
 fn async_call<T: Send + 'static>(

@@ -43,6 +43,20 @@ pub trait Core: Send + Sync {
     /// set by the caller; a Go runtime keeps its own copy, hence this hook).
     fn set_env(&self, ct: &CoreThread, vars_json: &str) -> Result<(), CoreError>;
     fn shutdown(&self, ct: &CoreThread);
+
+    /// The same core, callable from any thread (a JS thread included), when that is safe
+    /// and worth it: no foreign runtime and no network I/O that a deadline must bound.
+    /// Sync calls then skip the thread hop. `None` for the Go core, always.
+    fn inline(&self) -> Option<&dyn InlineCore> {
+        None
+    }
+}
+
+/// A core that may run on the calling thread. Only cores with no foreign runtime and only
+/// local, bounded I/O implement it.
+pub trait InlineCore: Send + Sync {
+    fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<String, CoreError>;
+    fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError>;
 }
 
 /// What can go wrong below the JS API. Messages never carry key material or plaintext.

@@ -7,19 +7,36 @@
 
 use asherah_native::{Asherah as Engine, Config, ErrorKind, KmsConfig, MasterKey, MetastoreConfig};
 
-use super::{Core, CoreError, CoreKind};
+use super::{Core, CoreError, CoreKind, InlineCore};
 use crate::api::config::Asherah;
 use crate::host::CoreThread;
 
 pub struct NativeCore {
     engine: Engine,
+    /// Memory or SQLite: every call is local and short, so sync calls may run inline on
+    /// the JS thread. PostgreSQL calls go through core-host threads, under the watchdog.
+    local: bool,
 }
 
 impl NativeCore {
     pub fn new(a: &Asherah) -> Result<NativeCore, CoreError> {
-        Ok(NativeCore {
-            engine: Engine::new(config(a)?).map_err(map_error)?,
-        })
+        let config = config(a)?;
+        let local = matches!(
+            config.metastore,
+            MetastoreConfig::Memory | MetastoreConfig::Sqlite { .. }
+        );
+        let engine = Engine::new(config).map_err(map_error)?;
+        Ok(NativeCore { engine, local })
+    }
+}
+
+impl InlineCore for NativeCore {
+    fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<String, CoreError> {
+        self.engine.encrypt(partition, data).map_err(map_error)
+    }
+
+    fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError> {
+        self.engine.decrypt(partition, record).map_err(map_error)
     }
 }
 
@@ -99,6 +116,10 @@ impl Core for NativeCore {
     }
 
     fn shutdown(&self, _ct: &CoreThread) {}
+
+    fn inline(&self) -> Option<&dyn InlineCore> {
+        self.local.then_some(self as &dyn InlineCore)
+    }
 }
 
 fn map_error(e: asherah_native::Error) -> CoreError {
