@@ -106,43 +106,98 @@ pub fn get_setup_status<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value
 // ---- encrypt / decrypt ------------------------------------------------------------------
 
 pub fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let partition = partition_arg(env, args.get(0))?;
     let data = bytes_ref(env, args.get(1), "data")?;
-    let json = encrypt_sync(partition, data)?;
+    let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data))?;
     env.create_string(&json).map_err(Into::into)
 }
 
 pub fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let partition = partition_arg(env, args.get(0))?;
     let data = string_arg(env, args.get(1), "data")?;
-    let json = encrypt_sync(partition, data.as_bytes())?;
+    let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data.as_bytes()))?;
     env.create_string(&json).map_err(Into::into)
 }
 
 pub fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let partition = partition_arg(env, args.get(0))?;
-    let record = record_ref(env, args.get(1))?;
-    let plain = decrypt_sync(partition, &record)?;
+    let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
     env.create_buffer_copy(&plain).map_err(Into::into)
 }
 
 pub fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let partition = partition_arg(env, args.get(0))?;
-    let record = record_ref(env, args.get(1))?;
-    let plain = decrypt_sync(partition, &record)?;
+    let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
     bytes_to_string(env, plain)
+}
+
+thread_local! {
+    /// Reused buffers for the partition id and a record string on the sync paths, so the
+    /// hot path reads each JS string with one N-API call and no allocation.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Runs `f` with the partition argument read into the scratch buffer and checked.
+fn with_partition<R>(env: &Env, v: Value<'_>, f: impl FnOnce(&str) -> JsResult<R>) -> JsResult<R> {
+    SCRATCH.with(|s| {
+        let mut s = s
+            .try_borrow_mut()
+            .map_err(|_| errors::invalid_argument("re-entrant call"))?;
+        read_partition(env, v, &mut s.0)?;
+        f(std::str::from_utf8(&s.0)
+            .map_err(|_| errors::invalid_argument("partitionId is not valid UTF-8"))?)
+    })
+}
+
+/// Runs `f` with the partition and the record (string or bytes, used in place) read.
+fn with_record<R>(
+    env: &Env,
+    partition: Value<'_>,
+    record: Value<'_>,
+    f: impl FnOnce(&str, &[u8]) -> JsResult<R>,
+) -> JsResult<R> {
+    SCRATCH.with(|s| {
+        let mut s = s
+            .try_borrow_mut()
+            .map_err(|_| errors::invalid_argument("re-entrant call"))?;
+        let (pbuf, rbuf) = &mut *s;
+        read_partition(env, partition, pbuf)?;
+        let p = std::str::from_utf8(pbuf)
+            .map_err(|_| errors::invalid_argument("partitionId is not valid UTF-8"))?;
+        if env.type_of(record)? == ValueType::String {
+            env.string_into(record, rbuf)?;
+            return f(p, rbuf);
+        }
+        let bytes = bytes_ref(env, record, "dataRowRecord").map_err(|_| {
+            errors::invalid_argument(format!(
+                "dataRowRecord must be the JSON string returned by encrypt; got {}",
+                describe(env, record)
+            ))
+        })?;
+        f(p, bytes)
+    })
+}
+
+fn read_partition(env: &Env, v: Value<'_>, buf: &mut Vec<u8>) -> JsResult<()> {
+    if env.type_of(v)? != ValueType::String {
+        return Err(errors::invalid_argument(format!(
+            "partitionId must be a string; got {}",
+            describe(env, v)
+        )));
+    }
+    env.string_into(v, buf)?;
+    if buf.is_empty() {
+        return Err(errors::invalid_argument("partitionId must not be empty"));
+    }
+    Ok(())
 }
 
 /// A sync encrypt: inline on this thread when the core allows it (the input is then used
 /// in place, no copy), else on a core-host thread with a copy of the input.
-fn encrypt_sync(partition: String, data: &[u8]) -> JsResult<String> {
+fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
     let run = || -> Result<String, CoreError> {
         let r = state::running()?;
         check_size(&r, data.len())?;
         if let Some(core) = r.core.inline() {
-            return core.encrypt_inline(&partition, data);
+            return core.encrypt_inline(partition, data);
         }
-        let (core, data) = (r.core.clone(), data.to_vec());
+        let (core, partition, data) = (r.core.clone(), partition.to_owned(), data.to_vec());
         state::call_blocking(&r.pool, r.config.timeout, "encrypt", move |ct| {
             core.encrypt(ct, &partition, &data)
         })
@@ -151,14 +206,14 @@ fn encrypt_sync(partition: String, data: &[u8]) -> JsResult<String> {
 }
 
 /// A sync decrypt, inline or on a core-host thread like [`encrypt_sync`].
-fn decrypt_sync(partition: String, record: &[u8]) -> JsResult<Vec<u8>> {
+fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> {
     let run = || -> Result<Vec<u8>, CoreError> {
         let r = state::running()?;
         check_size(&r, record_budget(record.len()))?;
         if let Some(core) = r.core.inline() {
-            return core.decrypt_inline(&partition, record);
+            return core.decrypt_inline(partition, record);
         }
-        let (core, record) = (r.core.clone(), record.to_vec());
+        let (core, partition, record) = (r.core.clone(), partition.to_owned(), record.to_vec());
         state::call_blocking(&r.pool, r.config.timeout, "decrypt", move |ct| {
             core.decrypt(ct, &partition, &record)
         })

@@ -263,6 +263,46 @@ impl Env {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
+    /// Reads a JS string as UTF-8 into `buf` (replacing its contents), reusing its capacity:
+    /// one N-API call when the buffer is large enough, which is the hot-path case when the
+    /// caller keeps the buffer between calls.
+    pub fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<(), Status> {
+        buf.clear();
+        buf.reserve(64);
+        loop {
+            let cap = buf.capacity();
+            let mut written = 0usize;
+            // SAFETY: `buf` has `cap` writable bytes; N-API writes at most `cap - 1` bytes
+            // plus a NUL and reports how many it wrote (without the NUL).
+            check(unsafe {
+                sys::napi_get_value_string_utf8(
+                    self.raw,
+                    v.raw,
+                    buf.as_mut_ptr().cast(),
+                    cap,
+                    &mut written,
+                )
+            })?;
+            if written + 1 < cap {
+                // SAFETY: N-API initialised the first `written` bytes (written < cap).
+                unsafe { buf.set_len(written) };
+                return Ok(());
+            }
+            // Possibly truncated: ask for the exact length, grow, and read again.
+            let mut len = 0usize;
+            // SAFETY: a null buffer asks for the length only.
+            check(unsafe {
+                sys::napi_get_value_string_utf8(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
+            })?;
+            if len == written {
+                // SAFETY: as above; the string fit exactly.
+                unsafe { buf.set_len(written) };
+                return Ok(());
+            }
+            buf.reserve(len + 1);
+        }
+    }
+
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
     ///
     /// The slice points into the JS heap: it is valid while `v` is alive and nobody detaches
