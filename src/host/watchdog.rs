@@ -1,17 +1,26 @@
 //! The watchdog: bounded waits for asynchronous calls.
 //!
-//! Every async call registers a deadline and an expiry action. One watchdog thread keeps the
-//! deadlines in a min-heap; when one passes before the call has completed, the expiry action
-//! runs (it rejects the promise with a timeout naming the phase). Completion and expiry race
-//! on a [`Ticket`]: whichever claims it first settles the promise, the other does nothing.
+//! Every async call registers a deadline and an expiry action in a shared min-heap; when a
+//! deadline passes before the call has completed, the expiry action runs (it rejects the
+//! promise with a timeout naming the phase). Completion and expiry race on a [`Ticket`]:
+//! whichever claims it first settles the promise, the other does nothing.
+//!
+//! Registering must stay cheap because every async call does it: a push under a mutex,
+//! with no thread wake-up. The watchdog thread checks at least every [`TICK`] while calls
+//! are pending (so deadlines fire within a tick of being due), drops completed entries as
+//! it goes, and parks when nothing is pending; only a registration that finds it parked
+//! wakes it.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::{Condvar, Mutex};
+
+/// How late a deadline may fire at most, and how often a busy watchdog looks.
+pub const TICK: Duration = Duration::from_millis(50);
 
 /// Decides who settles a call: the completion or the watchdog.
 #[derive(Default)]
@@ -23,6 +32,10 @@ impl Ticket {
     /// True for exactly one caller.
     pub fn claim(&self) -> bool {
         !self.claimed.swap(true, Ordering::AcqRel)
+    }
+
+    fn is_claimed(&self) -> bool {
+        self.claimed.load(Ordering::Acquire)
     }
 }
 
@@ -52,53 +65,90 @@ impl Ord for Entry {
     }
 }
 
-static WATCHDOG: OnceLock<Sender<Entry>> = OnceLock::new();
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+struct State {
+    heap: BinaryHeap<Reverse<Entry>>,
+    /// The watchdog thread is parked with nothing to watch.
+    parked: bool,
+}
+
+static WATCHDOG: OnceLock<Arc<Shared>> = OnceLock::new();
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Registers `expire` to run at `deadline` unless `ticket` is claimed first.
 pub fn watch(deadline: Instant, ticket: Arc<Ticket>, expire: Expire) {
-    let tx = WATCHDOG.get_or_init(|| {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        super::thread::spawn("asherah-watchdog".into(), 256 << 10, move |_| run(rx))
-            .expect("cannot start the asherah-shim watchdog thread");
-        tx
+    let shared = WATCHDOG.get_or_init(|| {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                heap: BinaryHeap::new(),
+                parked: false,
+            }),
+            wake: Condvar::new(),
+        });
+        let for_thread = shared.clone();
+        super::thread::spawn("asherah-watchdog".into(), 256 << 10, move |_| {
+            run(&for_thread)
+        })
+        .expect("cannot start the asherah-shim watchdog thread");
+        shared
     });
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    let _ = tx.send(Entry {
+    let mut state = shared.state.lock();
+    // Completed calls at the front are dropped here too, so the heap stays small under
+    // steady traffic without waking the watchdog.
+    drop_claimed(&mut state.heap);
+    state.heap.push(Reverse(Entry {
         deadline,
         seq,
         ticket,
         expire,
-    });
+    }));
+    if state.parked {
+        state.parked = false;
+        shared.wake.notify_one();
+    }
 }
 
-fn run(rx: Receiver<Entry>) {
-    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
+fn drop_claimed(heap: &mut BinaryHeap<Reverse<Entry>>) {
+    while heap.peek().is_some_and(|Reverse(e)| e.ticket.is_claimed()) {
+        heap.pop();
+    }
+}
+
+fn run(shared: &Shared) {
+    let mut state = shared.state.lock();
     loop {
-        // Drop entries whose call already completed, so the heap stays small.
-        while heap
+        drop_claimed(&mut state.heap);
+        let now = Instant::now();
+        let mut due = Vec::new();
+        while state
+            .heap
             .peek()
-            .is_some_and(|Reverse(e)| e.ticket.claimed.load(Ordering::Acquire))
+            .is_some_and(|Reverse(e)| e.deadline <= now)
         {
-            heap.pop();
-        }
-        let next = heap.peek().map(|Reverse(e)| e.deadline);
-        let received = match next {
-            Some(d) => rx.recv_deadline(d),
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        match received {
-            Ok(e) => heap.push(Reverse(e)),
-            Err(RecvTimeoutError::Timeout) => {
-                let now = Instant::now();
-                while heap.peek().is_some_and(|Reverse(e)| e.deadline <= now) {
-                    let Reverse(e) = heap.pop().expect("peeked");
-                    if e.ticket.claim() {
-                        (e.expire)();
-                    }
-                }
+            let Reverse(e) = state.heap.pop().expect("peeked");
+            if e.ticket.claim() {
+                due.push(e.expire);
             }
-            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if !due.is_empty() {
+            // Expiry actions take other locks (instance state, completion queues): run
+            // them without holding ours.
+            parking_lot::MutexGuard::unlocked(&mut state, || due.into_iter().for_each(|f| f()));
+            continue;
+        }
+        match state.heap.peek().map(|Reverse(e)| e.deadline) {
+            None => {
+                state.parked = true;
+                shared.wake.wait(&mut state);
+            }
+            Some(deadline) => {
+                let _ = shared.wake.wait_until(&mut state, deadline.min(now + TICK));
+            }
         }
     }
 }
