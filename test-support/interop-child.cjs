@@ -8,7 +8,9 @@
 // `{ id, ok: true, result }` or `{ id, ok: false, error: { code, message } }`.
 // Binary values travel as base64. Ops:
 //   info                                  -> { runtime, pid }
-//   setup { config }                      -> true
+//   setup { config }                      -> { core, goLoaded }: the core the shim's own log
+//                                            hook named, and whether libasherah is loaded
+//   diagnostics                           -> { goLoaded, goCallSeen } (a Go call since setup)
 //   encrypt { items: [{ partition, data }], parallel }   -> [record]
 //   decrypt { items: [{ partition, record }], parallel } -> [{ ok, data } | { ok: false, code, message }]
 //   shutdown                              -> true
@@ -31,9 +33,31 @@ async function mapItems(items, parallel, fn) {
   return out;
 }
 
+const logLines = [];
+asherah.set_log_hook((level, message) => logLines.push(message));
+
+async function setupEvidence() {
+  // The hook runs on the JS thread after setup returns; give it a moment.
+  for (let i = 0; i < 100; i++) {
+    const line = logLines.find((l) => /setup complete: core=/.test(l));
+    if (line) return /core=(\w+)/.exec(line)[1];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return null;
+}
+
 const ops = {
   info: () => ({ runtime, pid: process.pid }),
-  setup: ({ config }) => { asherah.setup(config); return true; },
+  setup: async ({ config }) => {
+    logLines.length = 0;
+    asherah._diagnostics(true); // record facts of every Go call from now on
+    asherah.setup(config);
+    return { core: await setupEvidence(), goLoaded: asherah._diagnostics().goLoaded };
+  },
+  diagnostics: () => {
+    const d = asherah._diagnostics();
+    return { goLoaded: d.goLoaded, goCallSeen: d.lastGoCall !== null };
+  },
   encrypt: ({ items, parallel }) => mapItems(items, parallel, async ({ partition, data }) => {
     const bytes = Buffer.from(data, 'base64');
     return parallel ? asherah.encrypt_async(partition, bytes) : asherah.encrypt(partition, bytes);

@@ -114,6 +114,14 @@ class Child {
 
 const children = new Set();
 
+/** Sets a child up and checks, from the shim's own evidence, that it runs the core asked for. */
+async function setupCore(child, cfg) {
+  const got = await child.call('setup', { config: cfg });
+  assert.equal(got.core, cfg.Core, `${child.label}: the shim reported core=${got.core}`);
+  assert.equal(got.goLoaded, cfg.Core === 'go', `${child.label}: libasherah loaded = ${got.goLoaded}`);
+  child.core = cfg.Core;
+}
+
 /** Spawns a child on `runtimePath` and waits for it to answer; returns { child, runtime }. */
 async function spawnChild(label, runtimePath = process.execPath) {
   const child = new Child(label, runtimePath);
@@ -263,7 +271,7 @@ function register(runner) {
   let steadyPair;
   const steady = () => (steadyPair ||= (async () => {
     const [go, native] = await Promise.all([spawnChild('go'), spawnChild('native')]);
-    await Promise.all([go.call('setup', { config: config(pg.url, 'go') }), native.call('setup', { config: config(pg.url, 'native') })]);
+    await Promise.all([setupCore(go, config(pg.url, 'go')), setupCore(native, config(pg.url, 'native'))]);
     return { go, native };
   })());
 
@@ -282,6 +290,8 @@ function register(runner) {
       for (const [i, p] of PARTITIONS.entries()) await write(i < 2 ? go : native, p);
 
       await assertAllDecrypt([go, native], written);
+      assert.deepEqual(await go.call('diagnostics'), { goLoaded: true, goCallSeen: true }, 'the go child encrypted through libasherah');
+      assert.deepEqual(await native.call('diagnostics'), { goLoaded: false, goCallSeen: false }, 'the native child never loaded Go');
       for (const p of PARTITIONS) {
         const recs = written.filter((w) => w.partition === p);
         const iks = new Set(recs.map((w) => JSON.stringify(ik(w.record))));
@@ -301,6 +311,33 @@ function register(runner) {
         assert.equal(r.record.Created, r.created, 'key_record Created matches the created column');
       }
     }, 120_000);
+
+    pgTest('Go and native race to create the same SK and IKs at once: one row per key, one IK per partition in every record', async () => {
+      const [go, native] = await Promise.all([spawnChild('go-race'), spawnChild('native-race')]);
+      const cfg = (core) => config(pg.url, core, { ServiceName: 'svc-race' });
+      await Promise.all([setupCore(go, cfg('go')), setupCore(native, cfg('native'))]);
+      // Two creates straddling a minute boundary would both store (different created): keep
+      // the race inside one minute.
+      if (secondOfMinute() > 55) await sleepUntil(Math.ceil(nowS() / 60) * 60 + 1);
+      const partitions = Array.from({ length: 8 }, (_, i) => `race-${i}`);
+      const items = (who) => Array.from({ length: 48 }, (_, i) => ({ partition: partitions[i % 8], data: Buffer.from(`${who} #${i}`) }));
+      const [ig, inat] = [items('go'), items('native')];
+      const [rg, rn] = await Promise.all([go.encrypt(ig, { parallel: true }), native.encrypt(inat, { parallel: true })]);
+      const written = [
+        ...rg.map((record, i) => ({ by: 'go', ...ig[i], record })),
+        ...rn.map((record, i) => ({ by: 'native', ...inat[i], record })),
+      ];
+      await assertAllDecrypt([go, native], written);
+      for (const p of partitions) {
+        const iks = new Set(written.filter((w) => w.partition === p).map((w) => ik(w.record).Created));
+        assert.equal(iks.size, 1, `${p}: both cores ended on one IK`);
+      }
+      const rows = pgKeys(pg.url, 'svc-race');
+      assert.deepEqual(rows.map((r) => r.id), ['_IK_race-0_svc-race_prod', '_IK_race-1_svc-race_prod', '_IK_race-2_svc-race_prod',
+        '_IK_race-3_svc-race_prod', '_IK_race-4_svc-race_prod', '_IK_race-5_svc-race_prod', '_IK_race-6_svc-race_prod',
+        '_IK_race-7_svc-race_prod', '_SK_svc-race_prod'], 'exactly one row per key');
+      await Promise.all([go.close(), native.close()]);
+    }, 60_000);
 
     pgTest('a wrong partition is rejected across cores, including a record relabelled to the other partition\'s IK', async () => {
       const { go, native } = await steady();
@@ -378,7 +415,7 @@ function register(runner) {
       // A racing create that straddles a minute boundary could legitimately store two IKs
       // (different created): keep the race inside one minute.
       if (secondOfMinute() > 55) await sleepUntil(Math.ceil(nowS() / 60) * 60 + 1);
-      await Promise.all([a.call('setup', { config: cfg }), b.call('setup', { config: cfg })]);
+      await Promise.all([setupCore(a, cfg), setupCore(b, cfg)]);
       const partitions = Array.from({ length: 6 }, (_, i) => `sqlite-tenant-${i}`);
       const items = (who) => Array.from({ length: 60 }, (_, i) => ({
         partition: partitions[i % partitions.length], data: Buffer.from(`${who} #${i} ${'é'.repeat(i)}`),
@@ -408,7 +445,7 @@ function register(runner) {
       const dir = fs.mkdtempSync(path.join(tmp, 'peer-'));
       const db = path.join(dir, 'keys.db');
       const child = await spawnChild('native-peer');
-      await child.call('setup', { config: { ServiceName: 'svc', ProductID: 'prod', KMS: 'static', Metastore: 'rdbms', ConnectionString: `sqlite://${db}`, Core: 'native' } });
+      await setupCore(child, { ServiceName: 'svc', ProductID: 'prod', KMS: 'static', Metastore: 'rdbms', ConnectionString: `sqlite://${db}`, Core: 'native' });
       const mine = [['shared-1', 'from the shim #1'], ['shared-2', 'from the shim #2'], ['shared-1', '']];
       const records = await child.encrypt(mine.map(([partition, text]) => ({ partition, data: Buffer.from(text) })));
       fs.writeFileSync(path.join(dir, 'in.jsonl'), mine.map(([p, t], i) => JSON.stringify([p, t, records[i]])).join('\n') + '\n');
@@ -456,7 +493,7 @@ function register(runner) {
 async function rotationFlow(url) {
   const cfg = (core) => config(url, core, { ServiceName: 'svc-rot', ExpireAfter: '2s' });
   const [go, native] = await Promise.all([spawnChild('go-rot'), spawnChild('native-rot')]);
-  await Promise.all([go.call('setup', { config: cfg('go') }), native.call('setup', { config: cfg('native') })]);
+  await Promise.all([setupCore(go, cfg('go')), setupCore(native, cfg('native'))]);
   const partitions = { 'rot-go-first': [go, native], 'rot-native-first': [native, go] };
   const written = [];
   const phase = async (name, order) => {
@@ -505,7 +542,7 @@ async function rotationFlow(url) {
   await assertAllDecrypt([go, native], written);
   const [goCold, nativeCold] = await Promise.all([spawnChild('go-cold'), spawnChild('native-cold')]);
   const coldCfg = (core) => config(url, core, { ServiceName: 'svc-rot' });
-  await Promise.all([goCold.call('setup', { config: coldCfg('go') }), nativeCold.call('setup', { config: coldCfg('native') })]);
+  await Promise.all([setupCore(goCold, coldCfg('go')), setupCore(nativeCold, coldCfg('native'))]);
   await assertAllDecrypt([goCold, nativeCold], written);
   await Promise.all([go, native, goCold, nativeCold].map((c) => c.close()));
   return `${written.length} records, IK Created ${Math.floor(startA / 60) * 60} -> ${Math.floor(startB / 60) * 60}, ` +
