@@ -393,6 +393,21 @@ function register(runner) {
         variants.push(['Data from another record, same partition and IK', { ...rec, Data: other.Data }]);
         variants.push(['IK Created moved one minute', { ...rec, Key: { ...rec.Key, ParentKeyMeta: { ...rec.Key.ParentKeyMeta, Created: rec.Key.ParentKeyMeta.Created + 60 } } }]);
         const items = variants.map(([, v]) => ({ partition: 'tamper', record: JSON.stringify(v) }));
+        // Structural damage: both cores must refuse, possibly with different codes.
+        const broken = [
+          ['trailing garbage', `${record}xyz`],
+          ['IK Created as a float', record.replace(/("Created":\d+)\}/, '$1.5}')],
+          ['URL-safe base64 Data', JSON.stringify({ ...rec, Data: rec.Data.replace(/\+/g, '-').replace(/\//g, '_') + '-_' })],
+          ['no ParentKeyMeta', JSON.stringify({ ...rec, Key: { Created: rec.Key.Created, Key: rec.Key.Key } })],
+          ['Data null', JSON.stringify({ ...rec, Data: null })],
+          ['no Data', JSON.stringify({ Key: rec.Key })],
+          ['empty sealed DRK', JSON.stringify({ ...rec, Key: { ...rec.Key, Key: '' } })],
+          ['empty Data', JSON.stringify({ ...rec, Data: '' })],
+        ];
+        for (const [name, bad] of broken) {
+          variants.push([name, null]);
+          items.push({ partition: 'tamper', record: bad });
+        }
         for (const reader of [go, native]) {
           const out = await reader.decrypt(items);
           out.forEach((r, i) => {
@@ -406,6 +421,22 @@ function register(runner) {
         }
       }
       console.log(`interop tamper (${env.runtime}): ${JSON.stringify(summary)}`);
+    }, 60_000);
+
+    pgTest('a partition whose IK id does not fit Go\'s VARCHAR(255) is refused by both cores, stores nothing, and the error says why', async () => {
+      const { go, native } = await steady();
+      const partition = 'L'.repeat(250); // "_IK_" + 250 + "_svc_prod": 263 characters
+      const errors = {};
+      for (const child of [go, native]) {
+        errors[child.label] = await child.encrypt([{ partition, data: Buffer.from('x') }]).then(() => null, (e) => e);
+        assert.ok(errors[child.label], `${child.label} stored a key id longer than the schema allows`);
+      }
+      assert.equal(psql(pg.url, `SELECT count(*) FROM encryption_key WHERE id LIKE '_IK_LLLL%'`)[0][0], '0');
+      assert.equal(errors.go.code, 'ERR_ASHERAH_ENCRYPT_FAILED'); // libasherah only returns -103
+      assert.equal(errors.native.code, 'ERR_ASHERAH_METASTORE');
+      // PostgreSQL said "value too long for type character varying(255)" (SQLSTATE 22001);
+      // the native core's message should carry that, not just "db error".
+      assert.match(errors.native.message, /too long|character varying|22001/, errors.native.message);
     }, 60_000);
 
     runner.test('two native-core processes (Node and Bun) write one SQLite file concurrently and read each other; one IK row per partition', async () => {
