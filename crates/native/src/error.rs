@@ -128,8 +128,24 @@ impl From<rusqlite::Error> for Error {
 }
 
 impl From<postgres::Error> for Error {
+    /// A server error displays only as "db error"; its SQLSTATE and message live in the
+    /// source. Those are named (never `detail()`, which can echo row values such as keys).
     fn from(e: postgres::Error) -> Self {
-        Error::metastore(format!("postgres: {e}"))
+        if let Some(db) = e.as_db_error() {
+            return Error::metastore(format!(
+                "postgres: {} (SQLSTATE {})",
+                db.message(),
+                db.code().code()
+            ));
+        }
+        let mut msg = format!("postgres: {e}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            msg.push_str(": ");
+            msg.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::metastore(msg)
     }
 }
 
