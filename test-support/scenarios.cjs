@@ -318,6 +318,26 @@ function threadScenarios(t) {
     }
   });
 
+  t.test('a log hook that throws or replaces itself does not break anything', async () => {
+    const seen = [];
+    asherah.set_log_hook(() => { throw new Error('hook bug'); });
+    asherah.setup(config('go'));
+    asherah.shutdown();
+    await new Promise((r) => setTimeout(r, 50));
+    asherah.set_log_hook((level, message) => {
+      seen.push(message);
+      asherah.set_log_hook((l, m) => seen.push(`second: ${m}`)); // replaces itself mid-call
+    });
+    asherah.setup(config('native'));
+    asherah.shutdown();
+    await new Promise((r) => setTimeout(r, 100));
+    asherah.set_log_hook(null);
+    assert.ok(seen.length >= 2, JSON.stringify(seen));
+    assert.ok(seen.slice(1).every((m) => m.startsWith('second: ')), JSON.stringify(seen));
+    assert.equal(asherah.decrypt_string('p', (asherah.setup(config('native')), asherah.encrypt_string('p', 'ok'))), 'ok');
+    asherah.shutdown();
+  });
+
   t.test('a Worker thread uses the module, and its exit shuts down what it set up', async () => {
     const script = `
       const { parentPort, workerData } = require('node:worker_threads');

@@ -14,14 +14,14 @@ use std::sync::Arc;
 use super::log::{self, Level};
 use super::state;
 use crate::host::EnvLink;
-use crate::napi::{sys, Env, JsResult, Value, ValueType};
+use crate::napi::{sys, Env, JsResult, Ref, Value, ValueType};
 
 static NEXT_ENV_ID: AtomicU64 = AtomicU64::new(1);
 
 pub struct EnvState {
     pub id: u64,
     pub link: Arc<EnvLink>,
-    hook: RefCell<Option<sys::napi_ref>>,
+    hook: RefCell<Option<Ref>>,
     hooked: Arc<AtomicBool>,
 }
 
@@ -93,11 +93,13 @@ pub fn set_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
 /// down: its exception is cleared and dropped.
 pub fn deliver_log(env: &Env, level: Level, message: &str) {
     let Ok(state) = current(env) else { return };
-    let Some(r) = *state.hook.borrow() else {
-        return;
-    };
     let call = || -> JsResult<()> {
-        let f = env.reference_value(r)?;
+        // Take the function out before calling it: the hook may replace itself
+        // (set_log_hook), which must not find the cell still borrowed.
+        let f = match state.hook.borrow().as_ref() {
+            Some(r) => env.reference_value(r)?,
+            None => return Ok(()),
+        };
         if env.type_of(f)? != ValueType::Function {
             return Ok(());
         }

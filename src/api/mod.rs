@@ -1,15 +1,29 @@
 //! The JS-facing API: the export table, with asherah-node's names and camelCase aliases.
 //!
 //! [`register`] runs once per env (main thread and each Worker): it creates the env's state
-//! and defines every export. The work itself lives in [`calls`]; configuration parsing in
+//! and defines every export. The work itself lives in [`calls`] (with [`args`] and [`dispatch`]) and `settings`; configuration parsing in
 //! [`config`]; the mapping of failures to JS error codes in [`errors`]; the process-wide
 //! instance in [`state`]; per-env state and teardown in [`envs`]; log events in [`log`].
 
+/// Unwraps a `JsResult` inside a `dispatch::promise` closure, handing the deferred back on
+/// error so the promise is rejected with it.
+macro_rules! tri {
+    ($e:expr, $d:ident) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Err(($d, e)),
+        }
+    };
+}
+
+mod args;
 pub mod calls;
 pub mod config;
+mod dispatch;
 pub mod envs;
 pub mod errors;
 pub mod log;
+mod settings;
 pub mod state;
 
 use crate::napi::{Env, JsFn, JsResult, Value};
@@ -53,20 +67,24 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
         Some("getSetupStatus"),
         calls::get_setup_status,
     ),
-    ("set_log_hook", Some("setLogHook"), calls::set_log_hook),
-    ("setenv", None, calls::setenv),
+    ("set_log_hook", Some("setLogHook"), settings::set_log_hook),
+    ("setenv", None, settings::setenv),
     (
         "set_max_stack_alloc_item_size",
         Some("setMaxStackAllocItemSize"),
-        calls::set_max_stack_alloc_item_size,
+        settings::set_max_stack_alloc_item_size,
     ),
     (
         "set_safety_padding_overhead",
         Some("setSafetyPaddingOverhead"),
-        calls::set_safety_padding_overhead,
+        settings::set_safety_padding_overhead,
     ),
-    ("signal_report", Some("signalReport"), calls::signal_report),
-    ("_diagnostics", None, calls::diagnostics),
+    (
+        "signal_report",
+        Some("signalReport"),
+        settings::signal_report,
+    ),
+    ("_diagnostics", None, settings::diagnostics),
 ];
 
 /// Initialises this env and fills `exports`.

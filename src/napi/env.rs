@@ -27,6 +27,10 @@ pub struct Value<'e> {
     _scope: PhantomData<&'e Env>,
 }
 
+/// A strong reference to a JS value, made by [`Env::create_reference`] and released only by
+/// [`Env::delete_reference`] (not on drop: deleting needs the env). Not `Send`.
+pub struct Ref(sys::napi_ref);
+
 /// `typeof`, as N-API reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
@@ -418,23 +422,24 @@ impl Env {
     }
 
     /// A strong reference to keep `v` alive across calls (e.g. the log hook).
-    pub fn create_reference(&self, v: Value<'_>) -> Result<sys::napi_ref, Status> {
+    pub fn create_reference(&self, v: Value<'_>) -> Result<Ref, Status> {
         let mut r = ptr::null_mut();
         // SAFETY: live env and handle; valid out pointer.
         check(unsafe { sys::napi_create_reference(self.raw, v.raw, 1, &mut r) })?;
-        Ok(r)
+        Ok(Ref(r))
     }
 
-    pub fn reference_value(&self, r: sys::napi_ref) -> Result<Value<'_>, Status> {
+    pub fn reference_value(&self, r: &Ref) -> Result<Value<'_>, Status> {
         let mut v = ptr::null_mut();
-        // SAFETY: `r` is a live reference created on this env.
-        check(unsafe { sys::napi_get_reference_value(self.raw, r, &mut v) })?;
+        // SAFETY: a `Ref` is only made by `create_reference` and is live until consumed by
+        // `delete_reference`; references belong to the env (JS thread) that made them.
+        check(unsafe { sys::napi_get_reference_value(self.raw, r.0, &mut v) })?;
         Ok(self.wrap(v))
     }
 
-    pub fn delete_reference(&self, r: sys::napi_ref) -> Result<(), Status> {
-        // SAFETY: `r` is a live reference created on this env, deleted once by the caller.
-        check(unsafe { sys::napi_delete_reference(self.raw, r) })
+    pub fn delete_reference(&self, r: Ref) -> Result<(), Status> {
+        // SAFETY: `r` is live (see `reference_value`) and consumed here, so deleted once.
+        check(unsafe { sys::napi_delete_reference(self.raw, r.0) })
     }
 
     /// Registers `hook(arg)` to run when this env is torn down (Worker exit, process exit).

@@ -17,7 +17,7 @@ mod promise;
 mod status;
 mod tsfn;
 
-pub use env::{Env, Value, ValueType};
+pub use env::{Env, Ref, Value, ValueType};
 pub use error::{JsError, JsErrorKind, JsResult, PropValue};
 pub use function::{boundary, CallArgs, JsFn};
 pub use promise::Deferred;

@@ -1,0 +1,179 @@
+//! Getting work to a core and results back: inline, blocking on a core-host thread, or
+//! through a promise settled on the JS thread.
+//!
+//! Sync calls run inline when the core allows it ([`crate::core::Core::inline`]) and
+//! otherwise wait for a core-host thread at most the configured deadline. Async calls queue
+//! a job whose result, or the watchdog's timeout, settles the promise exactly once (the two
+//! race on a ticket) through the env's batched completion link.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::{envs, errors, state};
+use crate::core::{Core, CoreError};
+use crate::host::{watchdog::Ticket, Completion, CoreThread};
+use crate::napi::{Deferred, Env, JsError, JsResult, Value};
+
+type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
+
+/// A sync encrypt: inline on this thread when the core allows it (the input is then used
+/// in place, no copy), else on a core-host thread with a copy of the input.
+pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
+    let run = || -> Result<String, CoreError> {
+        let r = state::running()?;
+        check_size(&r, data.len())?;
+        if let Some(core) = r.core.inline() {
+            return core.encrypt_inline(partition, data);
+        }
+        let (core, partition, data) = (r.core.clone(), partition.to_owned(), data.to_vec());
+        state::call_blocking(&r.pool, r.config.timeout, "encrypt", move |ct| {
+            core.encrypt(ct, &partition, &data)
+        })
+    };
+    run().map_err(|e| errors::from_core(&e))
+}
+
+/// A sync decrypt, inline or on a core-host thread like [`encrypt_sync`].
+pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> {
+    let run = || -> Result<Vec<u8>, CoreError> {
+        let r = state::running()?;
+        check_size(&r, record_budget(record.len()))?;
+        if let Some(core) = r.core.inline() {
+            return core.decrypt_inline(partition, record);
+        }
+        let (core, partition, record) = (r.core.clone(), partition.to_owned(), record.to_vec());
+        state::call_blocking(&r.pool, r.config.timeout, "decrypt", move |ct| {
+            core.decrypt(ct, &partition, &record)
+        })
+    };
+    run().map_err(|e| errors::from_core(&e))
+}
+
+/// The plaintext size a record of `record_len` bytes can at most carry: records are the
+/// base64 of the data (4/3) plus a key envelope well under 64 KiB, so a record is allowed
+/// up to 4/3 of the plaintext limit plus that envelope.
+pub(super) fn record_budget(record_len: usize) -> usize {
+    record_len.saturating_sub(64 << 10).saturating_mul(3) / 4
+}
+
+pub(super) fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError> {
+    let max = r.config.max_input;
+    if len > max {
+        return Err(CoreError::InputTooLarge { len, max });
+    }
+    Ok(())
+}
+
+pub(super) fn async_call<T: Send + 'static>(
+    env: &Env,
+    d: Deferred,
+    phase: &'static str,
+    size: usize,
+    to_js: ToJs<T>,
+    f: impl FnOnce(&CoreThread, &dyn Core) -> Result<T, CoreError> + Send + 'static,
+) -> Result<(), (Deferred, JsError)> {
+    let r = tri!(
+        state::running()
+            .and_then(|r| check_size(&r, size).map(|_| r))
+            .map_err(|e| errors::from_core(&e)),
+        d
+    );
+    let core = r.core.clone();
+    spawn_settled(env, d, r.config.timeout, phase, &r.pool, to_js, move |ct| {
+        f(ct, &*core)
+    })
+}
+
+/// Queues `f` on the pool; its result (or the watchdog's timeout) settles `d`.
+pub(super) fn spawn_settled<T: Send + 'static>(
+    env: &Env,
+    d: Deferred,
+    timeout: std::time::Duration,
+    phase: &'static str,
+    pool: &crate::host::Pool,
+    to_js: ToJs<T>,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
+) -> Result<(), (Deferred, JsError)> {
+    let link = tri!(envs::current(env), d).link.clone();
+    link.begin_outstanding(env);
+    let ticket = Arc::new(Ticket::default());
+    let slot = Arc::new(Mutex::new(Some(d)));
+    let (job_link, job_slot, job_ticket) = (link.clone(), slot.clone(), ticket.clone());
+    let submitted = pool.submit(Box::new(move |ct| {
+        let out = state::guarded(ct, f);
+        if job_ticket.claim() {
+            if let Some(d) = job_slot.lock().take() {
+                job_link.push(settle_completion(d, out, to_js));
+            }
+        }
+    }));
+    if submitted.is_err() {
+        if ticket.claim() {
+            if let Some(d) = slot.lock().take() {
+                link.push(settle_completion(d, Err(CoreError::ShuttingDown), to_js));
+            }
+        }
+        return Ok(());
+    }
+    state::watch_async(timeout, phase, ticket, move |err| {
+        if let Some(d) = slot.lock().take() {
+            link.push(settle_completion::<T>(d, Err(err), to_js));
+        }
+    });
+    Ok(())
+}
+
+pub(super) fn settle_completion<T: Send + 'static>(
+    d: Deferred,
+    out: Result<T, CoreError>,
+    to_js: ToJs<T>,
+) -> Completion {
+    Completion {
+        settles_promise: true,
+        run: Box::new(move |env| {
+            let result = out
+                .map_err(|e| errors::from_core(&e))
+                .and_then(|v| to_js(env, v));
+            let _ = match result {
+                Ok(v) => d.resolve(env, v),
+                Err(e) => match e.to_value(env) {
+                    Ok(ev) => d.reject(env, ev),
+                    Err(s) => Err(s),
+                },
+            };
+        }),
+    }
+}
+
+/// Creates a promise and runs `f` with its settle-side. `f` either takes charge of the
+/// deferred, or hands it back with the error to reject it with.
+pub(super) fn promise<'e>(
+    env: &'e Env,
+    f: impl FnOnce(&'e Env, Deferred) -> Result<(), (Deferred, JsError)>,
+) -> JsResult<Value<'e>> {
+    let (d, p) = Deferred::new(env)?;
+    if let Err((d, e)) = f(env, d) {
+        let ev = e.to_value(env)?;
+        d.reject(env, ev)?;
+    }
+    Ok(p)
+}
+
+pub(super) fn unit_to_js(env: &Env, _: ()) -> JsResult<Value<'_>> {
+    env.undefined().map_err(Into::into)
+}
+
+pub(super) fn string_to_js(env: &Env, s: String) -> JsResult<Value<'_>> {
+    env.create_string(&s).map_err(Into::into)
+}
+
+pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
+    env.create_buffer_copy(&b).map_err(Into::into)
+}
+
+pub(super) fn bytes_to_string(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
+    let s =
+        String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    env.create_string(&s).map_err(Into::into)
+}
