@@ -26,6 +26,7 @@ step() { # step <name> <command...>
 
 step "build" cargo build --release --workspace --locked
 step "rustfmt" cargo fmt --all -- --check
+step "clippy" cargo clippy --release --workspace --all-targets --locked -- -D warnings
 step "bindings are current" bash scripts/gen-napi-sys.sh --check
 step "C fixtures" sh fixtures/build.sh
 step "cargo test" cargo test --release --workspace --locked
