@@ -7,7 +7,7 @@
 //     impl: native | go | baseline      mode: sync | async<c>      op: encrypt | decrypt
 //
 // Environment as for bench/worker.cjs: ASHERAH_SHIM_MODULE, ASHERAH_GO_LIBRARY, and
-// BENCH_C_ADDON for the baseline. Prints wall and CPU time per operation.
+// BENCH_C_ADDON for the baseline; BENCH_CORE_THREADS sets the shim's CoreThreads. Prints wall and CPU time per operation.
 
 const crypto = require('node:crypto');
 const path = require('node:path');
@@ -34,7 +34,8 @@ if (impl === 'baseline') {
   api = { encrypt: (d) => c.encrypt(P, d), decrypt: (r) => c.decrypt(P, r), close: () => c.shutdown() };
 } else {
   const a = require(path.join(__dirname, '..', 'index.js'));
-  a.setup({ ...cfg, Core: impl, GoLibrary: process.env.ASHERAH_GO_LIBRARY });
+  const extra = process.env.BENCH_CORE_THREADS ? { CoreThreads: Number(process.env.BENCH_CORE_THREADS) } : {};
+  a.setup({ ...cfg, ...extra, Core: impl, GoLibrary: process.env.ASHERAH_GO_LIBRARY });
   api = {
     encrypt: (d) => a.encrypt(P, d),
     decrypt: (r) => a.decrypt(P, r),

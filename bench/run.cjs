@@ -97,12 +97,16 @@ function runChild(rt, spec, timeoutMs) {
       // Progress lines only (libasherah's own log lines are noise here).
       for (const line of String(d).split('\n')) if (line.startsWith('  ')) process.stderr.write(line + '\n');
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code === 0 && line) return resolve({ ok: true, rows: JSON.parse(line.slice(7)) });
-      const why = signal === 'SIGKILL' ? `timed out after ${timeoutMs} ms` : `exit ${code} ${signal || ''}`;
+      const why = timedOut ? `timed out after ${timeoutMs} ms` : `exit ${code} ${signal || ''}`.trim();
       resolve({ ok: false, error: `${rt.name} ${spec.impl}: ${why}\n${err.slice(-2000)}` });
     });
   });
