@@ -16,6 +16,10 @@ const ROW_ORDER = [
   ['native', 'sync'],
   ['native', 'async1'],
   ['native', 'async64'],
+  // Rows merged in from a run of a proposed change (see docs/performance.md).
+  ['native-proposed', 'sync'],
+  ['native-proposed', 'async1'],
+  ['native-proposed', 'async64'],
 ];
 const COLORS = { encrypt: '#2b6cb0', decrypt: '#dd6b20' };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');

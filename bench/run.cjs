@@ -199,7 +199,7 @@ async function main() {
         goLibrary,
         cAddon,
       };
-      const res = await runChild(rt, spec, opts.quick ? 60e3 : 600e3);
+      const res = await runChild(rt, spec, opts.quick ? 60e3 : 300e3);
       if (res.ok) rows.push(...res.rows.map((r) => ({ ...r, runtime: rt.name })));
       else failures.push(res.error);
     }
