@@ -10,7 +10,7 @@
 // otherwise share one libasherah. The baseline (plain C addon -> libasherah on the JS thread,
 // what asherah-node does) runs only where that is safe: Node and Bun >= 1.4. On Bun 1.2/1.3
 // a Go runtime entered on the JS thread can kill the event loop under GC pressure (see
-// docs/root-cause.md), so those rows have no baseline ratio.
+// fixtures/README.md), so those rows have no baseline ratio.
 //
 // Output: a table on stdout, JSON in bench/results/latest.json, an SVG chart in
 // bench/results/chart.svg (copy both to docs/ for a published run). Exits non-zero if any
