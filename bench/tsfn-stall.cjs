@@ -1,0 +1,43 @@
+'use strict';
+// Reproduces lost completions: async encrypt with 64 promises in flight, a progress line
+// per 20,000 calls; "STALL at <n>" (exit 3) when nothing settles for 5 s.
+//
+//   ASHERAH_SHIM_MODULE=<so> bun-1.3.14 bench/tsfn-stall.cjs [calls=1000000]
+//
+// Measured with the shim at this branch's base: Bun 1.2.19 and 1.3.14 stall within 1M calls
+// (5 runs out of 5), Bun 1.4.5 and Node 20 never (2/2 each). In a stalled process every
+// core-host thread is idle, the watchdog heap is empty (all calls completed) and the JS
+// thread sits in epoll_wait: a completion was queued but its doorbell call never ran.
+// Ringing on every push (bench/proposals/04-ring-every-push.diff) fixes it: 3/3 clean runs.
+const path = require('node:path');
+const a = require(path.join(__dirname, '..', 'index.js'));
+
+a.setup({ ServiceName: 's', ProductID: 'p', Metastore: 'memory', KMS: 'static', Core: 'native', EnableSessionCaching: true });
+const data = Buffer.alloc(64, 1);
+const total = Number(process.argv[2] || 1e6);
+let done = 0;
+let last = Date.now();
+// A ref'd interval keeps the loop alive even if the shim lets go of it, so a stall shows
+// up as a stall and not as an early exit.
+setInterval(() => {
+  if (Date.now() - last > 5000) {
+    console.log(`STALL at ${done}`);
+    process.exit(3);
+  }
+}, 1000);
+(async () => {
+  let left = total;
+  const lane = async () => {
+    while (left-- > 0) {
+      await a.encrypt_async('p1', data);
+      if (++done % 20000 === 0) {
+        last = Date.now();
+        console.log(done);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, lane));
+  console.log('OK', done);
+  a.shutdown();
+  process.exit(0);
+})();
