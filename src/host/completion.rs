@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_queue::SegQueue;
+use parking_lot::Mutex;
 
 use crate::napi::{Env, Status, Tsfn};
 
@@ -17,6 +18,24 @@ use crate::napi::{Env, Status, Tsfn};
 pub struct Completion {
     pub run: Box<dyn FnOnce(&Env) + Send>,
     pub settles_promise: bool,
+}
+
+/// Every live link, so a lost ring can be repaired (see [`ring_stranded`]).
+static LINKS: Mutex<Vec<std::sync::Weak<EnvLink>>> = Mutex::new(Vec::new());
+
+/// Rings again for every link that still has queued completions. The watchdog calls this
+/// on each tick while calls are pending: if a host ever drops a ring (Bun <= 1.3 was seen
+/// to), the promises behind it settle a tick later instead of never.
+pub fn ring_stranded() {
+    let mut links = LINKS.lock();
+    links.retain(|w| w.strong_count() > 0);
+    for link in links.iter().filter_map(std::sync::Weak::upgrade) {
+        if !link.closed.load(Ordering::Acquire) && !link.queue.is_empty() {
+            if let Some(t) = link.tsfn.lock().clone() {
+                t.notify();
+            }
+        }
+    }
 }
 
 /// The way back to one env's JS thread.
@@ -49,6 +68,7 @@ impl EnvLink {
             }),
         )?;
         *link.tsfn.lock() = Some(tsfn);
+        LINKS.lock().push(Arc::downgrade(&link));
         Ok(link)
     }
 
@@ -67,12 +87,14 @@ impl EnvLink {
             return false;
         }
         self.queue.push(c);
-        if !self.ring_pending.swap(true, Ordering::AcqRel) {
-            let tsfn = self.tsfn.lock().clone();
-            if !tsfn.is_some_and(|t| t.notify()) {
-                self.ring_pending.store(false, Ordering::Release);
-                return false;
-            }
+        // Ring on every push, not once per batch: Bun <= 1.3 loses an occasional
+        // thread-safe-function call (a lone ring lost = promises never settled; reproduced
+        // by bench/tsfn-stall.cjs). Extra rings are cheap: the host coalesces them, and a
+        // drain that finds the queue empty does nothing.
+        self.ring_pending.store(true, Ordering::Release);
+        let tsfn = self.tsfn.lock().clone();
+        if !tsfn.is_some_and(|t| t.notify()) {
+            return false;
         }
         true
     }

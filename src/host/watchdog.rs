@@ -9,7 +9,8 @@
 //! with no thread wake-up. The watchdog thread checks at least every [`TICK`] while calls
 //! are pending (so deadlines fire within a tick of being due), drops completed entries as
 //! it goes, and parks when nothing is pending; only a registration that finds it parked
-//! wakes it.
+//! wakes it. Each tick with calls pending also re-rings completion links that still hold
+//! results (`completion::ring_stranded`), a guard against hosts that drop a ring.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -148,6 +149,9 @@ fn run(shared: &Shared) {
             }
             Some(deadline) => {
                 let _ = shared.wake.wait_until(&mut state, deadline.min(now + TICK));
+                if !state.heap.is_empty() {
+                    parking_lot::MutexGuard::unlocked(&mut state, super::completion::ring_stranded);
+                }
             }
         }
     }
