@@ -13,7 +13,9 @@ const path = require('node:path');
 const a = require(path.join(__dirname, '..', 'index.js'));
 
 a.setup({ ServiceName: 's', ProductID: 'p', Metastore: 'memory', KMS: 'static', Core: 'native', EnableSessionCaching: true });
-const data = Buffer.alloc(64, 1);
+// Larger than the shim's inline limit for async calls (8 KiB), so every call really goes
+// through a core-host thread and the completion doorbell. argv[3] overrides the size.
+const data = Buffer.alloc(Number(process.argv[3] || 9000), 1);
 const total = Number(process.argv[2] || 1e6);
 let done = 0;
 let last = Date.now();

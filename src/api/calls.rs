@@ -14,7 +14,7 @@ use super::args::{
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
-    settle_completion, spawn_settled, string_to_js, unit_to_js,
+    settle_completion, spawn_settled, string_to_js, unit_to_js, DECRYPT, ENCRYPT,
 };
 use super::{envs, errors, state};
 use crate::core::CoreKind;
@@ -119,29 +119,15 @@ pub fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>
     promise(env, |env, d| {
         let partition = tri!(partition_arg(env, args.get(0)), d);
         let data = tri!(bytes_arg(env, args.get(1), "data"), d);
-        async_call(
-            env,
-            d,
-            "encrypt",
-            data.len(),
-            string_to_js,
-            move |ct, core| core.encrypt(ct, &partition, &data),
-        )
+        async_call(env, d, &ENCRYPT, data.len(), string_to_js, partition, data)
     })
 }
 
 pub fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, d| {
         let partition = tri!(partition_arg(env, args.get(0)), d);
-        let data = tri!(string_arg(env, args.get(1), "data"), d);
-        async_call(
-            env,
-            d,
-            "encrypt",
-            data.len(),
-            string_to_js,
-            move |ct, core| core.encrypt(ct, &partition, data.as_bytes()),
-        )
+        let data = tri!(string_arg(env, args.get(1), "data"), d).into_bytes();
+        async_call(env, d, &ENCRYPT, data.len(), string_to_js, partition, data)
     })
 }
 
@@ -149,14 +135,8 @@ pub fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>
     promise(env, |env, d| {
         let partition = tri!(partition_arg(env, args.get(0)), d);
         let record = tri!(record_arg(env, args.get(1)), d);
-        async_call(
-            env,
-            d,
-            "decrypt",
-            record_budget(record.len()),
-            buffer_to_js,
-            move |ct, core| core.decrypt(ct, &partition, &record),
-        )
+        let size = record_budget(record.len());
+        async_call(env, d, &DECRYPT, size, buffer_to_js, partition, record)
     })
 }
 
@@ -164,13 +144,7 @@ pub fn decrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Va
     promise(env, |env, d| {
         let partition = tri!(partition_arg(env, args.get(0)), d);
         let record = tri!(record_arg(env, args.get(1)), d);
-        async_call(
-            env,
-            d,
-            "decrypt",
-            record_budget(record.len()),
-            bytes_to_string,
-            move |ct, core| core.decrypt(ct, &partition, &record),
-        )
+        let size = record_budget(record.len());
+        async_call(env, d, &DECRYPT, size, bytes_to_string, partition, record)
     })
 }

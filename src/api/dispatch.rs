@@ -11,7 +11,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::{envs, errors, state};
-use crate::core::{Core, CoreError};
+use crate::core::{Core, CoreError, InlineCore};
 use crate::host::{watchdog::Ticket, Completion, CoreThread};
 use crate::napi::{Deferred, Env, JsError, JsResult, Value};
 
@@ -65,13 +65,45 @@ pub(super) fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError
     Ok(())
 }
 
+/// What an async export asks of a core: the same operation, runnable inline (small inputs,
+/// cores that allow it) or hosted on a core-host thread.
+pub(super) struct AsyncOp<T> {
+    pub phase: &'static str,
+    pub inline: InlineFn<T>,
+    pub hosted: HostedFn<T>,
+}
+
+/// The operation on a core that runs on the calling thread.
+pub(super) type InlineFn<T> = fn(&dyn InlineCore, &str, &[u8]) -> Result<T, CoreError>;
+/// The operation on a core-host thread.
+pub(super) type HostedFn<T> = fn(&dyn Core, &CoreThread, &str, &[u8]) -> Result<T, CoreError>;
+
+pub(super) const ENCRYPT: AsyncOp<String> = AsyncOp {
+    phase: "encrypt",
+    inline: |c, p, d| c.encrypt_inline(p, d),
+    hosted: |c, ct, p, d| c.encrypt(ct, p, d),
+};
+
+pub(super) const DECRYPT: AsyncOp<Vec<u8>> = AsyncOp {
+    phase: "decrypt",
+    inline: |c, p, r| c.decrypt_inline(p, r),
+    hosted: |c, ct, p, r| c.decrypt(ct, p, r),
+};
+
+/// Inputs up to this size run inline in `*_async` when the core allows it: a few µs of
+/// local work cost less than the hop to a core-host thread and back (measured in
+/// docs/performance.md); larger ones go to a core-host thread so the event loop stays free.
+const INLINE_ASYNC_MAX: usize = 8 << 10;
+
+/// Starts an async operation: settles `d` at once when it can run inline, else queues it.
 pub(super) fn async_call<T: Send + 'static>(
     env: &Env,
     d: Deferred,
-    phase: &'static str,
+    op: &'static AsyncOp<T>,
     size: usize,
     to_js: ToJs<T>,
-    f: impl FnOnce(&CoreThread, &dyn Core) -> Result<T, CoreError> + Send + 'static,
+    partition: String,
+    input: Vec<u8>,
 ) -> Result<(), (Deferred, JsError)> {
     let r = tri!(
         state::running()
@@ -79,10 +111,30 @@ pub(super) fn async_call<T: Send + 'static>(
             .map_err(|e| errors::from_core(&e)),
         d
     );
+    if size <= INLINE_ASYNC_MAX {
+        if let Some(core) = r.core.inline() {
+            let v = tri!(
+                (op.inline)(core, &partition, &input)
+                    .map_err(|e| errors::from_core(&e))
+                    .and_then(|out| to_js(env, out)),
+                d
+            );
+            // A failed resolve is an N-API failure, handled like every other settle path.
+            let _ = d.resolve(env, v);
+            return Ok(());
+        }
+    }
     let core = r.core.clone();
-    spawn_settled(env, d, r.config.timeout, phase, &r.pool, to_js, move |ct| {
-        f(ct, &*core)
-    })
+    let hosted = op.hosted;
+    spawn_settled(
+        env,
+        d,
+        r.config.timeout,
+        op.phase,
+        &r.pool,
+        to_js,
+        move |ct| hosted(&*core, ct, &partition, &input),
+    )
 }
 
 /// Queues `f` on the pool; its result (or the watchdog's timeout) settles `d`.
