@@ -12,9 +12,10 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use base64_simd::STANDARD;
+use serde::de::{Deserializer, Error as _, Visitor};
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -45,7 +46,7 @@ struct EkrIn<'a> {
     #[serde(rename = "Created")]
     created: i64,
     #[serde(rename = "Key", borrow)]
-    key: Cow<'a, str>,
+    key: Base64Str<'a>,
     #[serde(rename = "ParentKeyMeta", default, borrow)]
     parent: Option<MetaIn<'a>>,
 }
@@ -63,7 +64,52 @@ struct DrrIn<'a> {
     #[serde(rename = "Key", borrow)]
     key: Option<EkrIn<'a>>,
     #[serde(rename = "Data", borrow)]
-    data: Option<Cow<'a, str>>,
+    data: Option<Base64Str<'a>>,
+}
+
+/// A JSON string holding base64: its raw bytes, borrowed from the input unless it has
+/// escapes (which are decoded, e.g. `\/`). Read with `deserialize_bytes`, so serde_json finds
+/// the closing quote with `memchr` and neither copies the string nor checks it for UTF-8 or
+/// control characters: the strict base64 decoder that always follows rejects every byte
+/// outside the alphabet. (A plain `Option<Cow<str>>` would not even borrow: serde copies it
+/// into a `String`, a 1.4 MB copy for a 1 MiB record.) JSON arrays are refused.
+struct Base64Str<'a>(Cow<'a, [u8]>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Base64Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Cow<'de, [u8]>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_borrowed_bytes<E: serde::de::Error>(
+                self,
+                v: &'de [u8],
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_vec()))
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v.as_bytes()))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.as_bytes().to_vec()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                _: A,
+            ) -> Result<Self::Value, A::Error> {
+                Err(A::Error::invalid_type(serde::de::Unexpected::Seq, &self))
+            }
+        }
+        deserializer.deserialize_bytes(V).map(Base64Str)
+    }
 }
 
 impl EnvelopeKeyRecord {
@@ -91,7 +137,7 @@ impl EnvelopeKeyRecord {
         let r: EkrIn<'_> = serde_json::from_str(json)
             .map_err(|e| Error::metastore(format!("unparseable key record: {e}")))?;
         let encrypted_key = STANDARD
-            .decode_to_vec(r.key.as_bytes())
+            .decode_to_vec(&r.key.0)
             .map_err(|_| Error::metastore("key record: Key is not valid base64"))?;
         Ok(EnvelopeKeyRecord {
             revoked: r.revoked.unwrap_or(false),
@@ -127,10 +173,10 @@ pub(crate) fn parse_data_row_record(json: &[u8]) -> Result<DataRowRecord<'_>, Er
         .data
         .ok_or_else(|| Error::malformed("Data is missing"))?;
     let sealed_drk = STANDARD
-        .decode_to_vec(key.key.as_bytes())
+        .decode_to_vec(&key.key.0)
         .map_err(|_| Error::malformed("Key.Key is not valid base64"))?;
     let sealed_data = STANDARD
-        .decode_to_vec(data.as_bytes())
+        .decode_to_vec(&data.0)
         .map_err(|_| Error::malformed("Data is not valid base64"))?;
     Ok(DataRowRecord {
         ik_id: parent.id,
