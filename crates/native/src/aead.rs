@@ -1,12 +1,14 @@
 //! AES-256-GCM in Asherah's layout: `ciphertext || tag (16) || nonce (12)`, a random 12-byte
 //! nonce from the OS CSPRNG, no associated data. This is byte-for-byte what Go's
 //! `aead.AES256GCM` produces, so either side opens what the other sealed. Sealing appends to
-//! a caller's buffer; opening works in place, so a decrypt allocates once (for the base64
-//! decode) and a data-row key is unwrapped straight into locked memory.
+//! a caller's buffer (encrypting from the input straight into it); opening works in place, so
+//! a decrypt allocates once (for the base64 decode) and a data-row key is unwrapped straight
+//! into locked memory.
 #![forbid(unsafe_code)]
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use aes_gcm::aead::inout::InOutBuf;
+use aes_gcm::aead::{AeadInOut, Nonce, Tag};
+use aes_gcm::Aes256Gcm;
 
 use crate::error::{Error, ErrorKind};
 use crate::keys::KeyBytes;
@@ -28,9 +30,13 @@ pub(crate) fn seal_into(
 ) -> Result<(), Error> {
     let start = out.len();
     out.reserve(plaintext.len() + OVERHEAD);
-    out.extend_from_slice(plaintext);
+    // Encrypt from `plaintext` into zeroed space rather than copying it in and encrypting in
+    // place: one pass less over the data (1 MiB: ~9 µs), and a sealed key's plaintext is
+    // never copied into this heap buffer, not even transiently.
+    out.resize(start + plaintext.len(), 0);
+    let buffer = InOutBuf::new(plaintext, &mut out[start..]).expect("equal lengths");
     let tag = cipher
-        .encrypt_in_place_detached(Nonce::from_slice(nonce), b"", &mut out[start..])
+        .encrypt_inout_detached(nonce.into(), b"", buffer)
         .map_err(|_| Error::internal("AES-GCM seal failed (plaintext too long)"))?;
     out.extend_from_slice(&tag);
     out.extend_from_slice(nonce);
@@ -50,7 +56,7 @@ pub(crate) fn open_in_place(cipher: &Aes256Gcm, sealed: &mut [u8]) -> Result<usi
     let (ct, rest) = sealed.split_at_mut(ct_len);
     let (tag, nonce) = rest.split_at(TAG_LEN);
     cipher
-        .decrypt_in_place_detached(Nonce::from_slice(nonce), b"", ct, Tag::from_slice(tag))
+        .decrypt_inout_detached(nonce_of(nonce), b"", ct.into(), tag_of(tag))
         .map_err(|_| Error::new(ErrorKind::DecryptFailed, "authentication failed"))?;
     Ok(ct_len)
 }
@@ -68,12 +74,22 @@ pub(crate) fn open_key(cipher: &Aes256Gcm, sealed: &[u8]) -> Result<KeyBytes, Er
     }
     let mut key = KeyBytes::zeroed();
     key.copy_from_slice(&sealed[..KEY_LEN]);
-    let tag = Tag::from_slice(&sealed[KEY_LEN..KEY_LEN + TAG_LEN]);
-    let nonce = Nonce::from_slice(&sealed[KEY_LEN + TAG_LEN..]);
+    let tag = tag_of(&sealed[KEY_LEN..KEY_LEN + TAG_LEN]);
+    let nonce = nonce_of(&sealed[KEY_LEN + TAG_LEN..]);
     cipher
-        .decrypt_in_place_detached(nonce, b"", &mut key[..], tag)
+        .decrypt_inout_detached(nonce, b"", (&mut key[..]).into(), tag)
         .map_err(|_| Error::new(ErrorKind::DecryptFailed, "key authentication failed"))?;
     Ok(key)
+}
+
+/// `bytes` (exactly `NONCE_LEN` long, by the callers' slicing) as a nonce.
+fn nonce_of(bytes: &[u8]) -> &Nonce<Aes256Gcm> {
+    bytes.try_into().expect("nonce slice is NONCE_LEN bytes")
+}
+
+/// `bytes` (exactly `TAG_LEN` long, by the callers' slicing) as a tag.
+fn tag_of(bytes: &[u8]) -> &Tag<Aes256Gcm> {
+    bytes.try_into().expect("tag slice is TAG_LEN bytes")
 }
 
 #[cfg(test)]

@@ -93,8 +93,8 @@ impl Asherah {
         let key_nonce: &[u8; NONCE_LEN] = nonces[NONCE_LEN..2 * NONCE_LEN]
             .try_into()
             .expect("12 bytes");
-        // The DRK schedule is a stack value; `aes`/`polyval` (zeroize features) wipe it on drop.
-        let drk_cipher = Aes256Gcm::new(aes_gcm::Key::<Aes256Gcm>::from_slice(drk));
+        // The DRK schedule is a stack value; aes-gcm's `zeroize` feature wipes it on drop.
+        let drk_cipher = Aes256Gcm::new(drk.try_into().expect("32 bytes"));
         let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
         aead::seal_into(&drk_cipher, data_nonce, data, &mut sealed_data)?;
         drop(drk_cipher);

@@ -99,11 +99,13 @@ mod tests {
 
     #[test]
     fn key_schedules_wipe_themselves() {
-        // The DRK cipher lives on the stack; the `aes`/`ghash`/`polyval` entries in
-        // Cargo.toml make its drop wipe the AES round keys (checked here) and the POLYVAL
-        // key (polyval's backends implement `Drop` with `zeroize` but not the marker trait).
+        // The DRK cipher lives on the stack; aes-gcm's `zeroize` feature (Cargo.toml) makes
+        // its drop wipe the AES round keys (`aes` implements the marker, checked here) and
+        // the GHASH/POLYVAL key (polyval 0.7's `Drop` zeroizes it but has no marker trait;
+        // aes-gcm's marker impl on the whole cipher states that).
         fn wipes<T: zeroize::ZeroizeOnDrop>() {}
-        wipes::<aes::Aes256>();
+        wipes::<aes_gcm::aes::Aes256>();
+        wipes::<Aes256Gcm>();
     }
 
     #[test]

@@ -5,14 +5,17 @@
 //! DataRowRecord `{"Key":{"Created":..,"Key":"..","ParentKeyMeta":{"KeyId":"..","Created":..}},"Data":".."}`,
 //! EnvelopeKeyRecord `{"Revoked":true,"Created":..,"Key":"..","ParentKeyMeta":{..}}` where
 //! `Revoked` appears only when true and `ParentKeyMeta` only when present (system keys have
-//! none). Input is parsed with serde, borrowing from the caller's buffer.
+//! none). Input is parsed with serde, borrowing from the caller's buffer. Base64 is
+//! `base64-simd` (SIMD with runtime CPU detection): a 1 MiB record's `Data` field is most of
+//! the bytes an encrypt writes and a decrypt reads, so it is encoded straight into the
+//! pre-sized output `String` and decoded straight into the buffer GCM then opens in place.
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use base64_simd::STANDARD;
+use serde::de::{Deserializer, Error as _, Visitor};
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -43,7 +46,7 @@ struct EkrIn<'a> {
     #[serde(rename = "Created")]
     created: i64,
     #[serde(rename = "Key", borrow)]
-    key: Cow<'a, str>,
+    key: Base64Str<'a>,
     #[serde(rename = "ParentKeyMeta", default, borrow)]
     parent: Option<MetaIn<'a>>,
 }
@@ -61,7 +64,52 @@ struct DrrIn<'a> {
     #[serde(rename = "Key", borrow)]
     key: Option<EkrIn<'a>>,
     #[serde(rename = "Data", borrow)]
-    data: Option<Cow<'a, str>>,
+    data: Option<Base64Str<'a>>,
+}
+
+/// A JSON string holding base64: its raw bytes, borrowed from the input unless it has
+/// escapes (which are decoded, e.g. `\/`). Read with `deserialize_bytes`, so serde_json finds
+/// the closing quote with `memchr` and neither copies the string nor checks it for UTF-8 or
+/// control characters: the strict base64 decoder that always follows rejects every byte
+/// outside the alphabet. (A plain `Option<Cow<str>>` would not even borrow: serde copies it
+/// into a `String`, a 1.4 MB copy for a 1 MiB record.) JSON arrays are refused.
+struct Base64Str<'a>(Cow<'a, [u8]>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Base64Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Cow<'de, [u8]>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_borrowed_bytes<E: serde::de::Error>(
+                self,
+                v: &'de [u8],
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_vec()))
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v.as_bytes()))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.as_bytes().to_vec()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                _: A,
+            ) -> Result<Self::Value, A::Error> {
+                Err(A::Error::invalid_type(serde::de::Unexpected::Seq, &self))
+            }
+        }
+        deserializer.deserialize_bytes(V).map(Base64Str)
+    }
 }
 
 impl EnvelopeKeyRecord {
@@ -73,7 +121,7 @@ impl EnvelopeKeyRecord {
             out.push_str("\"Revoked\":true,");
         }
         let _ = write!(out, "\"Created\":{},\"Key\":\"", self.created);
-        STANDARD.encode_string(&self.encrypted_key, &mut out);
+        STANDARD.encode_append(&self.encrypted_key, &mut out);
         out.push('"');
         if let Some(meta) = &self.parent_key_meta {
             out.push_str(",\"ParentKeyMeta\":{\"KeyId\":");
@@ -89,7 +137,7 @@ impl EnvelopeKeyRecord {
         let r: EkrIn<'_> = serde_json::from_str(json)
             .map_err(|e| Error::metastore(format!("unparseable key record: {e}")))?;
         let encrypted_key = STANDARD
-            .decode(r.key.as_bytes())
+            .decode_to_vec(&r.key.0)
             .map_err(|_| Error::metastore("key record: Key is not valid base64"))?;
         Ok(EnvelopeKeyRecord {
             revoked: r.revoked.unwrap_or(false),
@@ -125,10 +173,10 @@ pub(crate) fn parse_data_row_record(json: &[u8]) -> Result<DataRowRecord<'_>, Er
         .data
         .ok_or_else(|| Error::malformed("Data is missing"))?;
     let sealed_drk = STANDARD
-        .decode(key.key.as_bytes())
+        .decode_to_vec(&key.key.0)
         .map_err(|_| Error::malformed("Key.Key is not valid base64"))?;
     let sealed_data = STANDARD
-        .decode(data.as_bytes())
+        .decode_to_vec(&data.0)
         .map_err(|_| Error::malformed("Data is not valid base64"))?;
     Ok(DataRowRecord {
         ik_id: parent.id,
@@ -147,16 +195,18 @@ pub(crate) fn write_data_row_record(
     sealed_data: &[u8],
 ) -> String {
     let b64 = |n: usize| n.div_ceil(3) * 4;
-    let mut out = String::with_capacity(
-        96 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len()),
-    );
+    // 77 bytes of fixed text and two i64s (at most 20 characters each): the exact worst
+    // case, so the record is never reallocated (and a 1 MiB record never copied) midway.
+    let capacity = 77 + 2 * 20 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len());
+    let mut out = String::with_capacity(capacity);
     let _ = write!(out, "{{\"Key\":{{\"Created\":{drk_created},\"Key\":\"");
-    STANDARD.encode_string(sealed_drk, &mut out);
+    STANDARD.encode_append(sealed_drk, &mut out);
     out.push_str("\",\"ParentKeyMeta\":{\"KeyId\":");
     out.push_str(ik_id_json);
     let _ = write!(out, ",\"Created\":{ik_created}}}}},\"Data\":\"");
-    STANDARD.encode_string(sealed_data, &mut out);
+    STANDARD.encode_append(sealed_data, &mut out);
     out.push_str("\"}");
+    debug_assert!(out.len() <= capacity, "record outgrew its capacity");
     out
 }
 
@@ -230,6 +280,11 @@ mod tests {
         let mut id = String::new();
         push_json_string(&mut id, "_IK_p_s_x");
         let json = write_data_row_record(1_700_000_001, &[1], &id, 1_699_999_980, &[2, 3]);
+        // Fixed text (the capacity bound in `write_data_row_record` counts on 77 bytes).
+        let fixed = json.len() - 20 - id.len() - 4 - 4;
+        assert_eq!(fixed, 77);
+        let widest = write_data_row_record(i64::MIN, &[1], &id, i64::MIN, &[2, 3]);
+        assert_eq!(widest.len(), 77 + 40 + id.len() + 8);
         assert_eq!(
             json,
             r#"{"Key":{"Created":1700000001,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":1699999980}},"Data":"AgM="}"#
@@ -237,8 +292,17 @@ mod tests {
         let drr = parse_data_row_record(json.as_bytes()).unwrap();
         assert_eq!((&*drr.ik_id, drr.ik_created), ("_IK_p_s_x", 1_699_999_980));
         assert_eq!((drr.sealed_drk, drr.sealed_data), (vec![1], vec![2, 3]));
+        // Escaped base64 (some encoders write `\/`) still decodes; arrays are refused.
+        let escaped = br#"{"Key":{"Created":1,"Key":"\/w==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM\u003d"}"#;
+        let drr = parse_data_row_record(escaped).unwrap();
+        assert_eq!((drr.sealed_drk, drr.sealed_data), (vec![0xff], vec![2, 3]));
         for bad in [
-            &b"{"[..],
+            &br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":[65,103,77,61]}"#[..],
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"Ag\nM="}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgN="}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM"}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":null}"#,
+            b"{",
             b"{}",
             br#"{"Key":{"Created":1,"Key":"AQ=="},"Data":"AA=="}"#,
             br#"{"Key":null}"#,

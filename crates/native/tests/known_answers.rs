@@ -120,7 +120,7 @@ fn encrypts_in_go_layout_under_the_fixture_ik() {
             let (ct, nonce) = sealed.split_at(sealed.len() - 12);
             Aes256Gcm::new_from_slice(key)
                 .unwrap()
-                .decrypt(Nonce::from_slice(nonce), ct)
+                .decrypt(<&Nonce<_>>::try_from(nonce).unwrap(), ct)
                 .unwrap()
         };
         let drk = open(
