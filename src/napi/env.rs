@@ -170,6 +170,16 @@ impl Env {
     }
 
     pub fn create_string(&self, s: &str) -> Result<Value<'_>, Status> {
+        if s.len() >= 4096 && s.is_ascii() {
+            // ASCII is also Latin-1: the host then copies bytes into a one-byte string
+            // instead of decoding UTF-8 (large records are ASCII unless a partition id is not).
+            let mut v = ptr::null_mut();
+            // SAFETY: `s` is readable for `s.len()` bytes, all < 0x80, during the call.
+            check(unsafe {
+                sys::napi_create_string_latin1(self.raw, s.as_ptr().cast(), s.len(), &mut v)
+            })?;
+            return Ok(self.wrap(v));
+        }
         let mut v = ptr::null_mut();
         // SAFETY: `s` is valid UTF-8 of exactly `s.len()` bytes for the duration of the call.
         check(unsafe {
