@@ -69,6 +69,7 @@ impl EnvLink {
         )?;
         *link.tsfn.lock() = Some(tsfn);
         LINKS.lock().push(Arc::downgrade(&link));
+        super::watchdog::on_tick(ring_stranded);
         Ok(link)
     }
 

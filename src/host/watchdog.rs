@@ -9,8 +9,9 @@
 //! with no thread wake-up. The watchdog thread checks at least every [`TICK`] while calls
 //! are pending (so deadlines fire within a tick of being due), drops completed entries as
 //! it goes, and parks when nothing is pending; only a registration that finds it parked
-//! wakes it. Each tick with calls pending also re-rings completion links that still hold
-//! results (`completion::ring_stranded`), a guard against hosts that drop a ring.
+//! wakes it. Each tick with calls pending also runs the tick hook, which re-rings completion
+//! links that still hold results (`completion::ring_stranded`), a guard against hosts that
+//! drop a ring.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -78,6 +79,14 @@ struct State {
 }
 
 static WATCHDOG: OnceLock<Arc<Shared>> = OnceLock::new();
+/// Runs on each tick while calls are pending (set once by `completion`: re-ring stranded
+/// completion queues). A hook rather than a call keeps this module free of N-API.
+static TICK_HOOK: OnceLock<fn()> = OnceLock::new();
+
+/// Sets the function run on each tick while calls are pending (first caller wins).
+pub fn on_tick(hook: fn()) {
+    let _ = TICK_HOOK.set(hook);
+}
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Registers `expire` to run at `deadline` unless `ticket` is claimed first.
@@ -149,8 +158,8 @@ fn run(shared: &Shared) {
             }
             Some(deadline) => {
                 let _ = shared.wake.wait_until(&mut state, deadline.min(now + TICK));
-                if !state.heap.is_empty() {
-                    parking_lot::MutexGuard::unlocked(&mut state, super::completion::ring_stranded);
+                if let (false, Some(hook)) = (state.heap.is_empty(), TICK_HOOK.get()) {
+                    parking_lot::MutexGuard::unlocked(&mut state, hook);
                 }
             }
         }
