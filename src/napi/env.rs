@@ -93,6 +93,16 @@ impl Env {
         }
     }
 
+    /// Runs an N-API call that writes one value through an out pointer, and wraps it.
+    fn out_value(
+        &self,
+        call: impl FnOnce(&mut sys::napi_value) -> sys::napi_status,
+    ) -> Result<Value<'_>, Status> {
+        let mut v = ptr::null_mut();
+        check(call(&mut v))?;
+        Ok(self.wrap(v))
+    }
+
     /// Wraps a handle that the host passed to us for this scope.
     ///
     /// # Safety
@@ -135,38 +145,28 @@ impl Env {
     }
 
     pub fn undefined(&self) -> Result<Value<'_>, Status> {
-        let mut v = ptr::null_mut();
         // SAFETY: live env; valid out pointer.
-        check(unsafe { sys::napi_get_undefined(self.raw, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_get_undefined(self.raw, v) })
     }
 
     pub fn null(&self) -> Result<Value<'_>, Status> {
-        let mut v = ptr::null_mut();
         // SAFETY: live env; valid out pointer.
-        check(unsafe { sys::napi_get_null(self.raw, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_get_null(self.raw, v) })
     }
 
     pub fn global(&self) -> Result<Value<'_>, Status> {
-        let mut v = ptr::null_mut();
         // SAFETY: live env; valid out pointer.
-        check(unsafe { sys::napi_get_global(self.raw, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_get_global(self.raw, v) })
     }
 
     pub fn create_bool(&self, b: bool) -> Result<Value<'_>, Status> {
-        let mut v = ptr::null_mut();
         // SAFETY: live env; valid out pointer.
-        check(unsafe { sys::napi_get_boolean(self.raw, b, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_get_boolean(self.raw, b, v) })
     }
 
     pub fn create_f64(&self, n: f64) -> Result<Value<'_>, Status> {
-        let mut v = ptr::null_mut();
         // SAFETY: live env; valid out pointer.
-        check(unsafe { sys::napi_create_double(self.raw, n, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_create_double(self.raw, n, v) })
     }
 
     pub fn create_string(&self, s: &str) -> Result<Value<'_>, Status> {
@@ -206,17 +206,13 @@ impl Env {
     }
 
     pub fn create_object(&self) -> Result<Value<'_>, Status> {
-        let mut v = ptr::null_mut();
         // SAFETY: live env; valid out pointer.
-        check(unsafe { sys::napi_create_object(self.raw, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_create_object(self.raw, v) })
     }
 
     pub fn create_array(&self, len: usize) -> Result<Value<'_>, Status> {
-        let mut v = ptr::null_mut();
         // SAFETY: live env; valid out pointer.
-        check(unsafe { sys::napi_create_array_with_length(self.raw, len, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_create_array_with_length(self.raw, len, v) })
     }
 
     pub fn set_element(&self, array: Value<'_>, index: u32, v: Value<'_>) -> Result<(), Status> {
@@ -232,10 +228,8 @@ impl Env {
 
     pub fn get_property<'s>(&'s self, obj: Value<'_>, name: &str) -> Result<Value<'s>, Status> {
         let key = self.create_string(name)?;
-        let mut v = ptr::null_mut();
         // SAFETY: live env and handles of this scope; valid out pointer.
-        check(unsafe { sys::napi_get_property(self.raw, obj.raw, key.raw, &mut v) })?;
-        Ok(self.wrap(v))
+        self.out_value(|v| unsafe { sys::napi_get_property(self.raw, obj.raw, key.raw, v) })
     }
 
     pub fn bool_value(&self, v: Value<'_>) -> Result<bool, Status> {
