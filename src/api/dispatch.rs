@@ -90,9 +90,10 @@ pub(super) const DECRYPT: AsyncOp<Vec<u8>> = AsyncOp {
     hosted: |c, ct, p, r| c.decrypt(ct, p, r),
 };
 
-/// Inputs up to this size run inline in `*_async` when the core allows it: a few µs of
-/// local work cost less than the hop to a core-host thread and back (measured in
-/// docs/performance.md); larger ones go to a core-host thread so the event loop stays free.
+/// Inputs up to this size run inline in `*_async` when the core allows it and cannot wait
+/// on I/O (native core, memory metastore): a few µs of work cost less than the hop to a
+/// core-host thread and back (measured in docs/performance.md); larger inputs, and cores
+/// that may wait (SQLite's lock), go to a core-host thread so the event loop stays free.
 const INLINE_ASYNC_MAX: usize = 8 << 10;
 
 /// Starts an async operation: settles `d` at once when it can run inline, else queues it.
@@ -112,7 +113,7 @@ pub(super) fn async_call<T: Send + 'static>(
         d
     );
     if size <= INLINE_ASYNC_MAX {
-        if let Some(core) = r.core.inline() {
+        if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
             let v = tri!(
                 (op.inline)(core, &partition, &input)
                     .map_err(|e| errors::from_core(&e))

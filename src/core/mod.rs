@@ -57,6 +57,9 @@ pub trait Core: Send + Sync {
 pub trait InlineCore: Send + Sync {
     fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<String, CoreError>;
     fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError>;
+    /// Whether a call may wait on I/O (e.g. another process's SQLite write lock). Sync
+    /// calls block their caller anyway; async calls run inline only when this is false.
+    fn may_wait_on_io(&self) -> bool;
 }
 
 /// What can go wrong below the JS API. Messages never carry key material or plaintext.

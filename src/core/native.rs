@@ -16,6 +16,8 @@ pub struct NativeCore {
     /// Memory or SQLite: every call is local and short, so sync calls may run inline on
     /// the JS thread. PostgreSQL calls go through core-host threads, under the watchdog.
     local: bool,
+    /// Memory metastore: no I/O at all, so even async calls may run inline.
+    in_memory: bool,
 }
 
 impl NativeCore {
@@ -25,8 +27,13 @@ impl NativeCore {
             config.metastore,
             MetastoreConfig::Memory | MetastoreConfig::Sqlite { .. }
         );
+        let in_memory = matches!(config.metastore, MetastoreConfig::Memory);
         let engine = Engine::new(config).map_err(map_error)?;
-        Ok(NativeCore { engine, local })
+        Ok(NativeCore {
+            engine,
+            local,
+            in_memory,
+        })
     }
 }
 
@@ -37,6 +44,10 @@ impl InlineCore for NativeCore {
 
     fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError> {
         self.engine.decrypt(partition, record).map_err(map_error)
+    }
+
+    fn may_wait_on_io(&self) -> bool {
+        !self.in_memory // SQLite may wait up to its busy timeout on another writer
     }
 }
 
