@@ -23,14 +23,7 @@ pub(super) fn with_partition<R>(
     v: Value<'_>,
     f: impl FnOnce(&str) -> JsResult<R>,
 ) -> JsResult<R> {
-    SCRATCH.with(|s| {
-        let mut s = s
-            .try_borrow_mut()
-            .map_err(|_| errors::invalid_argument("re-entrant call"))?;
-        read_partition(env, v, &mut s.0)?;
-        f(std::str::from_utf8(&s.0)
-            .map_err(|_| errors::invalid_argument("partitionId is not valid UTF-8"))?)
-    })
+    with_scratch(env, v, |p, _| f(p))
 }
 
 /// Runs `f` with the partition and the record (string or bytes, used in place) read.
@@ -40,26 +33,33 @@ pub(super) fn with_record<R>(
     record: Value<'_>,
     f: impl FnOnce(&str, &[u8]) -> JsResult<R>,
 ) -> JsResult<R> {
+    with_scratch(env, partition, |p, rbuf| {
+        match read_record(env, record, rbuf)? {
+            Some(bytes) => f(p, bytes),
+            None => f(p, rbuf),
+        }
+    })
+}
+
+/// Borrows this thread's scratch buffers, reads the partition into the first and lends
+/// `f` the partition and the second buffer.
+fn with_scratch<R>(
+    env: &Env,
+    partition: Value<'_>,
+    f: impl FnOnce(&str, &mut Vec<u8>) -> JsResult<R>,
+) -> JsResult<R> {
     SCRATCH.with(|s| {
         let mut s = s
             .try_borrow_mut()
             .map_err(|_| errors::invalid_argument("re-entrant call"))?;
         let (pbuf, rbuf) = &mut *s;
         read_partition(env, partition, pbuf)?;
-        let p = std::str::from_utf8(pbuf)
-            .map_err(|_| errors::invalid_argument("partitionId is not valid UTF-8"))?;
-        if env.type_of(record)? == ValueType::String {
-            env.string_into(record, rbuf)?;
-            return f(p, rbuf);
-        }
-        let bytes = bytes_ref(env, record, "dataRowRecord").map_err(|_| {
-            errors::invalid_argument(format!(
-                "dataRowRecord must be the JSON string returned by encrypt; got {}",
-                describe(env, record)
-            ))
-        })?;
-        f(p, bytes)
+        f(partition_str(pbuf)?, rbuf)
     })
+}
+
+fn partition_str(buf: &[u8]) -> JsResult<&str> {
+    std::str::from_utf8(buf).map_err(|_| errors::invalid_argument("partitionId is not valid UTF-8"))
 }
 
 pub(super) fn read_partition(env: &Env, v: Value<'_>, buf: &mut Vec<u8>) -> JsResult<()> {
@@ -109,17 +109,9 @@ pub(super) fn read_config(env: &Env, v: Value<'_>) -> JsResult<ShimConfig> {
 }
 
 pub(super) fn partition_arg(env: &Env, v: Value<'_>) -> JsResult<String> {
-    if env.type_of(v)? != ValueType::String {
-        return Err(errors::invalid_argument(format!(
-            "partitionId must be a string; got {}",
-            env.type_of(v)?.name()
-        )));
-    }
-    let s = env.string_value(v)?;
-    if s.is_empty() {
-        return Err(errors::invalid_argument("partitionId must not be empty"));
-    }
-    Ok(s)
+    let mut buf = Vec::new();
+    read_partition(env, v, &mut buf)?;
+    partition_str(&buf).map(str::to_owned)
 }
 
 /// The bytes of a Buffer/Uint8Array argument, in place (valid for this call only).
@@ -148,24 +140,28 @@ pub(super) fn string_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<String
     Ok(env.string_value(v)?)
 }
 
-/// A DataRowRecord: its JSON as a string, or the JSON's bytes.
+/// A DataRowRecord: its JSON as a string, or the JSON's bytes (owned).
 pub(super) fn record_arg(env: &Env, v: Value<'_>) -> JsResult<Vec<u8>> {
-    record_ref(env, v).map(std::borrow::Cow::into_owned)
+    let mut buf = Vec::new();
+    Ok(match read_record(env, v, &mut buf)? {
+        Some(bytes) => bytes.to_vec(),
+        None => buf,
+    })
 }
 
-/// A DataRowRecord argument: a string (copied out as UTF-8) or bytes used in place.
-pub(super) fn record_ref<'e>(env: &'e Env, v: Value<'e>) -> JsResult<std::borrow::Cow<'e, [u8]>> {
+/// Reads a DataRowRecord argument: a string is read into `buf` (`None`); bytes are
+/// returned in place (`Some`, valid for this call only).
+fn read_record<'e>(env: &'e Env, v: Value<'e>, buf: &mut Vec<u8>) -> JsResult<Option<&'e [u8]>> {
     if env.type_of(v)? == ValueType::String {
-        return Ok(std::borrow::Cow::Owned(env.string_value(v)?.into_bytes()));
+        env.string_into(v, buf)?;
+        return Ok(None);
     }
-    bytes_ref(env, v, "dataRowRecord")
-        .map(std::borrow::Cow::Borrowed)
-        .map_err(|_| {
-            errors::invalid_argument(format!(
-                "dataRowRecord must be the JSON string returned by encrypt; got {}",
-                describe(env, v)
-            ))
-        })
+    bytes_ref(env, v, "dataRowRecord").map(Some).map_err(|_| {
+        errors::invalid_argument(format!(
+            "dataRowRecord must be the JSON string returned by encrypt; got {}",
+            describe(env, v)
+        ))
+    })
 }
 
 pub(super) fn size_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<usize> {

@@ -248,24 +248,8 @@ impl Env {
 
     /// Reads a JS string as UTF-8 (lone surrogates become U+FFFD, as N-API does).
     pub fn string_value(&self, v: Value<'_>) -> Result<String, Status> {
-        let mut len = 0usize;
-        // SAFETY: a null buffer asks for the length only.
-        check(unsafe {
-            sys::napi_get_value_string_utf8(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
-        })?;
-        let mut buf = vec![0u8; len + 1];
-        let mut written = 0usize;
-        // SAFETY: `buf` has room for `len` bytes plus the terminating NUL N-API writes.
-        check(unsafe {
-            sys::napi_get_value_string_utf8(
-                self.raw,
-                v.raw,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut written,
-            )
-        })?;
-        buf.truncate(written);
+        let mut buf = Vec::new();
+        self.string_into(v, &mut buf)?;
         // N-API produces UTF-8; fall back to a lossy copy rather than trust it blindly.
         Ok(String::from_utf8(buf)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
