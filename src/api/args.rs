@@ -63,38 +63,66 @@ fn partition_str(buf: &[u8]) -> JsResult<&str> {
 }
 
 pub(super) fn read_partition(env: &Env, v: Value<'_>, buf: &mut Vec<u8>) -> JsResult<()> {
-    if env.type_of(v)? != ValueType::String {
-        return Err(errors::invalid_argument(format!(
-            "partitionId must be a string; got {}",
-            describe(env, v)
-        )));
-    }
-    env.string_into(v, buf)?;
+    read_str(env, v, buf, "partitionId")?;
     if buf.is_empty() {
         return Err(errors::invalid_argument("partitionId must not be empty"));
     }
     Ok(())
 }
 
+/// Reads a string argument as UTF-8 into `buf`. A string that has no exact UTF-8 form (a
+/// lone surrogate) is refused: reading it would silently change it, and two different
+/// partition ids would then share one key.
+fn read_str(env: &Env, v: Value<'_>, buf: &mut Vec<u8>, what: &str) -> JsResult<()> {
+    if env.type_of(v)? != ValueType::String {
+        return Err(errors::invalid_argument(format!(
+            "{what} must be a string; got {}",
+            describe(env, v)
+        )));
+    }
+    if !env.string_into(v, buf)? {
+        return Err(lone_surrogate(what));
+    }
+    Ok(())
+}
+
+fn lone_surrogate(what: &str) -> crate::napi::JsError {
+    errors::invalid_argument(format!(
+        "{what} contains a lone surrogate (an unpaired UTF-16 code unit, U+D800-U+DFFF), \
+         which has no UTF-8 form; it is refused rather than silently changed"
+    ))
+}
+
+/// Config keys whose numbers must be finite: `JSON.stringify` writes NaN and Infinity as
+/// `null`, which would otherwise read as "not set".
+const NUMERIC_CONFIG_KEYS: [&str; 9] = [
+    "TimeoutMs",
+    "CoreThreads",
+    "CoreStackSize",
+    "MaxInputBytes",
+    "MaxQueuedCalls",
+    "SessionCacheMaxSize",
+    "ExpireAfter",
+    "CheckInterval",
+    "SessionCacheDuration",
+];
+
 pub(super) fn read_config(env: &Env, v: Value<'_>) -> JsResult<ShimConfig> {
-    let json = match env.type_of(v)? {
-        ValueType::Object => env.json_stringify(v)?,
-        ValueType::String => env.string_value(v)?,
-        other => {
+    if env.type_of(v)? == ValueType::Object {
+        check_finite_numbers(env, v)?;
+    }
+    let json = match object_or_json(env, v, "the config") {
+        Ok(json) => json,
+        Err(Refused::Type(t)) => {
             return Err(errors::invalid_argument(format!(
-                "setup expects an AsherahConfig object; got {}",
-                other.name()
+                "setup expects an AsherahConfig object; got {t}"
             )))
         }
+        Err(Refused::Value(m)) => return Err(config_error(m)),
+        Err(Refused::Js(e)) => return Err(e),
     };
     let env_lib = std::env::var("ASHERAH_GO_LIBRARY").ok();
-    let config = config::parse(&json, DEFAULT_CORE, env_lib).map_err(|m| {
-        log::emit(
-            Level::Error,
-            format!("setup failed: invalid configuration: {m}"),
-        );
-        errors::config(m)
-    })?;
+    let config = config::parse(&json, DEFAULT_CORE, env_lib).map_err(config_error)?;
     log::set_verbose(config.verbose);
     if !config.unknown_keys.is_empty() {
         log::emit(
@@ -106,6 +134,118 @@ pub(super) fn read_config(env: &Env, v: Value<'_>) -> JsResult<ShimConfig> {
         );
     }
     Ok(config)
+}
+
+/// Why [`object_or_json`] refused a value.
+pub(super) enum Refused {
+    /// Neither an object nor a string (the type's name).
+    Type(&'static str),
+    /// An object or string that cannot become exact JSON text (why).
+    Value(String),
+    /// N-API itself failed.
+    Js(crate::napi::JsError),
+}
+
+/// The JSON text of an object argument (through the realm's `JSON.stringify`), or a
+/// string argument taken as JSON text. Exceptions thrown while serialising (a BigInt, a
+/// cycle, a throwing getter, `toJSON` or Proxy trap) are caught and refused, never left
+/// pending: the caller turns them into a typed error or a rejection.
+pub(super) fn object_or_json(env: &Env, v: Value<'_>, what: &str) -> Result<String, Refused> {
+    match env.type_of(v).map_err(|s| Refused::Js(s.into()))? {
+        ValueType::Object => match env.json_stringify(v) {
+            Ok(Some(json)) => Ok(json),
+            Ok(None) => Err(Refused::Value(format!(
+                "{what} serialises to undefined (its toJSON returned nothing)"
+            ))),
+            Err(e) if e.pending || env.is_exception_pending() => {
+                let thrown = env
+                    .take_exception()
+                    .map_or("an exception", |x| thrown_name(env, x));
+                Err(Refused::Value(format!(
+                    "{what} cannot be serialised: JSON.stringify threw {thrown} (a BigInt, a \
+                     circular reference, or a throwing getter, toJSON or Proxy trap)"
+                )))
+            }
+            Err(e) => Err(Refused::Js(e)),
+        },
+        ValueType::String => {
+            let mut buf = Vec::new();
+            match env.string_into(v, &mut buf) {
+                Ok(true) => String::from_utf8(buf)
+                    .map_err(|_| Refused::Value(format!("{what} JSON is not UTF-8"))),
+                Ok(false) => Err(Refused::Value(format!(
+                    "{what} JSON contains a lone surrogate (U+D800-U+DFFF); it is refused \
+                     rather than silently changed"
+                ))),
+                Err(s) => Err(Refused::Js(s.into())),
+            }
+        }
+        other => Err(Refused::Type(other.name())),
+    }
+}
+
+/// The constructor name of a thrown error (`TypeError`, `RangeError`, ...), never its
+/// message, which may quote the value that failed.
+fn thrown_name(env: &Env, x: Value<'_>) -> &'static str {
+    const KNOWN: [&str; 7] = [
+        "TypeError",
+        "RangeError",
+        "SyntaxError",
+        "ReferenceError",
+        "EvalError",
+        "URIError",
+        "Error",
+    ];
+    let name = env
+        .get_property(x, "name")
+        .ok()
+        .filter(|n| env.type_of(*n).ok() == Some(ValueType::String))
+        .and_then(|n| env.string_value(n).ok().flatten());
+    let _ = env.take_exception(); // a throwing `name` getter
+    match name {
+        Some(n) => KNOWN
+            .into_iter()
+            .find(|k| *k == n)
+            .unwrap_or("an exception"),
+        None => "a non-error value",
+    }
+}
+
+/// Logs and builds an `ERR_ASHERAH_CONFIG` error.
+fn config_error(m: impl Into<String>) -> crate::napi::JsError {
+    let m = m.into();
+    log::emit(
+        Level::Error,
+        format!("setup failed: invalid configuration: {m}"),
+    );
+    errors::config(m)
+}
+
+/// Refuses NaN and +-Infinity in the numeric config keys (see [`NUMERIC_CONFIG_KEYS`]).
+fn check_finite_numbers(env: &Env, obj: Value<'_>) -> JsResult<()> {
+    for key in NUMERIC_CONFIG_KEYS {
+        let v = match env.get_property(obj, key) {
+            Ok(v) => v,
+            Err(_) => {
+                let _ = env.take_exception();
+                return Err(config_error(format!("{key} could not be read")));
+            }
+        };
+        if env.type_of(v)? == ValueType::Number {
+            let n = env.f64_value(v)?;
+            if !n.is_finite() {
+                let name = match n {
+                    n if n.is_nan() => "NaN",
+                    n if n > 0.0 => "Infinity",
+                    _ => "-Infinity",
+                };
+                return Err(config_error(format!(
+                    "{key} must be a finite number, not {name}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn partition_arg(env: &Env, v: Value<'_>) -> JsResult<String> {
@@ -131,13 +271,9 @@ pub(super) fn bytes_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<Vec<u8>
 }
 
 pub(super) fn string_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<String> {
-    if env.type_of(v)? != ValueType::String {
-        return Err(errors::invalid_argument(format!(
-            "{what} must be a string; got {}",
-            describe(env, v)
-        )));
-    }
-    Ok(env.string_value(v)?)
+    let mut buf = Vec::new();
+    read_str(env, v, &mut buf, what)?;
+    String::from_utf8(buf).map_err(|_| errors::invalid_argument(format!("{what} is not text")))
 }
 
 /// A DataRowRecord: its JSON as a string, or the JSON's bytes (owned).
@@ -153,7 +289,7 @@ pub(super) fn record_arg(env: &Env, v: Value<'_>) -> JsResult<Vec<u8>> {
 /// returned in place (`Some`, valid for this call only).
 fn read_record<'e>(env: &'e Env, v: Value<'e>, buf: &mut Vec<u8>) -> JsResult<Option<&'e [u8]>> {
     if env.type_of(v)? == ValueType::String {
-        env.string_into(v, buf)?;
+        read_str(env, v, buf, "dataRowRecord")?;
         return Ok(None);
     }
     bytes_ref(env, v, "dataRowRecord").map(Some).map_err(|_| {

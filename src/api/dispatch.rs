@@ -225,8 +225,9 @@ pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
     env.create_buffer_copy(&b).map_err(Into::into)
 }
 
+/// A decrypted plaintext as a JS string. Bytes that are not UTF-8 (data encrypted with
+/// `encrypt` from a binary Buffer) are refused rather than replaced with U+FFFD.
 pub(super) fn bytes_to_string(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
-    let s =
-        String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let s = String::from_utf8(b).map_err(|_| errors::not_utf8())?;
     env.create_string(&s).map_err(Into::into)
 }

@@ -108,10 +108,8 @@ pub fn deliver_log(env: &Env, level: Level, message: &str) {
         env.call(f, &[lvl, msg])?;
         Ok(())
     };
-    if call().is_err() && env.is_exception_pending() {
-        let mut exc = ptr::null_mut();
-        // SAFETY: live env with a pending exception; valid out pointer.
-        unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut exc) };
+    if call().is_err() {
+        let _ = env.take_exception();
     }
 }
 

@@ -15,6 +15,15 @@ pub fn invalid_argument(message: impl Into<String>) -> JsError {
     JsError::new(JsErrorKind::TypeError, INVALID_ARGUMENT, message.into())
 }
 
+/// `decrypt_string` of a plaintext that is not UTF-8 text.
+pub fn not_utf8() -> JsError {
+    JsError::new(
+        JsErrorKind::Error,
+        "ERR_ASHERAH_NOT_UTF8",
+        "the decrypted data is not UTF-8 text, so it has no exact string form; decrypt() returns its bytes",
+    )
+}
+
 /// A configuration problem found before any core saw it.
 pub fn config(message: impl Into<String>) -> JsError {
     JsError::new(

@@ -1,7 +1,7 @@
 //! The JS entry points that configure or inspect rather than encrypt: the log hook,
 //! `setenv`, asherah-node's tuning knobs, the signal report, and test diagnostics.
 
-use super::args::size_arg;
+use super::args::{object_or_json, size_arg, Refused};
 use super::log::{self, Level};
 use super::{envs, errors, state};
 use crate::core::go;
@@ -23,16 +23,15 @@ pub fn set_log_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>>
 }
 
 pub fn setenv<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let v = args.get(0);
-    let json = match env.type_of(v)? {
-        ValueType::String => env.string_value(v)?,
-        ValueType::Object => env.json_stringify(v)?,
-        other => {
+    let json = match object_or_json(env, args.get(0), "the setenv object") {
+        Ok(json) => json,
+        Err(Refused::Type(t)) => {
             return Err(errors::invalid_argument(format!(
-                "setenv expects an object of NAME: value strings (or its JSON); got {}",
-                other.name()
+                "setenv expects an object of NAME: value strings (or its JSON); got {t}"
             )))
         }
+        Err(Refused::Value(m)) => return Err(errors::invalid_argument(m)),
+        Err(Refused::Js(e)) => return Err(e),
     };
     let vars: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&json).map_err(|_| {

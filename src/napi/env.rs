@@ -246,22 +246,32 @@ impl Env {
         Ok(n)
     }
 
-    /// Reads a JS string as UTF-8 (lone surrogates become U+FFFD, as N-API does).
-    pub fn string_value(&self, v: Value<'_>) -> Result<String, Status> {
+    /// Reads a JS string as UTF-8. `Ok(None)` when the string holds a lone surrogate,
+    /// which has no UTF-8 form (N-API would silently write U+FFFD in its place).
+    pub fn string_value(&self, v: Value<'_>) -> Result<Option<String>, Status> {
         let mut buf = Vec::new();
-        self.string_into(v, &mut buf)?;
-        // N-API produces UTF-8; fall back to a lossy copy rather than trust it blindly.
-        Ok(String::from_utf8(buf)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        if !self.string_into(v, &mut buf)? {
+            return Ok(None);
+        }
+        // N-API produces UTF-8; checked rather than trusted.
+        String::from_utf8(buf)
+            .map(Some)
+            .map_err(|_| Status::StringExpected)
     }
 
     /// Reads a JS string as UTF-8 into `buf` (replacing its contents), reusing its capacity:
     /// one N-API call when the buffer is large enough, which is the hot-path case when the
     /// caller keeps the buffer between calls.
-    pub fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<(), Status> {
+    ///
+    /// Returns whether the string was well-formed UTF-16. `false` means it holds a lone
+    /// surrogate, for which `buf` holds U+FFFD: a different string, which callers must
+    /// refuse rather than use.
+    #[must_use = "a lone surrogate has been replaced in `buf`: check the result"]
+    pub fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<bool, Status> {
         buf.clear();
         buf.reserve(64);
-        loop {
+        let mut known_len = None;
+        for _ in 0..4 {
             let cap = buf.capacity();
             let mut written = 0usize;
             // SAFETY: `buf` has `cap` writable bytes; N-API writes at most `cap - 1` bytes
@@ -275,24 +285,66 @@ impl Env {
                     &mut written,
                 )
             })?;
-            if written + 1 < cap {
+            // N-API writes whole characters only: it stops before one (of up to 4 bytes)
+            // that does not fit. So the read is complete when the exact length is known to
+            // match, or when at least 4 bytes plus the NUL were left free; a read that ends
+            // closer to the end of the buffer may have dropped a character.
+            let complete = match known_len {
+                Some(len) => written == len,
+                None => written.saturating_add(5) <= cap,
+            };
+            if complete {
                 // SAFETY: N-API initialised the first `written` bytes (written < cap).
                 unsafe { buf.set_len(written) };
-                return Ok(());
+                return self.is_well_formed(v, buf);
             }
-            // Possibly truncated: ask for the exact length, grow, and read again.
             let mut len = 0usize;
             // SAFETY: a null buffer asks for the length only.
             check(unsafe {
                 sys::napi_get_value_string_utf8(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
             })?;
-            if len == written {
+            if len == written && written < cap {
                 // SAFETY: as above; the string fit exactly.
                 unsafe { buf.set_len(written) };
-                return Ok(());
+                return self.is_well_formed(v, buf);
             }
-            buf.reserve(len + 1);
+            known_len = Some(len);
+            buf.reserve(len.saturating_add(1));
         }
+        // The string's UTF-8 length kept changing between reads: strings are immutable,
+        // so this is a host bug; fail rather than return a partial copy.
+        Err(Status::GenericFailure)
+    }
+
+    /// Whether the string `v`, whose UTF-8 form is `utf8`, is well-formed UTF-16. Only a
+    /// string whose UTF-8 form contains U+FFFD can hide a lone surrogate, so ASCII and
+    /// other text cost one scan and no further N-API call.
+    fn is_well_formed(&self, v: Value<'_>, utf8: &[u8]) -> Result<bool, Status> {
+        const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+        if utf8.is_ascii() || memchr::memmem::find(utf8, REPLACEMENT).is_none() {
+            return Ok(true);
+        }
+        let mut len = 0usize;
+        // SAFETY: a null buffer asks for the length (in UTF-16 code units) only.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
+        })?;
+        let mut units: Vec<u16> = Vec::with_capacity(len + 1);
+        let mut written = 0usize;
+        // SAFETY: `units` has `len + 1` writable u16 slots; N-API writes at most `len`
+        // units plus a NUL and reports how many it wrote.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(
+                self.raw,
+                v.raw,
+                units.as_mut_ptr(),
+                len + 1,
+                &mut written,
+            )
+        })?;
+        // SAFETY: N-API initialised `written <= len` units.
+        unsafe { units.set_len(written.min(len)) };
+        Ok(char::decode_utf16(units.iter().copied()).all(|c| c.is_ok()))
     }
 
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
@@ -372,6 +424,16 @@ impl Env {
         ok == sys::napi_ok && pending
     }
 
+    /// Clears the pending exception, if any, and returns it.
+    pub fn take_exception(&self) -> Option<Value<'_>> {
+        if !self.is_exception_pending() {
+            return None;
+        }
+        // SAFETY: live env with a pending exception; valid out pointer.
+        self.out_value(|v| unsafe { sys::napi_get_and_clear_last_exception(self.raw, v) })
+            .ok()
+    }
+
     /// Calls `func` with `this = undefined`.
     pub fn call<'s>(&'s self, func: Value<'_>, args: &[Value<'_>]) -> Result<Value<'s>, Status> {
         let recv = self.undefined()?;
@@ -400,13 +462,21 @@ impl Env {
         Ok(self.wrap(out))
     }
 
-    /// `JSON.stringify(v)` using the realm's own JSON object.
-    pub fn json_stringify(&self, v: Value<'_>) -> JsResult<String> {
+    /// `JSON.stringify(v)` using the realm's own JSON object; `None` when it gives
+    /// `undefined`. An exception it throws stays pending (the error says so).
+    pub fn json_stringify(&self, v: Value<'_>) -> JsResult<Option<String>> {
         let global = self.global()?;
         let json = self.get_property(global, "JSON")?;
         let stringify = self.get_property(json, "stringify")?;
         let out = self.call_with_this(json, stringify, &[v])?;
-        Ok(self.string_value(out)?)
+        if self.type_of(out)? != ValueType::String {
+            return Ok(None); // undefined: a function, a symbol, or a toJSON returning nothing
+        }
+        // JSON.stringify escapes lone surrogates (\\uD800), so its output is always
+        // well-formed; a failure here would be a host bug.
+        self.string_value(out)?
+            .map(Some)
+            .ok_or_else(|| Status::StringExpected.into())
     }
 
     /// A strong reference to keep `v` alive across calls (e.g. the log hook).
