@@ -211,8 +211,9 @@ pub fn parse(
 
 /// libasherah 0.3.9 turns some bad settings into a Go panic inside `SetupJson`, which it
 /// re-raises: the whole process aborts. Reject those here, before Go ever sees them.
-/// (Measured: an unknown `Metastore`, an unknown `SQLMetastoreDBType`, a MySQL DSN without
-/// the `/` before the database name, an unterminated `tcp(` address.)
+/// (Measured: an unknown `Metastore`, an unknown `SQLMetastoreDBType`, and any MySQL DSN
+/// its driver cannot parse, see [`crate::core::mysql_dsn`]; PostgreSQL URLs never panic,
+/// their errors come back per call.)
 fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     const METASTORES: [&str; 4] = ["memory", "rdbms", "dynamodb", "test-debug-memory"];
     if !METASTORES.contains(&a.metastore.as_str()) {
@@ -227,21 +228,8 @@ fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     }
     let db = a.sql_db_type.as_deref().unwrap_or("mysql");
     match db {
-        "mysql" | "" => {
-            let dsn = a.connection_string.as_deref().unwrap_or("");
-            if !dsn.is_empty() && !dsn.contains('/') {
-                return Err("ConnectionString is not a MySQL DSN: it needs the '/' before the database name, e.g. \"user:pass@tcp(host:3306)/db\"".into());
-            }
-            if let Some(open) = dsn.find('(') {
-                if !dsn[open..].contains(')') {
-                    return Err(
-                        "ConnectionString: the MySQL network address is missing its closing ')'"
-                            .into(),
-                    );
-                }
-            }
-            Ok(())
-        }
+        "mysql" | "" => crate::core::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
+            .map_err(|e| format!("ConnectionString: {e}")),
         "postgres" => Ok(()),
         other => Err(format!(
             "SQLMetastoreDBType must be \"mysql\" or \"postgres\" for the Go core, not {other:?}"
@@ -348,12 +336,15 @@ impl Reader<'_> {
                         "{key}={ns} is ambiguous: numbers are Go durations in nanoseconds, so this \
                          is under one second; pass a string with a unit instead, e.g. \"{ns}s\" or \"{ns}ms\""
                     )),
+                    ns if ns > MAX_DURATION_NANOS => Err(out_of_range(key)),
                     _ => Ok(Some(Duration::from_nanos(ns))),
                 }
             }
-            Some(Value::String(s)) => parse_duration(s)
-                .map(Some)
-                .map_err(|e| format!("{key}: {e}")),
+            Some(Value::String(s)) => match parse_duration(s) {
+                Ok(d) if d.as_nanos() > u128::from(MAX_DURATION_NANOS) => Err(out_of_range(key)),
+                Ok(d) => Ok(Some(d)),
+                Err(e) => Err(format!("{key}: {e}")),
+            },
             Some(other) => Err(format!(
                 "{key} must be a number of nanoseconds or a string like \"90d\", not {}",
                 kind(other)
@@ -362,9 +353,20 @@ impl Reader<'_> {
     }
 }
 
-/// Parses `"90d"`, `"2h30m"`, `"1500ms"`, `"10s"` (units: ns, us, ms, s, m, h, d).
+/// The longest duration Go can hold (`time.Duration` is an int64 of nanoseconds, about
+/// 292 years). Anything longer would reach Go as a number it cannot decode.
+const MAX_DURATION_NANOS: u64 = i64::MAX as u64;
+
+fn out_of_range(key: &str) -> String {
+    format!("{key} is out of range: Go durations are at most 106751d (about 292 years)")
+}
+
+/// Parses `"90d"`, `"2h30m"`, `"1500ms"`, `"10s"` (units: ns, us, ms, s, m, h, d). Values
+/// too large for a duration are refused, never saturated. The message quotes at most the
+/// first 32 characters of the input.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("{s:?} is not a duration like \"90d\", \"2h30m\" or \"500ms\"");
+    let shown: String = s.chars().take(32).collect();
+    let bad = || format!("{shown:?} is not a duration like \"90d\", \"2h30m\" or \"500ms\"");
     let mut rest = s.trim();
     if rest.is_empty() {
         return Err(bad());
@@ -380,6 +382,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             .unwrap_or(tail.len());
         let (unit, next) = tail.split_at(unit_len);
         let value: f64 = num.parse().map_err(|_| bad())?;
+        if !value.is_finite() {
+            return Err(bad());
+        }
         let nanos_per = match unit {
             "ns" => 1.0,
             "us" | "µs" => 1e3,
@@ -390,7 +395,18 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "d" => 86400e9,
             _ => return Err(bad()),
         };
-        total += Duration::from_nanos((value * nanos_per) as u64);
+        let nanos = value * nanos_per;
+        if nanos > MAX_DURATION_NANOS as f64 {
+            return Err(format!(
+                "{shown:?} is longer than any duration Go can hold (about 292 years)"
+            ));
+        }
+        total = total
+            .checked_add(Duration::from_nanos(nanos as u64))
+            .filter(|t| t.as_nanos() <= u128::from(MAX_DURATION_NANOS))
+            .ok_or_else(|| {
+                format!("{shown:?} is longer than any duration Go can hold (about 292 years)")
+            })?;
         rest = next;
     }
     Ok(total)
@@ -509,6 +525,26 @@ mod tests {
         }
         let ok = r#"{"ServiceName":"s","ProductID":"p","Metastore":"rdbms","ConnectionString":"u@tcp(h:1)/db"}"#;
         assert!(parse(ok, CoreKind::Go, None).is_ok());
+    }
+
+    #[test]
+    fn durations_go_cannot_hold_are_refused_not_saturated() {
+        for bad in [
+            r#""ExpireAfter":"99999999999999999999999d""#,
+            r#""ExpireAfter":"106752d""#,
+            r#""CheckInterval":"1e400h""#,
+            r#""SessionCacheDuration":18446744073709551615"#,
+            r#""ExpireAfter":"100000d100000d100000d""#,
+        ] {
+            let e = parse_with(bad).unwrap_err();
+            assert!(
+                e.contains("292 years") || e.contains("not a duration"),
+                "{bad}: {e}"
+            );
+        }
+        let c = parse_with(r#""ExpireAfter":"106751d""#).unwrap();
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert!(go["ExpireAfter"].as_i64().is_some());
     }
 
     #[test]
