@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 
 use super::config::ShimConfig;
 use super::log::{self, Level};
-use crate::core::{go, native, Core, CoreError, CoreKind};
+use crate::core::{go, memlock, native, Core, CoreError, CoreKind};
 use crate::host::{watchdog, CoreThread, Pool};
 
 /// A running instance.
@@ -121,6 +121,17 @@ pub fn build_core(ct: &CoreThread, config: &ShimConfig) -> Result<Arc<dyn Core>,
                         .into(),
                 )
             })?;
+            let a = &config.asherah;
+            let sessions = if a.session_caching.unwrap_or(false) {
+                a.session_cache_max_size
+                    .filter(|n| *n > 0)
+                    .map_or(memlock::GO_DEFAULT_SESSION_CACHE, |n| n as u64)
+            } else {
+                0
+            } + config.pool.threads as u64;
+            if let Some(note) = memlock::ensure_for_go(sessions)? {
+                log::emit(Level::Info, note);
+            }
             let lib = go::load(ct, path)?;
             for vars in PENDING_GO_ENV.lock().drain(..) {
                 go::set_env_loaded(ct, &vars)?;

@@ -7,6 +7,7 @@
 
 pub mod cobhan;
 pub mod go;
+pub mod memlock;
 pub mod mysql_dsn;
 pub mod native;
 
