@@ -14,7 +14,7 @@ use super::args::{
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
-    settle_completion, spawn_settled, string_to_js, unit_to_js, DECRYPT, ENCRYPT,
+    settle_completion, string_to_js, unit_to_js, DECRYPT, ENCRYPT,
 };
 use super::{envs, errors, state};
 use crate::core::CoreKind;
@@ -28,41 +28,20 @@ pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     state::ensure_idle().map_err(|e| errors::from_core(&e))?;
     let config = Arc::new(read_config(env, args.get(0))?);
     let owner = envs::current(env)?.id;
-    let pool = state::begin_setup(&config).map_err(|e| errors::from_core(&e))?;
-    let cfg = config.clone();
-    let outcome = state::call_blocking(
-        &pool,
-        config.timeout,
-        state::setup_phase(config.core),
-        move |ct| state::build_core(ct, &cfg),
-    );
-    state::finish_setup(outcome, pool, config, owner).map_err(|e| errors::from_core(&e))?;
+    state::setup_blocking(config, owner).map_err(|e| errors::from_core(&e))?;
     env.undefined().map_err(Into::into)
 }
 
+/// Like `setup`, on a helper thread of its own (a setup may wait for a shutdown in
+/// progress, then for the core), settling the promise through the env's link.
 pub fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, d| {
         tri!(state::ensure_idle().map_err(|e| errors::from_core(&e)), d);
         let config = Arc::new(tri!(read_config(env, args.get(0)), d));
         let owner = tri!(envs::current(env), d).id;
-        let pool = tri!(
-            state::begin_setup(&config).map_err(|e| errors::from_core(&e)),
-            d
-        );
-        let phase = state::setup_phase(config.core);
-        let (job_pool, job_cfg) = (pool.clone(), config.clone());
-        spawn_settled(
-            env,
-            d,
-            config.timeout,
-            phase,
-            &pool,
-            unit_to_js,
-            move |ct| {
-                let outcome = state::build_core(ct, &job_cfg);
-                state::finish_setup(outcome, job_pool, job_cfg, owner)
-            },
-        )
+        on_helper_thread(env, d, "asherah-setup", move || {
+            state::setup_blocking(config, owner)
+        })
     })
 }
 
@@ -74,19 +53,49 @@ pub fn shutdown<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
 
 pub fn shutdown_async<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, d| {
-        let link = tri!(envs::current(env), d).link.clone();
+        // The phase changes now, so a setup() right after this call waits for the
+        // teardown to finish instead of racing it.
         let teardown = state::begin_shutdown(None);
-        link.begin_outstanding(env);
-        // Teardown waits on core-host threads, so it runs on a helper thread of its own.
-        std::thread::Builder::new()
-            .name("asherah-shutdown".into())
-            .spawn(move || {
-                let out = state::finish_shutdown_blocking(teardown);
-                link.push(settle_completion(d, out, unit_to_js));
-            })
-            .expect("cannot start a thread for shutdown_async");
-        Ok(())
+        on_helper_thread(env, d, "asherah-shutdown", move || {
+            state::finish_shutdown_blocking(teardown)
+        })
     })
+}
+
+/// Runs `f` on a new helper thread (it may wait on core-host threads) and settles `d`
+/// with its outcome through this env's link.
+fn on_helper_thread(
+    env: &Env,
+    d: crate::napi::Deferred,
+    name: &str,
+    f: impl FnOnce() -> Result<(), crate::core::CoreError> + Send + 'static,
+) -> Result<(), (crate::napi::Deferred, crate::napi::JsError)> {
+    let link = tri!(envs::current(env), d).link.clone();
+    let slot = Arc::new(parking_lot::Mutex::new(Some(d)));
+    let (job_slot, job_link) = (slot.clone(), link.clone());
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let out = f();
+            if let Some(d) = job_slot.lock().take() {
+                job_link.push(settle_completion(d, out, unit_to_js));
+            }
+        });
+    match spawned {
+        Ok(_) => {
+            link.begin_outstanding(env);
+            Ok(())
+        }
+        Err(e) => {
+            let d = slot.lock().take().expect("the thread never started");
+            Err((
+                d,
+                errors::from_core(&crate::core::CoreError::Internal(format!(
+                    "cannot start a thread: {e}"
+                ))),
+            ))
+        }
+    }
 }
 
 pub fn get_setup_status<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {

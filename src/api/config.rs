@@ -58,8 +58,9 @@ pub struct Asherah {
     pub static_master_key_hex: Option<String>,
 }
 
-const OUR_KEYS: [&str; 7] = [
+const OUR_KEYS: [&str; 8] = [
     "Core",
+    "MaxQueuedCalls",
     "GoLibrary",
     "TimeoutMs",
     "CoreThreads",
@@ -142,6 +143,14 @@ pub fn parse(
             ));
         }
         pool.stack_size = n as usize;
+    }
+    if let Some(n) = r.integer("MaxQueuedCalls")? {
+        if !(1..=(1 << 24)).contains(&n) {
+            return Err(format!(
+                "MaxQueuedCalls must be between 1 and 16777216, not {n}"
+            ));
+        }
+        pool.max_queued = n as usize;
     }
     let max_input = match r.integer("MaxInputBytes")? {
         None => DEFAULT_MAX_INPUT,

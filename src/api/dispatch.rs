@@ -12,7 +12,8 @@ use parking_lot::Mutex;
 
 use super::{envs, errors, state};
 use crate::core::{Core, CoreError, InlineCore};
-use crate::host::{watchdog::Ticket, Completion, CoreThread};
+use crate::host::watchdog::{self, Ticket};
+use crate::host::{CallState, Completion, CoreThread, EnvLink, Job, Turn};
 use crate::napi::{Deferred, Env, JsError, JsResult, Value};
 
 type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
@@ -27,9 +28,7 @@ pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
             return core.encrypt_inline(partition, data);
         }
         let (core, partition, data) = (r.core.clone(), partition.to_owned(), data.to_vec());
-        state::call_blocking(&r.pool, r.config.timeout, "encrypt", move |ct| {
-            core.encrypt(ct, &partition, &data)
-        })
+        state::call_blocking(&r, "encrypt", move |ct| core.encrypt(ct, &partition, &data))
     };
     run().map_err(|e| errors::from_core(&e))
 }
@@ -43,7 +42,7 @@ pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> 
             return core.decrypt_inline(partition, record);
         }
         let (core, partition, record) = (r.core.clone(), partition.to_owned(), record.to_vec());
-        state::call_blocking(&r.pool, r.config.timeout, "decrypt", move |ct| {
+        state::call_blocking(&r, "decrypt", move |ct| {
             core.decrypt(ct, &partition, &record)
         })
     };
@@ -127,53 +126,90 @@ pub(super) fn async_call<T: Send + 'static>(
     }
     let core = r.core.clone();
     let hosted = op.hosted;
-    spawn_settled(
-        env,
-        d,
-        r.config.timeout,
-        op.phase,
-        &r.pool,
-        to_js,
-        move |ct| hosted(&*core, ct, &partition, &input),
-    )
+    spawn_settled(env, d, &r, op.phase, to_js, move |ct| {
+        hosted(&*core, ct, &partition, &input)
+    })
 }
 
-/// Queues `f` on the pool; its result (or the watchdog's timeout) settles `d`.
+/// Queues `f` on the instance's pool; its result, or the watchdog at `TimeoutMs`, settles
+/// `d`, whichever claims the ticket first. At the deadline a call still queued is cancelled
+/// (`QueueTimeout`, it never runs); a running one is rejected with `Timeout` and counted as
+/// stuck if it is still running `TimeoutMs` after it started. A call whose env has gone
+/// (a terminated Worker) is skipped when its turn comes; a closing pool rejects it with
+/// `ShuttingDown` without running it.
 pub(super) fn spawn_settled<T: Send + 'static>(
     env: &Env,
     d: Deferred,
-    timeout: std::time::Duration,
+    r: &Arc<state::Running>,
     phase: &'static str,
-    pool: &crate::host::Pool,
     to_js: ToJs<T>,
     f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
 ) -> Result<(), (Deferred, JsError)> {
     let link = tri!(envs::current(env), d).link.clone();
-    link.begin_outstanding(env);
     let ticket = Arc::new(Ticket::default());
+    let call = Arc::new(CallState::default());
     let slot = Arc::new(Mutex::new(Some(d)));
-    let (job_link, job_slot, job_ticket) = (link.clone(), slot.clone(), ticket.clone());
-    let submitted = pool.submit(Box::new(move |ct| {
-        let out = state::guarded(ct, f);
-        if job_ticket.claim() {
-            if let Some(d) = job_slot.lock().take() {
-                job_link.push(settle_completion(d, out, to_js));
-            }
-        }
-    }));
-    if submitted.is_err() {
-        if ticket.claim() {
-            if let Some(d) = slot.lock().take() {
-                link.push(settle_completion(d, Err(CoreError::ShuttingDown), to_js));
-            }
-        }
-        return Ok(());
-    }
-    state::watch_async(timeout, phase, ticket, move |err| {
+    let (job_link, job_slot, job_ticket, job_call, job_r) = (
+        link.clone(),
+        slot.clone(),
+        ticket.clone(),
+        call.clone(),
+        r.clone(),
+    );
+    let settle = move |link: &EnvLink, slot: &Mutex<Option<Deferred>>, out| {
         if let Some(d) = slot.lock().take() {
-            link.push(settle_completion::<T>(d, Err(err), to_js));
+            link.push(settle_completion(d, out, to_js));
+        }
+    };
+    let job = Job::new(move |turn| match turn {
+        Turn::Run(ct) => {
+            if job_link.is_closed() {
+                // The env that asked is gone: nothing can receive the result.
+                if job_call.try_cancel() {
+                    job_ticket.claim();
+                }
+                return;
+            }
+            if !job_call.try_start() {
+                return; // cancelled at its deadline while queued, already settled
+            }
+            let out = state::guarded(ct, f);
+            if job_call.finish() {
+                job_r.unstick();
+            }
+            if job_ticket.claim() {
+                settle(&job_link, &job_slot, out);
+            }
+        }
+        Turn::Cancelled => {
+            if job_call.try_cancel() && job_ticket.claim() {
+                settle(&job_link, &job_slot, Err(CoreError::ShuttingDown));
+            }
         }
     });
+    if let Err((_, why)) = r.pool.submit(job) {
+        let d = slot.lock().take().expect("not yet shared");
+        return Err((d, errors::from_core(&state::refused(why))));
+    }
+    link.begin_outstanding(env);
+    let timeout = r.config.timeout;
+    let millis = timeout.as_millis() as u64;
+    let r = r.clone();
+    watchdog::watch(
+        std::time::Instant::now() + timeout,
+        ticket,
+        Box::new(move || {
+            let err = if call.try_cancel() {
+                CoreError::QueueTimeout { millis }
+            } else {
+                state::watch_stuck(&r, &call, phase);
+                CoreError::Timeout { phase, millis }
+            };
+            if let Some(d) = slot.lock().take() {
+                link.push(settle_completion::<T>(d, Err(err), to_js));
+            }
+        }),
+    );
     Ok(())
 }
 

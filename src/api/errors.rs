@@ -52,22 +52,42 @@ pub fn from_core(e: &CoreError) -> JsError {
         CoreError::Panic(_) => (JsErrorKind::Error, "ERR_ASHERAH_PANIC"),
         CoreError::InputTooLarge { .. } => (JsErrorKind::RangeError, "ERR_ASHERAH_INPUT_TOO_LARGE"),
         CoreError::Timeout { .. } => (JsErrorKind::Error, "ERR_ASHERAH_TIMEOUT"),
+        CoreError::QueueTimeout { .. } => (JsErrorKind::Error, "ERR_ASHERAH_QUEUE_TIMEOUT"),
+        CoreError::Overloaded { .. } => (JsErrorKind::Error, "ERR_ASHERAH_OVERLOADED"),
         CoreError::Unusable(_) => (JsErrorKind::Error, "ERR_ASHERAH_CORE_UNUSABLE"),
         CoreError::ShuttingDown => (JsErrorKind::Error, "ERR_ASHERAH_SHUTTING_DOWN"),
         CoreError::Internal(_) => (JsErrorKind::Error, "ERR_ASHERAH_INTERNAL"),
-        #[allow(unreachable_patterns)]
-        _ => (JsErrorKind::Error, "ERR_ASHERAH_INTERNAL"),
     };
-    let err = JsError::new(kind, code, e.to_string());
+    let err = JsError::new(kind, code, bounded(e.to_string()));
     match e {
         CoreError::Timeout { phase, millis } => err
             .with_prop("phase", *phase)
-            .with_prop("timeoutMs", millis.to_string()),
+            .with_prop("timeoutMs", *millis as f64),
+        CoreError::QueueTimeout { millis } => err
+            .with_prop("phase", "waiting for a core-host thread")
+            .with_prop("timeoutMs", *millis as f64),
+        CoreError::Overloaded { limit } => err.with_prop("limit", *limit as f64),
         CoreError::Cobhan { code, call } => err
-            .with_prop("cobhanCode", code.to_string())
+            .with_prop("cobhanCode", *code as f64)
             .with_prop("call", *call),
         _ => err,
     }
+}
+
+/// The longest message an error carries: messages name the field and the problem, and a
+/// core's text beyond this is cut (on a character boundary) rather than passed through.
+pub const MAX_MESSAGE: usize = 512;
+
+fn bounded(mut m: String) -> String {
+    if m.len() > MAX_MESSAGE {
+        let mut cut = MAX_MESSAGE - 3;
+        while !m.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        m.truncate(cut);
+        m.push_str("...");
+    }
+    m
 }
 
 /// N-API failures while building a result.

@@ -71,13 +71,8 @@ pub(super) fn state_set_go_env(json: String) -> JsResult<()> {
         return Ok(()); // it will read the real environment when it loads
     }
     match state::running() {
-        Ok(r) => {
-            let timeout = r.config.timeout;
-            state::call_blocking(&r.pool, timeout, "setenv", move |ct| {
-                go::set_env_loaded(ct, &json)
-            })
-            .map_err(|e| errors::from_core(&e))
-        }
+        Ok(r) => state::call_blocking(&r, "setenv", move |ct| go::set_env_loaded(ct, &json))
+            .map_err(|e| errors::from_core(&e)),
         Err(_) => {
             state::defer_go_env(json);
             Ok(())

@@ -1,21 +1,33 @@
 //! The process-wide Asherah instance: one core, its core-host threads, and its lifecycle.
 //!
 //! libasherah is a process-wide singleton, so this shim is too (as asherah-node was): every
-//! env (main thread, Workers) shares the instance that `setup` created. The lifecycle is
-//! `Idle -> Starting -> Ready -> Idle`; a call that misses its deadline moves it to `Unusable`,
-//! after which calls fail fast until `shutdown`. Sync calls wait for their reply at most the
-//! configured deadline; async calls race their completion against the watchdog.
+//! env (main thread, Workers) shares the instance that `setup` created. The phases:
+//!
+//! - `Idle -> Starting -> Ready -> Stopping -> Idle`. `Stopping` lasts until the core has
+//!   finished its own shutdown: a `setup` arriving meanwhile waits for it (bounded), calls
+//!   get `ERR_ASHERAH_SHUTTING_DOWN`, and calls still queued are rejected at once rather
+//!   than run.
+//! - A setup that misses its deadline leaves `Starting` for `SetupTimedOut`; when it
+//!   finishes anyway, what it built is undone and the phase returns to `Idle` by itself.
+//! - A `Ready` instance is unusable only while a call is *stuck*: running inside the core
+//!   for longer than `TimeoutMs`. Calls that merely waited too long in the queue fail
+//!   with `ERR_ASHERAH_QUEUE_TIMEOUT` and harm nothing; when every stuck call has
+//!   returned, the instance is usable again.
+//!
+//! Sync calls wait for their reply at most `TimeoutMs`; async calls race their completion
+//! against the watchdog (see `dispatch`).
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use super::config::ShimConfig;
 use super::log::{self, Level};
 use crate::core::{go, memlock, native, Core, CoreError, CoreKind};
-use crate::host::{watchdog, CoreThread, Pool};
+use crate::host::{watchdog, CallState, CoreThread, Job, Pool, Refusal, Turn};
 
 /// A running instance.
 pub struct Running {
@@ -23,16 +35,92 @@ pub struct Running {
     pub pool: Arc<Pool>,
     pub config: Arc<ShimConfig>,
     pub owner_env: u64,
+    attempt: u64,
+    /// Calls running inside the core for longer than `TimeoutMs` (see [`Running::stuck`]).
+    stuck: AtomicUsize,
+}
+
+impl Running {
+    /// How many calls are stuck inside the core right now.
+    pub fn stuck(&self) -> usize {
+        self.stuck.load(Ordering::Acquire)
+    }
+
+    fn mark_stuck(&self, phase: &str) {
+        self.stuck.fetch_add(1, Ordering::AcqRel);
+        log::emit(
+            Level::Error,
+            format!(
+                "a call ({phase}) has been running inside the core for more than {} ms: new calls \
+                 fail with ERR_ASHERAH_CORE_UNUSABLE until it returns or shutdown() is called",
+                self.config.timeout.as_millis()
+            ),
+        );
+    }
+
+    pub(super) fn unstick(&self) {
+        if self.stuck.fetch_sub(1, Ordering::AcqRel) == 1 {
+            log::emit(
+                Level::Warn,
+                "the stuck call returned: the instance is usable again".into(),
+            );
+        }
+    }
 }
 
 enum Phase {
     Idle,
-    Starting { pool: Arc<Pool> },
+    Starting {
+        attempt: u64,
+        pool: Arc<Pool>,
+        owner: u64,
+    },
     Ready(Arc<Running>),
-    Unusable { reason: String, pool: Arc<Pool> },
+    SetupTimedOut {
+        attempt: u64,
+        pool: Arc<Pool>,
+        owner: u64,
+        millis: u64,
+        phase: &'static str,
+    },
+    Stopping {
+        done: Arc<Done>,
+    },
 }
 
 static PHASE: Mutex<Phase> = Mutex::new(Phase::Idle);
+static ATTEMPT: AtomicU64 = AtomicU64::new(1);
+
+/// A one-way flag that threads can wait for (the end of a shutdown).
+pub struct Done {
+    set: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Done {
+    fn new() -> Arc<Done> {
+        Arc::new(Done {
+            set: Mutex::new(false),
+            cv: Condvar::new(),
+        })
+    }
+
+    fn set(&self) {
+        *self.set.lock() = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until set or `deadline`; returns whether it was set.
+    fn wait_until(&self, deadline: Instant) -> bool {
+        let mut set = self.set.lock();
+        while !*set {
+            if self.cv.wait_until(&mut set, deadline).timed_out() {
+                return *set;
+            }
+        }
+        true
+    }
+}
 
 /// `setenv` calls made while a loaded Go runtime had no running instance: applied (in
 /// order) right after the library is next used, before `SetupJson`.
@@ -42,9 +130,10 @@ pub fn defer_go_env(vars_json: String) {
     PENDING_GO_ENV.lock().push(vars_json);
 }
 
-/// How long `shutdown` waits for core-host threads to finish before leaving them behind.
+/// How long `shutdown` waits for core-host threads to end once the core has stopped.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
+/// Whether `setup` has succeeded and no shutdown has begun since.
 pub fn is_ready() -> bool {
     matches!(*PHASE.lock(), Phase::Ready(_))
 }
@@ -52,22 +141,27 @@ pub fn is_ready() -> bool {
 /// The running instance, or why there is none.
 pub fn running() -> Result<Arc<Running>, CoreError> {
     match &*PHASE.lock() {
-        Phase::Ready(r) => Ok(r.clone()),
+        Phase::Ready(r) => match r.stuck() {
+            0 => Ok(r.clone()),
+            n => Err(CoreError::Unusable(format!(
+                "{n} call(s) have been running inside the core for more than TimeoutMs ({} ms); \
+                 calls fail until they return (the instance then recovers by itself) or \
+                 shutdown() is called",
+                r.config.timeout.as_millis()
+            ))),
+        },
         Phase::Idle | Phase::Starting { .. } => Err(CoreError::NotInitialized),
-        Phase::Unusable { reason, .. } => Err(CoreError::Unusable(reason.clone())),
+        Phase::SetupTimedOut { millis, phase, .. } => Err(setup_still_running(*millis, phase)),
+        Phase::Stopping { .. } => Err(CoreError::ShuttingDown),
     }
 }
 
-/// Marks the instance stuck after a missed deadline; later calls fail fast.
-pub fn mark_unusable(reason: String) {
-    let mut phase = PHASE.lock();
-    let pool = match &*phase {
-        Phase::Ready(r) => r.pool.clone(),
-        Phase::Starting { pool } => pool.clone(),
-        _ => return,
-    };
-    log::emit(Level::Error, format!("core marked unusable: {reason}"));
-    *phase = Phase::Unusable { reason, pool };
+fn setup_still_running(millis: u64, phase: &str) -> CoreError {
+    CoreError::Unusable(format!(
+        "the last setup timed out after {millis} ms during {phase} and is still running; it \
+         is undone when it finishes (setup() is then possible again), or call shutdown() to \
+         abandon it now"
+    ))
 }
 
 /// The phase name used in timeout errors for a setup of this core.
@@ -78,41 +172,121 @@ pub fn setup_phase(kind: CoreKind) -> &'static str {
     }
 }
 
-/// Fails unless no instance exists (checked before the config is even read, so that a
-/// second `setup` reports "already initialized" whatever it was given).
+/// Fails if an instance exists or is starting (checked before the config is even read,
+/// so that a second `setup` reports "already initialized" whatever it was given). A
+/// shutdown in progress is not an error: setup waits for it.
 pub fn ensure_idle() -> Result<(), CoreError> {
     match &*PHASE.lock() {
-        Phase::Idle => Ok(()),
+        Phase::Idle | Phase::Stopping { .. } => Ok(()),
         Phase::Starting { .. } | Phase::Ready(_) => Err(CoreError::AlreadyInitialized),
-        Phase::Unusable { reason, .. } => Err(CoreError::Unusable(format!(
-            "{reason}; call shutdown() first"
-        ))),
+        Phase::SetupTimedOut { millis, phase, .. } => Err(setup_still_running(*millis, phase)),
     }
 }
 
-/// Starts core-host threads and claims the `Starting` phase. The caller then runs
-/// [`build_core`] on the pool and hands the outcome to [`finish_setup`].
-pub fn begin_setup(config: &ShimConfig) -> Result<Arc<Pool>, CoreError> {
+enum Begin {
+    Started(Arc<Pool>, u64),
+    WaitFor(Arc<Done>),
+}
+
+/// Claims the `Starting` phase and starts core-host threads, or says which shutdown to
+/// wait for first.
+fn begin_setup(config: &ShimConfig, owner: u64) -> Result<Begin, CoreError> {
     let mut phase = PHASE.lock();
     match &*phase {
         Phase::Idle => {}
+        Phase::Stopping { done } => return Ok(Begin::WaitFor(done.clone())),
         Phase::Starting { .. } | Phase::Ready(_) => return Err(CoreError::AlreadyInitialized),
-        Phase::Unusable { reason, .. } => {
-            return Err(CoreError::Unusable(format!(
-                "{reason}; call shutdown() first"
-            )))
+        Phase::SetupTimedOut { millis, phase, .. } => {
+            return Err(setup_still_running(*millis, phase))
         }
     }
     let pool = Arc::new(
         Pool::start(config.pool)
             .map_err(|e| CoreError::Internal(format!("cannot start core-host threads: {e}")))?,
     );
-    *phase = Phase::Starting { pool: pool.clone() };
-    Ok(pool)
+    let attempt = ATTEMPT.fetch_add(1, Ordering::Relaxed);
+    *phase = Phase::Starting {
+        attempt,
+        pool: pool.clone(),
+        owner,
+    };
+    Ok(Begin::Started(pool, attempt))
+}
+
+/// The whole of a setup, for the sync export (on the JS thread) and the async one (on a
+/// helper thread): waits for a shutdown in progress, starts the pool, builds the core on
+/// it and waits at most `TimeoutMs` for the outcome.
+pub fn setup_blocking(config: Arc<ShimConfig>, owner: u64) -> Result<(), CoreError> {
+    let stop_deadline = Instant::now() + config.timeout + STOP_GRACE;
+    let (pool, attempt) = loop {
+        match begin_setup(&config, owner)? {
+            Begin::Started(pool, attempt) => break (pool, attempt),
+            Begin::WaitFor(done) => {
+                if !done.wait_until(stop_deadline) {
+                    return Err(CoreError::ShuttingDown);
+                }
+            }
+        }
+    };
+    let deadline = Instant::now() + config.timeout;
+    let slot = Arc::new(ReplySlot::new());
+    let (job_slot, job_pool, job_cfg) = (slot.clone(), pool.clone(), config.clone());
+    let job = Job::new(move |turn| {
+        let out = match turn {
+            Turn::Run(ct) => run_setup(ct, &job_cfg, attempt, owner, &job_pool, deadline),
+            Turn::Cancelled => Err(CoreError::ShuttingDown),
+        };
+        job_slot.fill(out);
+    });
+    if pool.submit(job).is_err() {
+        return publish_setup(
+            None,
+            attempt,
+            Err(CoreError::ShuttingDown),
+            &pool,
+            &config,
+            owner,
+        );
+    }
+    match slot.wait(deadline) {
+        Some(out) => out,
+        None => setup_missed_deadline(attempt, config.core, config.timeout),
+    }
+}
+
+/// On a core-host thread: builds the core and publishes the outcome. For the Go core the
+/// lifecycle lock is held from before `SetupJson` until the outcome is published or
+/// undone, so a setup whose caller gave up is shut down before any later one starts.
+fn run_setup(
+    ct: &CoreThread,
+    config: &Arc<ShimConfig>,
+    attempt: u64,
+    owner: u64,
+    pool: &Arc<Pool>,
+    deadline: Instant,
+) -> Result<(), CoreError> {
+    let held = match config.core {
+        CoreKind::Go => match go::lifecycle(deadline) {
+            Ok(held) => Some(held),
+            Err(e) => return publish_setup(Some(ct), attempt, Err(e), pool, config, owner),
+        },
+        CoreKind::Native => None,
+    };
+    let outcome = guarded(ct, |ct| build_core(ct, config, held.as_ref(), deadline));
+    let published = publish_setup(Some(ct), attempt, outcome, pool, config, owner);
+    drop(held);
+    published
 }
 
 /// Runs on a core-host thread: loads and sets up the configured core.
-pub fn build_core(ct: &CoreThread, config: &ShimConfig) -> Result<Arc<dyn Core>, CoreError> {
+/// For the Go core, `held` is the Go lifecycle lock, taken by the caller and kept until
+/// the outcome is published or undone.
+fn build_core(
+    ct: &CoreThread,
+    config: &ShimConfig,
+    held: Option<&go::Lifecycle>,
+    deadline: Instant,
+) -> Result<Arc<dyn Core>, CoreError> {
     match config.core {
         CoreKind::Go => {
             let path = config.go_library.as_ref().ok_or_else(|| {
@@ -136,7 +310,9 @@ pub fn build_core(ct: &CoreThread, config: &ShimConfig) -> Result<Arc<dyn Core>,
             for vars in PENDING_GO_ENV.lock().drain(..) {
                 go::set_env_loaded(ct, &vars)?;
             }
-            let core = go::GoCore::setup(ct, lib, &config.go_json);
+            let held = held
+                .ok_or_else(|| CoreError::Internal("Go setup without the lifecycle lock".into()))?;
+            let core = go::GoCore::setup(ct, held, lib, &config.go_json, deadline);
             for d in crate::signals::take_unlogged() {
                 let level = if d.action.restores() {
                     Level::Warn
@@ -158,23 +334,40 @@ pub fn build_core(ct: &CoreThread, config: &ShimConfig) -> Result<Arc<dyn Core>,
     }
 }
 
-/// Publishes the outcome of a setup. A late outcome (the setup already timed out) is
-/// discarded: the instance stays unusable until `shutdown`.
-pub fn finish_setup(
+/// Publishes a setup's outcome if its attempt is still the current one; otherwise (its
+/// caller timed out, or a shutdown abandoned it) undoes what it built.
+fn publish_setup(
+    ct: Option<&CoreThread>,
+    attempt: u64,
     outcome: Result<Arc<dyn Core>, CoreError>,
-    pool: Arc<Pool>,
-    config: Arc<ShimConfig>,
-    owner_env: u64,
+    pool: &Arc<Pool>,
+    config: &Arc<ShimConfig>,
+    owner: u64,
 ) -> Result<(), CoreError> {
     let mut phase = PHASE.lock();
-    let still_ours = matches!(&*phase, Phase::Starting { pool: p } if Arc::ptr_eq(p, &pool));
-    if !still_ours {
-        // The deadline passed first (the caller then reports its timeout), or this setup's
-        // result arrived late and is discarded: the instance stays unusable until shutdown.
-        return Err(match outcome {
-            Err(e) => e,
-            Ok(_) => CoreError::Unusable("setup finished after its deadline".into()),
-        });
+    let late = match &*phase {
+        Phase::Starting { attempt: a, .. } if *a == attempt => false,
+        Phase::SetupTimedOut { attempt: a, .. } if *a == attempt => {
+            *phase = Phase::Idle;
+            true
+        }
+        _ => true, // abandoned by shutdown() or by its env's exit
+    };
+    if late {
+        drop(phase);
+        if let (Ok(core), Some(ct)) = (&outcome, ct) {
+            core.shutdown(ct);
+        }
+        pool.stop(Duration::ZERO); // this thread ends after this job
+        log::emit(
+            Level::Warn,
+            "a setup that had timed out or been abandoned finished; what it set up was shut \
+             down, and setup() may be called again"
+                .into(),
+        );
+        return Err(CoreError::Unusable(
+            "setup finished after its deadline".into(),
+        ));
     }
     match outcome {
         Ok(core) => {
@@ -191,108 +384,257 @@ pub fn finish_setup(
             );
             *phase = Phase::Ready(Arc::new(Running {
                 core,
-                pool,
-                config,
-                owner_env,
+                pool: pool.clone(),
+                config: config.clone(),
+                owner_env: owner,
+                attempt,
+                stuck: AtomicUsize::new(0),
             }));
             Ok(())
         }
         Err(e) => {
             *phase = Phase::Idle;
             drop(phase);
-            pool.stop(STOP_GRACE);
+            pool.stop(Duration::ZERO);
             log::emit(Level::Error, format!("setup failed: {e}"));
             Err(e)
         }
     }
 }
 
-/// What `shutdown` has to do after leaving the `Ready`/`Unusable` phase.
-pub enum Teardown {
-    /// Nothing was running.
-    Nothing,
-    /// Call the core's shutdown on the pool, then stop the pool.
-    Core(Arc<Running>),
-    /// The core is stuck: just stop the pool (stuck threads are left behind).
-    Abandon(Arc<Pool>),
+/// The setup's caller reached its deadline without an outcome.
+fn setup_missed_deadline(attempt: u64, kind: CoreKind, timeout: Duration) -> Result<(), CoreError> {
+    let millis = timeout.as_millis() as u64;
+    let mut phase = PHASE.lock();
+    match &*phase {
+        Phase::Starting {
+            attempt: a,
+            pool,
+            owner,
+        } if *a == attempt => {
+            *phase = Phase::SetupTimedOut {
+                attempt,
+                pool: pool.clone(),
+                owner: *owner,
+                millis,
+                phase: setup_phase(kind),
+            };
+            drop(phase);
+            log::emit(
+                Level::Error,
+                format!("setup timed out after {millis} ms; it is undone if it finishes later"),
+            );
+        }
+        // Published between the deadline and this lock: it succeeded.
+        Phase::Ready(r) if r.attempt == attempt => return Ok(()),
+        _ => {}
+    }
+    Err(CoreError::Timeout {
+        phase: setup_phase(kind),
+        millis,
+    })
 }
 
-/// Moves to `Idle` and says what remains to be torn down. `only_owner` restricts it to the
-/// env that created the instance (env teardown).
+/// What `shutdown` has to do after leaving its phase.
+pub enum Teardown {
+    /// Nothing was running (or it belongs to another env).
+    Nothing,
+    /// Stop the instance: reject queued calls, wait for running ones, stop the core.
+    Core(Arc<Running>, Arc<Done>),
+    /// A setup in progress or timed out: leave it to undo itself, stop waiting for it.
+    Abandon(Arc<Pool>),
+    /// Another shutdown is in progress: wait for it.
+    Wait(Arc<Done>),
+}
+
+/// Leaves the current phase and says what remains to be torn down. `only_owner`
+/// restricts it to the env that created the instance (env teardown), in every phase.
 pub fn begin_shutdown(only_owner: Option<u64>) -> Teardown {
     let mut phase = PHASE.lock();
-    if let (Some(env), Phase::Ready(r)) = (only_owner, &*phase) {
-        if r.owner_env != env {
+    let owner = match &*phase {
+        Phase::Ready(r) => Some(r.owner_env),
+        Phase::Starting { owner, .. } | Phase::SetupTimedOut { owner, .. } => Some(*owner),
+        Phase::Idle | Phase::Stopping { .. } => None,
+    };
+    if let Some(env) = only_owner {
+        if owner != Some(env) {
             return Teardown::Nothing;
         }
     }
     match std::mem::replace(&mut *phase, Phase::Idle) {
-        Phase::Ready(r) => Teardown::Core(r),
-        Phase::Unusable { pool, .. } => Teardown::Abandon(pool),
-        Phase::Starting { pool } if only_owner.is_none() => Teardown::Abandon(pool),
-        other => {
-            *phase = other;
-            Teardown::Nothing
+        Phase::Ready(r) => {
+            let done = Done::new();
+            *phase = Phase::Stopping { done: done.clone() };
+            Teardown::Core(r, done)
         }
+        Phase::Starting { pool, .. } | Phase::SetupTimedOut { pool, .. } => Teardown::Abandon(pool),
+        Phase::Stopping { done } => {
+            *phase = Phase::Stopping { done: done.clone() };
+            Teardown::Wait(done)
+        }
+        Phase::Idle => Teardown::Nothing,
     }
 }
 
-/// Runs the core's shutdown on a core-host thread (bounded), then stops the threads.
+/// Carries out a [`Teardown`]. Calls still queued are rejected with
+/// `ERR_ASHERAH_SHUTTING_DOWN` at once; running calls get up to `TimeoutMs` to finish;
+/// then the core's own shutdown runs on a core-host thread, and only then may a new setup
+/// start. Calls stuck inside the core are left behind (and the Go core is then not shut
+/// down under them).
 pub fn finish_shutdown_blocking(t: Teardown) -> Result<(), CoreError> {
     match t {
         Teardown::Nothing => Ok(()),
-        Teardown::Abandon(pool) => {
-            let left = pool.stop(Duration::from_millis(200));
-            log::emit(
-                Level::Warn,
-                format!("shutdown abandoned {left} stuck core-host thread(s)"),
-            );
+        Teardown::Wait(done) => {
+            done.wait_until(Instant::now() + crate::api::config::DEFAULT_TIMEOUT + STOP_GRACE);
             Ok(())
         }
-        Teardown::Core(r) => {
-            let core = r.core.clone();
-            let result = call_blocking(&r.pool, r.config.timeout, "shutdown", move |ct| {
-                core.shutdown(ct);
-                Ok(())
-            });
-            let left = r.pool.stop(STOP_GRACE);
+        Teardown::Abandon(pool) => {
+            pool.close();
+            let left = pool.stop(Duration::from_millis(200));
+            if left > 0 {
+                log::emit(
+                    Level::Warn,
+                    format!(
+                        "shutdown abandoned a setup still running on {left} core-host thread(s)"
+                    ),
+                );
+            }
+            Ok(())
+        }
+        Teardown::Core(r, done) => {
+            let deadline = Instant::now() + r.config.timeout;
+            r.pool.close();
+            let drained = r.pool.drain(deadline);
+            if drained && r.stuck() == 0 {
+                run_final(&r.pool, deadline, r.core.clone());
+            } else {
+                log::emit(
+                    Level::Warn,
+                    format!(
+                        "shutdown: {} call(s) still running inside the core after {} ms are \
+                         abandoned; the core is not shut down under them",
+                        r.pool.running(),
+                        r.config.timeout.as_millis()
+                    ),
+                );
+            }
+            let grace = if drained {
+                STOP_GRACE
+            } else {
+                Duration::from_millis(200)
+            };
+            let left = r.pool.stop(grace);
+            {
+                let mut phase = PHASE.lock();
+                if matches!(&*phase, Phase::Stopping { done: d } if Arc::ptr_eq(d, &done)) {
+                    *phase = Phase::Idle;
+                }
+            }
+            done.set();
             log::emit(
                 Level::Info,
-                format!("shutdown complete ({left} thread(s) still busy)"),
+                format!("shutdown complete ({left} thread(s) left behind)"),
             );
-            result
+            Ok(())
         }
     }
 }
 
-/// Runs `f` on a core-host thread and waits for it at most `timeout`.
+/// Runs the core's own shutdown on a core-host thread of a closed, drained pool, waiting
+/// at most until `deadline`.
+fn run_final(pool: &Pool, deadline: Instant, core: Arc<dyn Core>) {
+    let slot = Arc::new(ReplySlot::new());
+    let job_slot = slot.clone();
+    let job = Job::privileged(move |turn| {
+        if let Turn::Run(ct) = turn {
+            let _ = guarded(ct, |ct| {
+                core.shutdown(ct);
+                Ok(())
+            });
+        }
+        job_slot.fill(());
+    });
+    if pool.submit(job).is_err() || slot.wait(deadline).is_none() {
+        log::emit(
+            Level::Warn,
+            "shutdown: the core's own shutdown did not finish within TimeoutMs".into(),
+        );
+    }
+}
+
+/// Runs `f` on a core-host thread of `r`'s pool and waits for it at most `TimeoutMs`.
+///
+/// A call still queued at the deadline is cancelled (it never runs) and fails with
+/// `QueueTimeout`; a call running at the deadline fails with `Timeout`, and if it is still
+/// running `TimeoutMs` after it started, it is counted as stuck until it returns.
 ///
 /// The reply comes back through a one-shot slot and an unpark of the waiting thread (no
 /// per-call channel). Spinning before parking was measured: it helps the native core but
 /// slows the Go core 1.5-1.7x on two cores, so the caller parks at once.
 pub fn call_blocking<T: Send + 'static>(
-    pool: &Pool,
-    timeout: Duration,
+    r: &Arc<Running>,
     phase: &'static str,
     f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
 ) -> Result<T, CoreError> {
+    let timeout = r.config.timeout;
+    let call = Arc::new(CallState::default());
     let slot = Arc::new(ReplySlot::<Result<T, CoreError>>::new());
-    let job_slot = slot.clone();
-    pool.submit(Box::new(move |ct| {
-        job_slot.fill(guarded(ct, f));
-    }))
-    .map_err(|_| CoreError::ShuttingDown)?;
-    match slot.wait(Instant::now() + timeout) {
-        Some(Some(out)) => out,
-        Some(None) => Err(CoreError::Internal(
-            "a core-host thread ended without replying".into(),
-        )),
-        None => {
-            let millis = timeout.as_millis() as u64;
-            mark_unusable(format!("a call timed out after {millis} ms during {phase}"));
-            Err(CoreError::Timeout { phase, millis })
+    let (job_slot, job_call, job_r) = (slot.clone(), call.clone(), r.clone());
+    let job = Job::new(move |turn| match turn {
+        Turn::Run(ct) => {
+            if !job_call.try_start() {
+                return; // cancelled at its deadline while queued: the caller has gone
+            }
+            let out = guarded(ct, f);
+            if job_call.finish() {
+                job_r.unstick();
+            }
+            job_slot.fill(out);
         }
+        Turn::Cancelled => {
+            job_call.try_cancel();
+            job_slot.fill(Err(CoreError::ShuttingDown));
+        }
+    });
+    r.pool.submit(job).map_err(|(_, why)| refused(why))?;
+    if let Some(out) = slot.wait(Instant::now() + timeout) {
+        return out;
     }
+    let millis = timeout.as_millis() as u64;
+    if call.try_cancel() {
+        return Err(CoreError::QueueTimeout { millis });
+    }
+    if let Some(out) = slot.try_take() {
+        return out; // finished just after the deadline
+    }
+    watch_stuck(r, &call, phase);
+    Err(CoreError::Timeout { phase, millis })
+}
+
+/// The error for a job the pool refused.
+pub fn refused(why: Refusal) -> CoreError {
+    match why {
+        Refusal::Closed => CoreError::ShuttingDown,
+        Refusal::Full { limit } => CoreError::Overloaded { limit },
+    }
+}
+
+/// After a running call missed its caller's deadline: counts it as stuck if it is still
+/// running `TimeoutMs` after it started.
+pub fn watch_stuck(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) {
+    let Some(started) = call.started_at() else {
+        return;
+    };
+    let (call, r) = (call.clone(), r.clone());
+    watchdog::watch(
+        started + r.config.timeout,
+        Arc::new(watchdog::Ticket::default()),
+        Box::new(move || {
+            if call.mark_stuck() {
+                r.mark_stuck(phase);
+            }
+        }),
+    );
 }
 
 /// A one-shot reply: filled once by a core-host thread, taken by the waiting caller.
@@ -317,9 +659,8 @@ impl<T> ReplySlot<T> {
         self.waiter.unpark();
     }
 
-    /// `None` on timeout; `Some(None)` if the job was dropped unfilled (cannot happen
-    /// while the pool runs every job it accepted; kept for the types).
-    fn wait(&self, deadline: Instant) -> Option<Option<T>> {
+    /// The reply, or `None` at the deadline.
+    fn wait(&self, deadline: Instant) -> Option<T> {
         use std::sync::atomic::Ordering;
         // park_timeout may return early (spuriously, or on a token left by an earlier
         // call's unpark): the flag, not the wake-up, says whether the reply is there.
@@ -330,7 +671,16 @@ impl<T> ReplySlot<T> {
             }
             std::thread::park_timeout(deadline - now);
         }
-        Some(self.value.lock().take())
+        self.value.lock().take()
+    }
+
+    /// The reply if it has arrived.
+    fn try_take(&self) -> Option<T> {
+        if self.done.load(std::sync::atomic::Ordering::Acquire) {
+            self.value.lock().take()
+        } else {
+            None
+        }
     }
 }
 
@@ -349,23 +699,4 @@ pub fn guarded<T>(
             "panic on a core-host thread: {what}"
         )))
     })
-}
-
-/// Registers an async call with the watchdog: `on_timeout` runs if it is still pending at
-/// the deadline, after the instance has been marked unusable.
-pub fn watch_async(
-    timeout: Duration,
-    phase: &'static str,
-    ticket: Arc<watchdog::Ticket>,
-    on_timeout: impl FnOnce(CoreError) + Send + 'static,
-) {
-    let millis = timeout.as_millis() as u64;
-    watchdog::watch(
-        Instant::now() + timeout,
-        ticket,
-        Box::new(move || {
-            mark_unusable(format!("a call timed out after {millis} ms during {phase}"));
-            on_timeout(CoreError::Timeout { phase, millis });
-        }),
-    );
 }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use parking_lot::Mutex;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 use super::cobhan::{self, Buffer};
 use super::{Core, CoreError, CoreKind};
@@ -63,6 +65,62 @@ pub struct GoLibrary {
 
 static LIBRARY: OnceLock<GoLibrary> = OnceLock::new();
 static LOAD_LOCK: Mutex<()> = Mutex::new(());
+
+/// Held around every Go lifecycle step (`SetupJson`, `Shutdown`) and, by a setup, until
+/// its outcome is published or discarded: Go's setup and shutdown must never overlap, and
+/// a setup whose caller gave up must be undone before the next one starts. Re-entrant, so
+/// the holder may call [`GoCore::shutdown`] to discard what it just set up.
+static LIFECYCLE: ReentrantMutex<()> = ReentrantMutex::new(());
+
+/// Encrypt, decrypt and SetEnv calls inside Go right now, of any instance (an abandoned
+/// instance's stuck calls included). Setup waits for zero: a Go `Shutdown` or `SetupJson`
+/// under a running call is what made libasherah panic in `GetSession`.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Proof of holding the Go lifecycle lock (see [`lifecycle`]).
+pub type Lifecycle = ReentrantMutexGuard<'static, ()>;
+
+/// Takes the Go lifecycle lock, waiting at most until `deadline`.
+pub fn lifecycle(deadline: Instant) -> Result<Lifecycle, CoreError> {
+    LIFECYCLE.try_lock_until(deadline).ok_or_else(|| {
+        CoreError::Unusable(
+            "an earlier Go setup or shutdown is still running inside libasherah".into(),
+        )
+    })
+}
+
+/// Counts one call inside Go for as long as it lives.
+struct InGo;
+
+impl InGo {
+    fn enter() -> InGo {
+        IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
+        InGo
+    }
+}
+
+impl Drop for InGo {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Waits (polling, bounded by `deadline`) until no call is inside Go.
+fn wait_no_calls_in_go(deadline: Instant) -> Result<(), CoreError> {
+    loop {
+        let n = IN_FLIGHT.load(Ordering::Acquire);
+        if n == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(CoreError::Unusable(format!(
+                "{n} call(s) of an abandoned instance are still running inside libasherah; \
+                 a new setup would race them"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
 
 /// Whether a Go runtime has been loaded into this process by us.
 pub fn is_loaded() -> bool {
@@ -139,19 +197,35 @@ pub struct GoCore {
 
 impl GoCore {
     /// Calls `SetupJson` with `config_json` (Go's `Options`, durations in nanoseconds).
+    ///
+    /// The caller holds the lifecycle lock (`_held`) and, through it, is the only one
+    /// setting Go up; calls of an abandoned instance still inside Go are waited for (until
+    /// `deadline`). Go's own "already initialized" can then only be a leftover of an
+    /// abandoned instance, so it is shut down and the setup retried once.
     pub fn setup(
         ct: &CoreThread,
+        _held: &Lifecycle,
         lib: &'static GoLibrary,
         config_json: &str,
+        deadline: Instant,
     ) -> Result<GoCore, CoreError> {
         let _ = ct;
         assert_core_thread();
+        wait_no_calls_in_go(deadline)?;
         let mut cfg = Buffer::input(config_json.as_bytes()).map_err(buffer_error)?;
         record_facts(true);
         // SAFETY: a valid Cobhan input buffer that outlives the call; core-host thread.
-        let rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
+        let mut rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
         // The first Go call has returned, so the runtime has installed all its handlers.
         signals::repair_after_first_call();
+        if rc == cobhan::ERR_ALREADY_INITIALIZED {
+            // SAFETY: no arguments; core-host thread; no call is inside Go (waited above)
+            // and we hold the lifecycle lock.
+            unsafe { (lib.shutdown)() };
+            let mut cfg = Buffer::input(config_json.as_bytes()).map_err(buffer_error)?;
+            // SAFETY: as above.
+            rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
+        }
         match rc {
             0 => Ok(GoCore { lib }),
             cobhan::ERR_ALREADY_INITIALIZED => Err(CoreError::AlreadyInitialized),
@@ -201,6 +275,7 @@ impl Core for GoCore {
         let mut d = Buffer::input(data).map_err(buffer_error)?;
         let (dl, pl) = (data.len() as i32, partition.len() as i32);
         record_facts(false);
+        let _in_go = InGo::enter();
         // SAFETY: plain integer arguments; core-host thread.
         let estimate = unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize;
         let cap = estimate + SAFETY_PADDING.load(Ordering::Relaxed);
@@ -223,6 +298,7 @@ impl Core for GoCore {
         let mut r = Buffer::input(record).map_err(buffer_error)?;
         // The plaintext is always shorter than its base64 inside the record.
         record_facts(false);
+        let _in_go = InGo::enter();
         let cap = record.len() + SAFETY_PADDING.load(Ordering::Relaxed);
         self.call_with_output("DecryptFromJson", cap, |out| {
             // SAFETY: all three are valid Cobhan buffers that outlive the call.
@@ -242,6 +318,7 @@ impl Core for GoCore {
     fn set_env(&self, _ct: &CoreThread, vars_json: &str) -> Result<(), CoreError> {
         assert_core_thread();
         let mut b = Buffer::input(vars_json.as_bytes()).map_err(buffer_error)?;
+        let _in_go = InGo::enter();
         // SAFETY: a valid Cobhan input buffer that outlives the call; core-host thread.
         match unsafe { (self.lib.set_env)(b.as_mut_ptr()) } {
             0 => Ok(()),
@@ -251,6 +328,9 @@ impl Core for GoCore {
 
     fn shutdown(&self, _ct: &CoreThread) {
         assert_core_thread();
+        // Go's setup and shutdown never overlap; the instance's own calls were drained
+        // by the caller first.
+        let _held = LIFECYCLE.lock();
         // SAFETY: no arguments; core-host thread. libasherah tolerates repeated shutdowns.
         unsafe { (self.lib.shutdown)() };
     }

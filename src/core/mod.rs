@@ -97,7 +97,15 @@ pub enum CoreError {
         phase: &'static str,
         millis: u64,
     },
-    /// A previous call got stuck; the core cannot be trusted any more.
+    /// A call waited in the queue past its deadline without starting; nothing ran.
+    QueueTimeout {
+        millis: u64,
+    },
+    /// The queue already holds its limit of calls; nothing was queued.
+    Overloaded {
+        limit: usize,
+    },
+    /// A call is stuck inside the core (or a setup that timed out is still running).
     Unusable(String),
     ShuttingDown,
     Internal(String),
@@ -138,6 +146,14 @@ impl fmt::Display for CoreError {
             CoreError::Timeout { phase, millis } => {
                 write!(f, "timed out after {millis} ms during {phase}")
             }
+            CoreError::QueueTimeout { millis } => write!(
+                f,
+                "timed out after {millis} ms waiting for a core-host thread; the call never started (safe to retry)"
+            ),
+            CoreError::Overloaded { limit } => write!(
+                f,
+                "overloaded: {limit} calls are already queued (MaxQueuedCalls); nothing was queued, retry later"
+            ),
             CoreError::Unusable(m) => write!(f, "the encryption core is unusable: {m}"),
             CoreError::ShuttingDown => f.write_str("asherah is shutting down"),
             CoreError::Internal(m) => write!(f, "internal error: {m}"),

@@ -117,6 +117,11 @@ impl EnvLink {
         }
     }
 
+    /// Whether the env is gone (its completions would be dropped).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     /// Env teardown: no more completions run; pending ones are dropped unsettled.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);

@@ -11,5 +11,5 @@ pub mod thread;
 pub mod watchdog;
 
 pub use completion::{Completion, EnvLink};
-pub use pool::{Job, Pool, PoolConfig};
+pub use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
 pub use thread::{CoreThread, ThreadFacts};

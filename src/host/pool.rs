@@ -1,29 +1,77 @@
 //! The request queue feeding the core-host threads.
 //!
-//! JS threads submit boxed jobs on a `crossbeam` channel; each core-host thread takes jobs
-//! one at a time and runs them with its [`CoreThread`] token. Stopping closes the channel,
-//! lets queued jobs finish, and waits a bounded time for the threads to end: a thread stuck
-//! inside a core (e.g. a Go call that never returns) is left behind rather than waited on.
+//! JS threads submit [`Job`]s on a `crossbeam` channel; each core-host thread takes jobs one
+//! at a time and runs them with its [`CoreThread`] token. The queue is bounded by a count
+//! (a full queue refuses the job at once: backpressure, not an unbounded backlog). Closing
+//! the pool makes it refuse new jobs and hand every job still queued a
+//! [`Turn::Cancelled`] instead of a thread, so a shutdown rejects what has not started in
+//! microseconds instead of running it; [`Pool::drain`] then waits, bounded, for the jobs
+//! that had started. Stopping ends the threads, waiting a bounded time: a thread stuck
+//! inside a core (a Go call that never returns) is left behind rather than waited on.
+//! [`CallState`] is one call's place in that life (queued, running, done, or cancelled
+//! while still queued), which is how a deadline tells a call that waited too long in the
+//! queue from one that is stuck inside a core.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
 
 use super::thread::{self, CoreThread};
 
+/// What a core-host thread gives a job: itself, or the news that the pool closed first.
+pub enum Turn<'a> {
+    Run(&'a CoreThread),
+    Cancelled,
+}
+
 /// A unit of work for a core-host thread.
-pub type Job = Box<dyn FnOnce(&CoreThread) + Send>;
+pub struct Job {
+    f: Box<dyn FnOnce(Turn<'_>) + Send>,
+    /// Runs even on a closing pool (the core's own shutdown).
+    privileged: bool,
+}
+
+impl Job {
+    pub fn new(f: impl FnOnce(Turn<'_>) + Send + 'static) -> Job {
+        Job {
+            f: Box::new(f),
+            privileged: false,
+        }
+    }
+
+    /// A job that a closing pool still runs: the last one, which stops the core.
+    pub fn privileged(f: impl FnOnce(Turn<'_>) + Send + 'static) -> Job {
+        Job {
+            f: Box::new(f),
+            privileged: true,
+        }
+    }
+}
+
+/// Why a job was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The pool is closing or stopped.
+    Closed,
+    /// The queue holds its limit of jobs already.
+    Full { limit: usize },
+}
 
 /// Default stack for core-host threads: what Node's libuv threads get, twice Bun's pool.
 pub const DEFAULT_STACK_SIZE: usize = 8 << 20;
+/// Default bound on queued (not yet started) jobs.
+pub const DEFAULT_MAX_QUEUED: usize = 16384;
 
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
     pub threads: usize,
     pub stack_size: usize,
+    pub max_queued: usize,
 }
 
 impl Default for PoolConfig {
@@ -32,6 +80,29 @@ impl Default for PoolConfig {
         PoolConfig {
             threads: cpus.clamp(2, 4),
             stack_size: DEFAULT_STACK_SIZE,
+            max_queued: DEFAULT_MAX_QUEUED,
+        }
+    }
+}
+
+/// Counters shared by the submitters and the threads.
+struct Load {
+    queued: AtomicUsize,
+    running: AtomicUsize,
+    closing: AtomicBool,
+    idle_lock: Mutex<()>,
+    idle: Condvar,
+}
+
+impl Load {
+    fn is_idle(&self) -> bool {
+        self.queued.load(Ordering::Acquire) == 0 && self.running.load(Ordering::Acquire) == 0
+    }
+
+    fn notify_if_idle(&self) {
+        if self.is_idle() {
+            let _g = self.idle_lock.lock();
+            self.idle.notify_all();
         }
     }
 }
@@ -40,6 +111,8 @@ impl Default for PoolConfig {
 pub struct Pool {
     /// `None` once stopped; submitters hold the read lock while sending.
     tx: RwLock<Option<Sender<Job>>>,
+    load: std::sync::Arc<Load>,
+    max_queued: usize,
     done_rx: Receiver<usize>,
     handles: Mutex<Vec<Option<JoinHandle<()>>>>,
 }
@@ -48,14 +121,32 @@ impl Pool {
     pub fn start(config: PoolConfig) -> io::Result<Pool> {
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         let (done_tx, done_rx) = crossbeam_channel::unbounded::<usize>();
+        let load = std::sync::Arc::new(Load {
+            queued: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
+            idle_lock: Mutex::new(()),
+            idle: Condvar::new(),
+        });
         let mut handles = Vec::with_capacity(config.threads);
         for i in 0..config.threads.max(1) {
             let rx = rx.clone();
             let done_tx = done_tx.clone();
+            let load = load.clone();
             let handle =
                 thread::spawn(format!("asherah-core-{i}"), config.stack_size, move |ct| {
                     for job in rx.iter() {
-                        job(ct);
+                        // Counted as running before it stops counting as queued, so that
+                        // `drain` never sees an idle pool while a job changes hands.
+                        load.running.fetch_add(1, Ordering::AcqRel);
+                        load.queued.fetch_sub(1, Ordering::AcqRel);
+                        if load.closing.load(Ordering::Acquire) && !job.privileged {
+                            (job.f)(Turn::Cancelled);
+                        } else {
+                            (job.f)(Turn::Run(ct));
+                        }
+                        load.running.fetch_sub(1, Ordering::AcqRel);
+                        load.notify_if_idle();
                     }
                     let _ = done_tx.send(i);
                 })?;
@@ -63,22 +154,63 @@ impl Pool {
         }
         Ok(Pool {
             tx: RwLock::new(Some(tx)),
+            load,
+            max_queued: config.max_queued.max(1),
             done_rx,
             handles: Mutex::new(handles),
         })
     }
 
-    /// Queues a job; gives it back if the pool has stopped.
-    pub fn submit(&self, job: Job) -> Result<(), Job> {
-        match self.tx.read().as_ref() {
-            Some(tx) => tx.send(job).map_err(|e| e.into_inner()),
-            None => Err(job),
+    /// Queues a job, or gives it back with the reason it was refused.
+    pub fn submit(&self, job: Job) -> Result<(), (Job, Refusal)> {
+        if self.load.closing.load(Ordering::Acquire) && !job.privileged {
+            return Err((job, Refusal::Closed));
         }
+        let guard = self.tx.read();
+        let Some(tx) = guard.as_ref() else {
+            return Err((job, Refusal::Closed));
+        };
+        if self.load.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued && !job.privileged {
+            self.load.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err((
+                job,
+                Refusal::Full {
+                    limit: self.max_queued,
+                },
+            ));
+        }
+        tx.send(job).map_err(|e| {
+            self.load.queued.fetch_sub(1, Ordering::AcqRel);
+            (e.into_inner(), Refusal::Closed)
+        })
+    }
+
+    /// Refuses new jobs from now on; jobs still queued get [`Turn::Cancelled`].
+    pub fn close(&self) {
+        self.load.closing.store(true, Ordering::Release);
+    }
+
+    /// Jobs started and not finished.
+    pub fn running(&self) -> usize {
+        self.load.running.load(Ordering::Acquire)
+    }
+
+    /// Waits until no job is queued or running, at most until `deadline`. Returns whether
+    /// the pool went idle.
+    pub fn drain(&self, deadline: Instant) -> bool {
+        let mut g = self.load.idle_lock.lock();
+        while !self.load.is_idle() {
+            if self.load.idle.wait_until(&mut g, deadline).timed_out() {
+                return self.load.is_idle();
+            }
+        }
+        true
     }
 
     /// Closes the queue and waits up to `grace` for the threads to finish their jobs.
     /// Returns how many threads were still busy (left running, detached) at the deadline.
     pub fn stop(&self, grace: Duration) -> usize {
+        self.close();
         drop(self.tx.write().take());
         let mut handles = self.handles.lock();
         let done_rx = &self.done_rx;
@@ -99,6 +231,78 @@ impl Pool {
     }
 }
 
+const QUEUED: u8 = 0;
+const RUNNING: u8 = 1;
+const DONE: u8 = 2;
+const CANCELLED: u8 = 3;
+const STUCK: u8 = 4;
+
+/// One call's place in its life: queued, running, done, cancelled while still queued, or
+/// marked stuck (still running after its deadline). Every transition is one atomic step,
+/// so a deadline and a core-host thread can race on it safely.
+pub struct CallState {
+    state: AtomicU8,
+    /// When the call started running, in nanoseconds since [`epoch`].
+    started: AtomicU64,
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+impl Default for CallState {
+    fn default() -> Self {
+        epoch();
+        CallState {
+            state: AtomicU8::new(QUEUED),
+            started: AtomicU64::new(0),
+        }
+    }
+}
+
+impl CallState {
+    fn step(&self, from: u8, to: u8) -> bool {
+        self.state
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Queued -> running; false if the call was cancelled first.
+    pub fn try_start(&self) -> bool {
+        let now = epoch().elapsed().as_nanos() as u64;
+        self.started.store(now, Ordering::Release);
+        self.step(QUEUED, RUNNING)
+    }
+
+    /// Queued -> cancelled; false if a thread started it first.
+    pub fn try_cancel(&self) -> bool {
+        self.step(QUEUED, CANCELLED)
+    }
+
+    /// Running -> stuck; false if it finished (or never started).
+    pub fn mark_stuck(&self) -> bool {
+        self.step(RUNNING, STUCK)
+    }
+
+    /// Running (or stuck) -> done. Returns true if it had been marked stuck.
+    pub fn finish(&self) -> bool {
+        self.state.swap(DONE, Ordering::AcqRel) == STUCK
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.state.load(Ordering::Acquire) == RUNNING
+    }
+
+    /// When the call started running (if it has).
+    pub fn started_at(&self) -> Option<Instant> {
+        match self.state.load(Ordering::Acquire) {
+            QUEUED | CANCELLED => None,
+            _ => Some(epoch() + Duration::from_nanos(self.started.load(Ordering::Acquire))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,12 +314,14 @@ mod tests {
         let pool = Pool::start(PoolConfig {
             threads: 3,
             stack_size: 1 << 20,
+            max_queued: 1000,
         })
         .unwrap();
         let ran = Arc::new(AtomicUsize::new(0));
         for _ in 0..100 {
             let ran = ran.clone();
-            pool.submit(Box::new(move |_ct| {
+            pool.submit(Job::new(move |turn| {
+                assert!(matches!(turn, Turn::Run(_)));
                 assert!(CoreThread::is_current());
                 ran.fetch_add(1, Ordering::SeqCst);
             }))
@@ -130,10 +336,11 @@ mod tests {
         let pool = Pool::start(PoolConfig {
             threads: 1,
             stack_size: 1 << 20,
+            max_queued: 10,
         })
         .unwrap();
         let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-        pool.submit(Box::new(move |_| {
+        pool.submit(Job::new(move |_| {
             let _ = release_rx.recv();
         }))
         .unwrap_or_else(|_| panic!("pool closed"));
@@ -141,5 +348,97 @@ mod tests {
         assert_eq!(pool.stop(Duration::from_millis(100)), 1);
         assert!(t.elapsed() < Duration::from_secs(2));
         release_tx.send(()).unwrap();
+    }
+
+    /// A pool whose only thread is blocked until the returned sender is dropped or sent to.
+    fn blocked_pool(max_queued: usize) -> (Pool, crossbeam_channel::Sender<()>) {
+        let pool = Pool::start(PoolConfig {
+            threads: 1,
+            stack_size: 1 << 20,
+            max_queued,
+        })
+        .unwrap();
+        let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+        let (started_tx, started_rx) = crossbeam_channel::bounded::<()>(1);
+        pool.submit(Job::new(move |_| {
+            started_tx.send(()).unwrap();
+            let _ = rx.recv_timeout(Duration::from_secs(10));
+        }))
+        .unwrap_or_else(|_| panic!("pool closed"));
+        started_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        (pool, tx)
+    }
+
+    #[test]
+    fn a_full_queue_refuses_with_its_limit() {
+        let (pool, release) = blocked_pool(3);
+        for _ in 0..3 {
+            assert!(pool.submit(Job::new(|_| {})).is_ok());
+        }
+        match pool.submit(Job::new(|_| {})) {
+            Err((_, Refusal::Full { limit })) => assert_eq!(limit, 3),
+            _ => panic!("a fourth queued job must be refused"),
+        }
+        release.send(()).unwrap();
+        assert!(pool.drain(Instant::now() + Duration::from_secs(5)));
+        assert!(
+            pool.submit(Job::new(|_| {})).is_ok(),
+            "room again once drained"
+        );
+        assert_eq!(pool.stop(Duration::from_secs(5)), 0);
+    }
+
+    #[test]
+    fn closing_cancels_queued_jobs_but_runs_privileged_ones() {
+        let (pool, release) = blocked_pool(100);
+        let (out_tx, out_rx) = crossbeam_channel::unbounded::<&str>();
+        for _ in 0..50 {
+            let out = out_tx.clone();
+            pool.submit(Job::new(move |turn| {
+                out.send(match turn {
+                    Turn::Run(_) => "ran",
+                    Turn::Cancelled => "cancelled",
+                })
+                .unwrap();
+            }))
+            .unwrap_or_else(|_| panic!("pool closed"));
+        }
+        pool.close();
+        assert!(matches!(
+            pool.submit(Job::new(|_| {})),
+            Err((_, Refusal::Closed))
+        ));
+        let out = out_tx.clone();
+        pool.submit(Job::privileged(move |turn| {
+            out.send(if matches!(turn, Turn::Run(_)) {
+                "final"
+            } else {
+                "lost"
+            })
+            .unwrap();
+        }))
+        .unwrap_or_else(|_| panic!("a privileged job is accepted while closing"));
+        release.send(()).unwrap();
+        assert!(pool.drain(Instant::now() + Duration::from_secs(5)));
+        let got: Vec<_> = out_rx.try_iter().collect();
+        assert_eq!(got.len(), 51);
+        assert!(got[..50].iter().all(|s| *s == "cancelled"), "{got:?}");
+        assert_eq!(got[50], "final");
+        assert_eq!(pool.stop(Duration::from_secs(5)), 0);
+    }
+
+    #[test]
+    fn call_state_lets_exactly_one_side_win() {
+        let c = CallState::default();
+        assert!(c.started_at().is_none());
+        assert!(c.try_cancel());
+        assert!(!c.try_start(), "a cancelled call never starts");
+        let c = CallState::default();
+        assert!(c.try_start());
+        assert!(!c.try_cancel(), "a started call cannot be cancelled");
+        assert!(c.started_at().is_some());
+        assert!(c.mark_stuck());
+        assert!(c.finish(), "finishing reports the stuck mark");
+        assert!(!c.mark_stuck());
     }
 }
