@@ -28,19 +28,25 @@ pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     state::ensure_idle().map_err(|e| errors::from_core(&e))?;
     let config = Arc::new(read_config(env, args.get(0))?);
     let owner = envs::current(env)?.id;
-    state::setup_blocking(config, owner).map_err(|e| errors::from_core(&e))?;
+    let claim = state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e))?;
+    state::complete_setup(claim, config, owner).map_err(|e| errors::from_core(&e))?;
     env.undefined().map_err(Into::into)
 }
 
-/// Like `setup`, on a helper thread of its own (a setup may wait for a shutdown in
-/// progress, then for the core), settling the promise through the env's link.
+/// Like `setup`: the phase is claimed at once, on this thread; the rest runs on a helper
+/// thread of its own (it may wait for a shutdown in progress, then for the core), settling
+/// the promise through the env's link.
 pub fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, d| {
         tri!(state::ensure_idle().map_err(|e| errors::from_core(&e)), d);
         let config = Arc::new(tri!(read_config(env, args.get(0)), d));
         let owner = tri!(envs::current(env), d).id;
+        let claim = tri!(
+            state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e)),
+            d
+        );
         on_helper_thread(env, d, "asherah-setup", move || {
-            state::setup_blocking(config, owner)
+            state::complete_setup(claim, config, owner)
         })
     })
 }

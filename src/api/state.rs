@@ -213,18 +213,30 @@ fn begin_setup(config: &ShimConfig, owner: u64) -> Result<Begin, CoreError> {
     Ok(Begin::Started(pool, attempt))
 }
 
-/// The whole of a setup, for the sync export (on the JS thread) and the async one (on a
-/// helper thread): waits for a shutdown in progress, starts the pool, builds the core on
-/// it and waits at most `TimeoutMs` for the outcome.
-pub fn setup_blocking(config: Arc<ShimConfig>, owner: u64) -> Result<(), CoreError> {
+/// A setup that has claimed its place: the `Starting` phase, or a shutdown to wait for.
+pub struct Claim(Begin);
+
+/// The first half of a setup, on the JS thread that called it: claims `Starting` at once
+/// (so a `shutdown()` right after `setup_async()` applies to this setup), or notes the
+/// shutdown in progress that the second half must wait for.
+pub fn claim_setup(config: &ShimConfig, owner: u64) -> Result<Claim, CoreError> {
+    begin_setup(config, owner).map(Claim)
+}
+
+/// The second half of a setup (on the JS thread for `setup`, a helper thread for
+/// `setup_async`): waits for a shutdown in progress, builds the core on a core-host
+/// thread and waits at most `TimeoutMs` for the outcome.
+pub fn complete_setup(claim: Claim, config: Arc<ShimConfig>, owner: u64) -> Result<(), CoreError> {
     let stop_deadline = Instant::now() + config.timeout + STOP_GRACE;
+    let mut begin = claim.0;
     let (pool, attempt) = loop {
-        match begin_setup(&config, owner)? {
+        match begin {
             Begin::Started(pool, attempt) => break (pool, attempt),
             Begin::WaitFor(done) => {
                 if !done.wait_until(stop_deadline) {
                     return Err(CoreError::ShuttingDown);
                 }
+                begin = begin_setup(&config, owner)?;
             }
         }
     };
@@ -234,7 +246,14 @@ pub fn setup_blocking(config: Arc<ShimConfig>, owner: u64) -> Result<(), CoreErr
     let job = Job::new(move |turn| {
         let out = match turn {
             Turn::Run(ct) => run_setup(ct, &job_cfg, attempt, owner, &job_pool, deadline),
-            Turn::Cancelled => Err(CoreError::ShuttingDown),
+            Turn::Cancelled => publish_setup(
+                None,
+                attempt,
+                Err(CoreError::ShuttingDown),
+                &job_pool,
+                &job_cfg,
+                owner,
+            ),
         };
         job_slot.fill(out);
     });
@@ -346,14 +365,17 @@ fn publish_setup(
 ) -> Result<(), CoreError> {
     let mut phase = PHASE.lock();
     let late = match &*phase {
-        Phase::Starting { attempt: a, .. } if *a == attempt => false,
+        Phase::Starting { attempt: a, .. } if *a == attempt => None,
         Phase::SetupTimedOut { attempt: a, .. } if *a == attempt => {
             *phase = Phase::Idle;
-            true
+            Some(CoreError::Unusable(
+                "setup finished after its deadline".into(),
+            ))
         }
-        _ => true, // abandoned by shutdown() or by its env's exit
+        // Abandoned by shutdown() (or its env's exit) while it ran: the shutdown won.
+        _ => Some(CoreError::ShuttingDown),
     };
-    if late {
+    if let Some(err) = late {
         drop(phase);
         if let (Ok(core), Some(ct)) = (&outcome, ct) {
             core.shutdown(ct);
@@ -365,9 +387,7 @@ fn publish_setup(
              down, and setup() may be called again"
                 .into(),
         );
-        return Err(CoreError::Unusable(
-            "setup finished after its deadline".into(),
-        ));
+        return Err(err);
     }
     match outcome {
         Ok(core) => {
