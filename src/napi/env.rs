@@ -259,92 +259,96 @@ impl Env {
             .map_err(|_| Status::StringExpected)
     }
 
-    /// Reads a JS string as UTF-8 into `buf` (replacing its contents), reusing its capacity:
-    /// one N-API call when the buffer is large enough, which is the hot-path case when the
-    /// caller keeps the buffer between calls.
+    /// Reads a JS string as UTF-8 into `buf` (replacing its contents), reusing its capacity.
     ///
     /// Returns whether the string was well-formed UTF-16. `false` means it holds a lone
-    /// surrogate, for which `buf` holds U+FFFD: a different string, which callers must
-    /// refuse rather than use.
-    #[must_use = "a lone surrogate has been replaced in `buf`: check the result"]
+    /// surrogate, which has no UTF-8 form: `buf` then holds no usable text, and callers must
+    /// refuse the string rather than use it.
+    ///
+    /// The host's UTF-8 conversion is trusted only for ASCII, where it is checked: the
+    /// bytes are all below 0x80 and their count equals the string's length in UTF-16 code
+    /// units, so nothing was cut, dropped or replaced (N-API stops before a character that
+    /// does not fit; Node writes U+FFFD for a lone surrogate; Bun may drop it). Any other
+    /// string is read as UTF-16 and converted here, which refuses lone surrogates. The
+    /// hot path (ASCII, buffer large enough) costs two N-API calls and no allocation.
+    #[must_use = "a string with a lone surrogate was not read: check the result"]
     pub fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<bool, Status> {
+        let units = self.utf16_len(v)?;
         buf.clear();
-        buf.reserve(64);
-        let mut known_len = None;
-        for _ in 0..4 {
-            let cap = buf.capacity();
-            let mut written = 0usize;
-            // SAFETY: `buf` has `cap` writable bytes; N-API writes at most `cap - 1` bytes
-            // plus a NUL and reports how many it wrote (without the NUL).
-            check(unsafe {
-                sys::napi_get_value_string_utf8(
-                    self.raw,
-                    v.raw,
-                    buf.as_mut_ptr().cast(),
-                    cap,
-                    &mut written,
-                )
-            })?;
-            // N-API writes whole characters only: it stops before one (of up to 4 bytes)
-            // that does not fit. So the read is complete when the exact length is known to
-            // match, or when at least 4 bytes plus the NUL were left free; a read that ends
-            // closer to the end of the buffer may have dropped a character.
-            let complete = match known_len {
-                Some(len) => written == len,
-                None => written.saturating_add(5) <= cap,
-            };
-            if complete {
-                // SAFETY: N-API initialised the first `written` bytes (written < cap).
-                unsafe { buf.set_len(written) };
-                return self.is_well_formed(v, buf);
-            }
-            let mut len = 0usize;
-            // SAFETY: a null buffer asks for the length only.
-            check(unsafe {
-                sys::napi_get_value_string_utf8(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
-            })?;
-            if len == written && written < cap {
-                // SAFETY: as above; the string fit exactly.
-                unsafe { buf.set_len(written) };
-                return self.is_well_formed(v, buf);
-            }
-            known_len = Some(len);
-            buf.reserve(len.saturating_add(1));
+        if buf.capacity() < units + 1 {
+            buf.reserve(units + 1);
         }
-        // The string's UTF-8 length kept changing between reads: strings are immutable,
-        // so this is a host bug; fail rather than return a partial copy.
-        Err(Status::GenericFailure)
-    }
-
-    /// Whether the string `v`, whose UTF-8 form is `utf8`, is well-formed UTF-16. Only a
-    /// string whose UTF-8 form contains U+FFFD can hide a lone surrogate, so ASCII and
-    /// other text cost one scan and no further N-API call.
-    fn is_well_formed(&self, v: Value<'_>, utf8: &[u8]) -> Result<bool, Status> {
-        const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
-        if utf8.is_ascii() || memchr::memmem::find(utf8, REPLACEMENT).is_none() {
+        let cap = buf.capacity();
+        let mut written = 0usize;
+        // SAFETY: `buf` has `cap` writable bytes; N-API writes at most `cap - 1` bytes plus a
+        // NUL and reports how many it wrote (without the NUL).
+        check(unsafe {
+            sys::napi_get_value_string_utf8(
+                self.raw,
+                v.raw,
+                buf.as_mut_ptr().cast(),
+                cap,
+                &mut written,
+            )
+        })?;
+        // SAFETY: N-API initialised the first `written` bytes (written < cap).
+        unsafe { buf.set_len(written.min(cap.saturating_sub(1))) };
+        if buf.len() == units && buf.is_ascii() {
             return Ok(true);
         }
+        self.string_via_utf16(v, units, buf)
+    }
+
+    /// The length of a JS string in UTF-16 code units.
+    fn utf16_len(&self, v: Value<'_>) -> Result<usize, Status> {
         let mut len = 0usize;
         // SAFETY: a null buffer asks for the length (in UTF-16 code units) only.
         check(unsafe {
             sys::napi_get_value_string_utf16(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
         })?;
-        let mut units: Vec<u16> = Vec::with_capacity(len + 1);
+        Ok(len)
+    }
+
+    /// Reads `v` (of `units` UTF-16 code units) as UTF-16 and converts it to UTF-8 in `buf`;
+    /// `Ok(false)` for a lone surrogate.
+    fn string_via_utf16(
+        &self,
+        v: Value<'_>,
+        units: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<bool, Status> {
+        let mut wide: Vec<u16> = Vec::with_capacity(units + 1);
         let mut written = 0usize;
-        // SAFETY: `units` has `len + 1` writable u16 slots; N-API writes at most `len`
-        // units plus a NUL and reports how many it wrote.
+        // SAFETY: `wide` has `units + 1` writable u16 slots; N-API writes at most `units`
+        // code units plus a NUL and reports how many it wrote.
         check(unsafe {
             sys::napi_get_value_string_utf16(
                 self.raw,
                 v.raw,
-                units.as_mut_ptr(),
-                len + 1,
+                wide.as_mut_ptr(),
+                units + 1,
                 &mut written,
             )
         })?;
-        // SAFETY: N-API initialised `written <= len` units.
-        unsafe { units.set_len(written.min(len)) };
-        Ok(char::decode_utf16(units.iter().copied()).all(|c| c.is_ok()))
+        if written != units {
+            return Err(Status::GenericFailure); // strings are immutable: a host bug
+        }
+        // SAFETY: N-API initialised `written == units` code units.
+        unsafe { wide.set_len(units) };
+        buf.clear();
+        for c in char::decode_utf16(wide.iter().copied()) {
+            match c {
+                Ok(c) => {
+                    let mut tmp = [0u8; 4];
+                    buf.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+                }
+                Err(_) => {
+                    buf.clear();
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
