@@ -44,7 +44,8 @@ export type AsherahConfig = {
   Core?: 'native' | 'go';
   /** Path of libasherah for Core "go" (else the ASHERAH_GO_LIBRARY environment variable). */
   GoLibrary?: string;
-  /** Deadline for one call into the core, in ms (default 30000). */
+  /** Deadline for one call, in ms (default 30000): a call still queued then fails with
+   *  ERR_ASHERAH_QUEUE_TIMEOUT, a running one with ERR_ASHERAH_TIMEOUT. */
   TimeoutMs?: number;
   /** Number of core-host threads (default: CPUs clamped to 2..4). */
   CoreThreads?: number;
@@ -52,6 +53,9 @@ export type AsherahConfig = {
   CoreStackSize?: number;
   /** Largest plaintext accepted, in bytes (default 256 MiB). */
   MaxInputBytes?: number;
+  /** Most calls waiting for a core-host thread (default 16384); more are refused with
+   *  ERR_ASHERAH_OVERLOADED. */
+  MaxQueuedCalls?: number;
   /** Native core only: the static master key as 64 hex digits (default: Go's test key). */
   StaticMasterKeyHex?: string;
 };
@@ -70,11 +74,20 @@ export type SignalDecision = {
   errno?: number;
 };
 
-/** Errors carry a stable `code`, e.g. ERR_ASHERAH_NOT_INITIALIZED, ERR_ASHERAH_CONFIG,
- *  ERR_ASHERAH_INVALID_ARGUMENT, ERR_ASHERAH_DECRYPT_FAILED, ERR_ASHERAH_TIMEOUT. */
+/** Errors carry a stable `code` (README "Errors"), e.g. ERR_ASHERAH_NOT_INITIALIZED,
+ *  ERR_ASHERAH_CONFIG, ERR_ASHERAH_INVALID_ARGUMENT, ERR_ASHERAH_DECRYPT_FAILED,
+ *  ERR_ASHERAH_TIMEOUT, ERR_ASHERAH_QUEUE_TIMEOUT, ERR_ASHERAH_OVERLOADED. */
 export interface AsherahError extends Error {
   code: string;
+  /** ERR_ASHERAH_TIMEOUT / ERR_ASHERAH_QUEUE_TIMEOUT: what the call was doing. */
   phase?: string;
+  /** ERR_ASHERAH_TIMEOUT / ERR_ASHERAH_QUEUE_TIMEOUT: the deadline that passed, in ms. */
+  timeoutMs?: number;
+  /** ERR_ASHERAH_OVERLOADED: MaxQueuedCalls. */
+  limit?: number;
+  /** ERR_ASHERAH_COBHAN: libasherah's return code, and the call that returned it. */
+  cobhanCode?: number;
+  call?: string;
 }
 
 export declare function setup(config: AsherahConfig): void;
