@@ -38,6 +38,8 @@ const OK_OR_SHUTDOWN = new Set(['ok', 'ERR_ASHERAH_SHUTTING_DOWN', 'ERR_ASHERAH_
 
 function register(runner) {
   const { describe, test } = runner;
+  runner.before = runner.before || (() => {});
+  runner.after = runner.after || (() => {});
 
   describe('faults: overload and deadlines (a stand-in core whose calls sleep as told)', () => {
     test('calls that time out in the queue fail with QUEUE_TIMEOUT and poison nothing', async () => {
@@ -140,6 +142,26 @@ function register(runner) {
       assert.equal(r.go.code, 'ERR_ASHERAH_CONFIG', JSON.stringify(r.go));
       assert.match(r.go.message, /RLIMIT_MEMLOCK is 16 KiB/);
       assert.equal(r.native.ok, true, JSON.stringify(r.native));
+    });
+  });
+
+  describe('faults: PostgreSQL stalled with SIGSTOP (native core, a throw-away cluster)', () => {
+    const { startPostgres, stopPostgres } = require('./interop.cjs').pg;
+    let pg;
+    runner.before(() => { pg = startPostgres(); });
+    runner.after(() => stopPostgres(pg));
+
+    test('warm partitions keep working, cold calls fail typed within TimeoutMs, and it recovers after SIGCONT', async () => {
+      assert.ok(pg && pg.url, `PostgreSQL did not start: ${pg && pg.error}`);
+      const r = await scenario('pg-stall', { pgUrl: pg.url, pgData: path.join(pg.dir, 'data') }, { timeoutMs: 90_000 });
+      assert.equal(r.cold.ok, false, JSON.stringify(r.cold));
+      assert.match(r.cold.code, /^ERR_ASHERAH_(METASTORE|TIMEOUT)$/, JSON.stringify(r.cold));
+      assert.ok(r.cold.ms < 3500, `a stalled database answered in ${r.cold.ms} ms (TimeoutMs 3000)`);
+      for (const w of r.warmDuring) assert.equal(w.ok, true, `warm partition during the stall: ${JSON.stringify(w)}`);
+      assert.equal(r.warmDecrypt.ok, true, JSON.stringify(r.warmDecrypt));
+      for (const c of r.coldAfter) assert.equal(c.ok, true, `after SIGCONT, no shutdown needed: ${JSON.stringify(c)}`);
+      assert.equal(r.coldAfterSync.ok, true, JSON.stringify(r.coldAfterSync));
+      assert.equal(r.load.ERR_ASHERAH_CORE_UNUSABLE, undefined, JSON.stringify(r.load));
     });
   });
 

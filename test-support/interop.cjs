@@ -580,4 +580,4 @@ async function rotationFlow(url) {
     `${rows.length} key rows; go=${go.runtime}`;
 }
 
-module.exports = { register };
+module.exports = { register, pg: { startPostgres, stopPostgres, psql } };
