@@ -41,6 +41,7 @@ fail() {
 }
 
 patches_of() { find "$here/$1" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' | LC_ALL=C sort; }
+# shellcheck disable=SC2046 # patch file names have no spaces (format-patch names)
 base_of() { sed -n 's/^base-commit: \([0-9a-f]\{40\}\)$/\1/p' $(patches_of "$1") | tail -1; }
 
 # Files a series modifies (not creates): "path" per line.
@@ -57,7 +58,7 @@ apply_exactly() {
   while IFS= read -r patch; do
     if ! out=$(cd "$tree" && patch -p1 -F0 --no-backup-if-mismatch --batch <"$patch" 2>&1); then
       fail "$name $(basename "$patch"): patch -F0 failed"
-      echo "$out" | sed 's/^/        | /'
+      printf '        | %s\n' "$out"
       return 1
     fi
     if echo "$out" | grep -qiE 'offset|fuzz'; then

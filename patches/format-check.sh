@@ -95,7 +95,7 @@ for series in bun-v1.3.14 main; do
         # --check on a file also visits its `mod` children; missing ones are not ours.
         out=$(cd "$tree" && rustfmt --edition 2024 --config-path rustfmt.toml --check "$f" 2>&1)
         # A stable rustfmt warns that it cannot apply rustfmt.toml's (nightly-only) ignore list.
-        if [ -z "$(echo "$out" | grep -v "^Warning: can't set \`ignore = " | grep -v '^$')" ]; then
+        if ! echo "$out" | grep -v "^Warning: can't set \`ignore = " | grep -q .; then
           ok "$series $f: rustfmt (rustfmt.toml, edition 2024)"
         else
           bad "$series $f: rustfmt"
