@@ -14,7 +14,9 @@
 # compiled with cc against node-api-headers ($NODE_API_HEADERS_DIR), not
 # node-gyp, and napi-app/package.json is replaced by one without an install
 # script, so the `bun install` in napi.test.ts's beforeAll does nothing.
-# Only the new cases run (bun test -t <name>).
+# Only the new cases run (bun test -t <name>). Before them, the C++ dlopen
+# repair that each series adds to BunProcess.cpp is compiled on its own with
+# harness/dlopen-signals-scope-test.cpp (stand-ins for the WTF macros) and run.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,6 +62,31 @@ for series in bun-v1.3.14 main; do
     failures=$((failures + 1))
     continue
   }
+
+  # The C++ repair on its own: the block the series adds to BunProcess.cpp,
+  # compiled with stand-ins for the WTF macros and checked without Bun.
+  cpp_tree=$stage/cpp
+  mkdir -p "$cpp_tree/src/jsc/bindings"
+  cp "$dir/pre-images/src/jsc/bindings/BunProcess.cpp" "$cpp_tree/src/jsc/bindings/"
+  git -C "$cpp_tree" init -q
+  if git -C "$cpp_tree" apply --include='src/jsc/bindings/BunProcess.cpp' "$dir"/*.patch; then
+    awk 'prev ~ /^#if !OS\(WINDOWS\)$/ && /^\/\/ A shared library.s constructors/ { on = 1; print prev }
+         on { print } on && /^class DlopenSignalScope/ { cls = 1 } on && cls && /^#endif$/ { exit } { prev = $0 }' \
+      "$cpp_tree/src/jsc/bindings/BunProcess.cpp" >"$cpp_tree/dlopen-signals-scope.inc"
+    repairs_suspend=$([ "$series" = bun-v1.3.14 ] && echo 1 || echo 0)
+    if c++ -std=c++20 -Wall -Wextra -Wshadow -Werror -DREPAIRS_SUSPEND_SIGNAL="$repairs_suspend" -I"$cpp_tree" \
+      -o "$cpp_tree/scope-test" "$here/harness/dlopen-signals-scope-test.cpp" >"$cpp_tree/scope-test.log" 2>&1 &&
+      "$cpp_tree/scope-test" >>"$cpp_tree/scope-test.log" 2>&1; then
+      echo "ok   $series BunProcess.cpp: the dlopen repair compiles alone (-Wall -Wextra -Wshadow -Werror) and does what it says"
+    else
+      echo "FAIL $series BunProcess.cpp: the dlopen repair, compiled alone"
+      sed 's/^/     | /' "$cpp_tree/scope-test.log"
+      failures=$((failures + 1))
+    fi
+  else
+    echo "FAIL $series: the series' BunProcess.cpp hunks do not apply"
+    failures=$((failures + 1))
+  fi
 
   while IFS=$'\t' read -r file name; do
     for mode in stock preload; do
