@@ -22,6 +22,8 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bun=${1:?usage: $0 <stock bun> <preload.so>}
 preload=${2:?usage: $0 <stock bun> <preload.so>}
+[ -f "$preload" ] || { echo "test.sh: $preload does not exist (build crates/preload first)"; exit 2; }
+preload=$(cd "$(dirname "$preload")" && pwd)/$(basename "$preload") # the tests run in other directories
 headers=${NODE_API_HEADERS_DIR:?NODE_API_HEADERS_DIR must name node-api-headers/include}
 command -v node >/dev/null || { echo "test.sh: node is needed (napi.test.ts compares with Node)"; exit 2; }
 
