@@ -1,141 +1,193 @@
 #!/usr/bin/env bash
-# Checks that the patch series next to this script applies to a Bun checkout.
+# Checks that the two patch series apply byte-exactly at their bases.
 #
-#   patches/check.sh <bun-checkout>
+#   patches/check.sh --offline          # no Bun tree needed (CI)
+#   patches/check.sh <bun-checkout>     # a full clone of oven-sh/bun (or the fork)
 #
-# The checkout itself is not modified, and uncommitted changes in it are not
-# looked at. In a temporary worktree at the checkout's HEAD the script
-#   1. runs `git apply --check` on each patch in order (applying each one
-#      after its check, so the next is checked against the right tree),
-#   2. starts again from HEAD and applies the whole series with `git am`,
-#   3. runs `zig fmt --check` on the .zig files the series touches, if `zig`
-#      is on PATH.
-# Every step prints what it saw; the last lines say which steps ran and which
-# did not. Exit status: 0 only if every step that ran passed; 1 if a step
-# failed; 2 for a usage error. Without a checkout argument nothing is checked:
-# the script says so and exits 0.
+# Series: patches/bun-v1.3.14/ and patches/main/, each a `git format-patch
+# --base` series whose last patch names its base commit (`base-commit:`).
+# Next to each: pre-images/, the content at the base of every file the series
+# modifies, and pre-images.txt, their git blob ids ("<blob> <path>").
 #
-# Set CHECK_KEEP_WORKTREE=1 to keep the worktree (with the series applied)
-# for a build, instead of removing it.
+# --offline, per series:
+#   1. every pre-image hashes (git hash-object) to the blob id in pre-images.txt,
+#      and every file the series modifies has a pre-image;
+#   2. each patch's "index <old>.." line for a file names that blob (the first
+#      patch touching it) or the previous patch's result;
+#   3. in a temporary git repository holding the pre-images, each patch applies
+#      with `patch -p1 -F0` reporting no offset and no fuzz, and then the
+#      whole series applies with `git am`.
+# With a checkout, per series: the base commit is present, each pre-image blob
+# id equals the checkout's blob at the base, and in a temporary worktree at the
+# base each patch applies with no offset or fuzz, then `git am` applies the
+# series; `zig fmt --check` runs on the touched .zig files if `zig` is on PATH.
+# The checkout itself is not modified. CHECK_KEEP_WORKTREE=1 keeps the worktrees.
+#
+# Exit status: 0 when every check passed, 1 when one failed, 2 on a usage error.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+series_names=(bun-v1.3.14 main)
+identity=(-c user.name="patches check" -c user.email="patches-check@localhost" -c commit.gpgsign=false)
+failed=0
 
 die() {
   echo "check.sh: $*" >&2
   exit 2
 }
+fail() {
+  echo "FAIL    $*"
+  failed=1
+}
 
-series=()
-while IFS= read -r patch; do
-  series+=("$patch")
-done < <(find "$here" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' | LC_ALL=C sort)
-[ ${#series[@]} -gt 0 ] || die "no NNNN-*.patch files in $here"
+patches_of() { find "$here/$1" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' | LC_ALL=C sort; }
+# shellcheck disable=SC2046 # patch file names have no spaces (format-patch names)
+base_of() { sed -n 's/^base-commit: \([0-9a-f]\{40\}\)$/\1/p' $(patches_of "$1") | tail -1; }
 
-if [ $# -eq 0 ]; then
-  echo "check.sh: SKIPPED: no Bun checkout given, so NOTHING WAS VERIFIED."
-  echo "  ${#series[@]} patches found in $here"
-  echo "  usage: $0 <path to a bun-v1.3.14 checkout>"
-  exit 0
-fi
-[ $# -eq 1 ] || die "usage: $0 [<bun-checkout>]"
+# Files a series modifies (not creates): "path" per line.
+modified_files() {
+  # shellcheck disable=SC2046
+  awk '/^diff --git a\//{path=substr($3,3)} /^index [0-9a-f]+\.\.[0-9a-f]+/ && $2 !~ /^0+\.\./{print path}' $(patches_of "$1") |
+    LC_ALL=C sort -u
+}
 
-checkout=$1
-[ -d "$checkout" ] || die "$checkout is not a directory"
-git -C "$checkout" rev-parse --is-inside-work-tree >/dev/null 2>&1 || die "$checkout is not a git checkout"
-base=$(git -C "$checkout" rev-parse --verify HEAD) || die "$checkout has no HEAD commit"
-described=$(git -C "$checkout" describe --tags --always HEAD 2>/dev/null || echo "$base")
-echo "checkout: $checkout"
-echo "HEAD:     $base ($described)"
-if [ "$described" != "bun-v1.3.14" ]; then
-  echo "note:     the series was made against bun-v1.3.14; HEAD is $described"
-fi
+# Applies each patch of $1 with GNU patch into the work tree $2, failing on any
+# offset or fuzz; the tree is left with the series applied.
+apply_exactly() {
+  local name=$1 tree=$2 patch out
+  while IFS= read -r patch; do
+    if ! out=$(cd "$tree" && patch -p1 -F0 --no-backup-if-mismatch --batch <"$patch" 2>&1); then
+      fail "$name $(basename "$patch"): patch -F0 failed"
+      printf '        | %s\n' "$out"
+      return 1
+    fi
+    if echo "$out" | grep -qiE 'offset|fuzz'; then
+      fail "$name $(basename "$patch"): applies only with an offset or fuzz"
+      echo "$out" | grep -iE 'offset|fuzz' | sed 's/^/        | /'
+      return 1
+    fi
+    echo "ok      $name $(basename "$patch"): no offset, no fuzz"
+  done < <(patches_of "$name")
+}
 
-worktree=$(mktemp -d "${TMPDIR:-/tmp}/bun-patches-check.XXXXXX")
-# shellcheck disable=SC2329 # called by the EXIT trap
-cleanup() {
-  if [ "${CHECK_KEEP_WORKTREE:-0}" = 1 ]; then
-    echo "kept worktree: $worktree"
+# git am of the whole series in the git work tree $2 (at the base).
+am_series() {
+  local name=$1 tree=$2 count
+  count=$(patches_of "$name" | wc -l)
+  # shellcheck disable=SC2046
+  if git "${identity[@]}" -C "$tree" am --quiet $(patches_of "$name"); then
+    echo "ok      $name: git am applied $count patches"
   else
-    git -C "$checkout" worktree remove --force "$worktree" >/dev/null 2>&1 || rm -rf "$worktree"
-    git -C "$checkout" worktree prune >/dev/null 2>&1 || true
+    git -C "$tree" am --abort >/dev/null 2>&1 || true
+    fail "$name: git am failed"
+    return 1
   fi
 }
-trap cleanup EXIT
-rmdir "$worktree"
-git -C "$checkout" worktree add --quiet --detach "$worktree" "$base"
 
-# git am needs a committer; use the checkout's if it has one.
-identity=()
-if ! git -C "$worktree" config user.email >/dev/null 2>&1; then
-  identity=(-c user.name="patches check" -c user.email="patches-check@localhost")
-fi
+check_preimages() {
+  local name=$1 dir=$here/$1 blob path actual
+  [ -f "$dir/pre-images.txt" ] || { fail "$name: no pre-images.txt"; return 1; }
+  while read -r blob path; do
+    actual=$(git hash-object "$dir/pre-images/$path" 2>/dev/null || echo missing)
+    if [ "$actual" = "$blob" ]; then
+      echo "ok      $name pre-image $path ($blob)"
+    else
+      fail "$name pre-image $path: blob $actual, pre-images.txt says $blob"
+    fi
+  done <"$dir/pre-images.txt"
+  while IFS= read -r path; do
+    grep -q " $path\$" "$dir/pre-images.txt" || fail "$name: $path is modified but has no pre-image"
+  done < <(modified_files "$name")
+  # The first "index old.." for each file must name the stored blob.
+  # shellcheck disable=SC2046
+  awk '/^diff --git a\//{path=substr($3,3)} /^index [0-9a-f]+\.\.[0-9a-f]+/ && $2 !~ /^0+\.\./{split($2,a,"\\.\\."); if (!(path in seen)) {seen[path]=1; print a[1], path}}' \
+    $(patches_of "$name") | while read -r old path; do
+    blob=$(awk -v p="$path" '$2==p{print $1}' "$dir/pre-images.txt")
+    case $blob in
+      "$old"*) echo "ok      $name: the series' index line for $path names the pre-image" ;;
+      *) fail "$name: the series expects $path at $old, the pre-image is ${blob:-missing}" ;;
+    esac
+  done
+}
 
-# 1. git apply --check, patch by patch.
+offline() {
+  local name work base
+  for name in "${series_names[@]}"; do
+    echo "== $name (offline)"
+    base=$(base_of "$name")
+    [ -n "$base" ] || { fail "$name: no base-commit line"; continue; }
+    echo "base    $base"
+    check_preimages "$name" || true
+    work=$(mktemp -d "${TMPDIR:-/tmp}/bun-patches-offline.XXXXXX")
+    cp -R "$here/$name/pre-images/." "$work/"
+    git -C "$work" init --quiet
+    git -C "$work" add -A
+    git "${identity[@]}" -C "$work" commit --quiet -m "pre-images at $base"
+    if apply_exactly "$name" "$work"; then
+      git -C "$work" reset --quiet --hard
+      git -C "$work" clean --quiet -fd
+      am_series "$name" "$work" || true
+    fi
+    rm -rf "$work"
+  done
+}
+
+with_checkout() {
+  local checkout=$1 name base blob path actual wt
+  git -C "$checkout" rev-parse --is-inside-work-tree >/dev/null 2>&1 || die "$checkout is not a git checkout"
+  for name in "${series_names[@]}"; do
+    echo "== $name (checkout $checkout)"
+    base=$(base_of "$name")
+    if ! git -C "$checkout" cat-file -e "$base^{commit}" 2>/dev/null; then
+      fail "$name: the checkout has no commit $base"
+      continue
+    fi
+    echo "base    $base ($(git -C "$checkout" describe --tags --always "$base" 2>/dev/null))"
+    while read -r blob path; do
+      actual=$(git -C "$checkout" rev-parse --verify --quiet "$base:$path" || echo missing)
+      if [ "$actual" = "$blob" ]; then
+        echo "ok      $name: $path at the base is the stored pre-image"
+      else
+        fail "$name: $path at the base is $actual, the stored pre-image is $blob"
+      fi
+    done <"$here/$name/pre-images.txt"
+    wt=$(mktemp -d "${TMPDIR:-/tmp}/bun-patches-check.XXXXXX")
+    rmdir "$wt"
+    git -C "$checkout" worktree add --quiet --detach "$wt" "$base"
+    if apply_exactly "$name" "$wt"; then
+      git -C "$wt" reset --quiet --hard
+      git -C "$wt" clean --quiet -fd
+      if am_series "$name" "$wt" && command -v zig >/dev/null 2>&1; then
+        local zig_files=()
+        while IFS= read -r path; do zig_files+=("$path"); done < <(git -C "$wt" diff --name-only "$base" HEAD -- '*.zig')
+        if [ ${#zig_files[@]} -gt 0 ]; then
+          if (cd "$wt" && zig fmt --check "${zig_files[@]}"); then
+            echo "ok      $name: zig fmt --check (zig $(zig version)) on ${zig_files[*]}"
+          else
+            fail "$name: zig fmt --check"
+          fi
+        fi
+      fi
+    fi
+    if [ "${CHECK_KEEP_WORKTREE:-0}" = 1 ]; then
+      echo "kept    $wt"
+    else
+      git -C "$checkout" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
+      git -C "$checkout" worktree prune >/dev/null 2>&1 || true
+    fi
+  done
+}
+
+case ${1:-} in
+  --offline) [ $# -eq 1 ] || die "usage: $0 --offline | <bun-checkout>"; offline ;;
+  "" | -h | --help) die "usage: $0 --offline | <bun-checkout>" ;;
+  *) [ $# -eq 1 ] || die "usage: $0 --offline | <bun-checkout>"; with_checkout "$1" ;;
+esac
+
 echo
-echo "== git apply --check"
-checked=0
-for patch in "${series[@]}"; do
-  name=$(basename "$patch")
-  if git -C "$worktree" apply --check "$patch"; then
-    echo "ok      $name"
-    git -C "$worktree" apply --index "$patch"
-    checked=$((checked + 1))
-  else
-    echo "FAILED  $name"
-    echo
-    echo "RESULT: git apply --check failed at $name ($checked of ${#series[@]} patches applied)."
-    echo "        git am and zig fmt were NOT run."
-    exit 1
-  fi
-done
-git -C "$worktree" reset --quiet --hard "$base"
-
-# 2. git am, the whole series.
-echo
-echo "== git am"
-if ! git "${identity[@]}" -C "$worktree" am --quiet "${series[@]}"; then
-  git -C "$worktree" am --abort >/dev/null 2>&1 || true
-  echo
-  echo "RESULT: git apply --check passed for all ${#series[@]} patches, but git am FAILED."
-  echo "        zig fmt was NOT run."
-  exit 1
-fi
-git -C "$worktree" log --oneline "$base..HEAD"
-applied=$(git -C "$worktree" rev-list --count "$base..HEAD")
-if [ "$applied" -ne ${#series[@]} ]; then
-  echo
-  echo "RESULT: git am made $applied commits for ${#series[@]} patches."
-  exit 1
-fi
-
-# 3. zig fmt --check on the .zig files the series touches.
-echo
-echo "== zig fmt --check"
-zig_files=()
-while IFS= read -r file; do
-  [ -f "$worktree/$file" ] && zig_files+=("$file")
-done < <(git -C "$worktree" diff --name-only "$base" HEAD -- '*.zig')
-fmt_result="NOT RUN (zig is not on PATH)"
-fmt_failed=0
-if [ ${#zig_files[@]} -eq 0 ]; then
-  fmt_result="nothing to check (the series touches no .zig files)"
-elif command -v zig >/dev/null 2>&1; then
-  echo "zig $(zig version): ${zig_files[*]}"
-  if (cd "$worktree" && zig fmt --check "${zig_files[@]}"); then
-    fmt_result="passed for ${#zig_files[@]} files (zig $(zig version))"
-  else
-    fmt_result="FAILED (see zig fmt's output above)"
-    fmt_failed=1
-  fi
+if [ $failed = 0 ]; then
+  echo "RESULT: every series applies byte-exactly at its base (nothing was built or run)."
 else
-  echo "zig is not on PATH; skipping ${zig_files[*]}"
+  echo "RESULT: FAILED (see the FAIL lines above)."
 fi
-
-echo
-echo "RESULT for $described ($base):"
-echo "  git apply --check: passed for all ${#series[@]} patches"
-echo "  git am:            applied ${#series[@]} commits"
-echo "  zig fmt --check:   $fmt_result"
-echo "  Nothing was built or run: this checks that the series applies, not that it works."
-exit "$fmt_failed"
+exit $failed

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the tests need, builds, and runs every suite:
 # bindings freshness, rustfmt, cargo tests (shim, signals, preload, native incl. Go and peer
-# interop over a throw-away PostgreSQL/SQLite), node --test, and bun test under each
-# pinned runner release, then a quick benchmark smoke run. It runs every step even after a
-# failure and ends with one summary line; the exit status is non-zero if any step failed.
+# interop over a throw-away PostgreSQL/SQLite), node --test, bun test under each pinned
+# runner release, the Bun patch series checks, then a quick benchmark smoke run. It runs
+# every step even after a failure and ends with one summary line; the exit status is
+# non-zero if any step failed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -39,6 +40,13 @@ for v in $BUN_RUNNERS; do
   step "bun $v test" env ASHERAH_SHIM_SKIP_MATRIX=$skip "$bun_bin" test --timeout 180000 bun-test/
   first=0
 done
+# The Bun patch series (patches/README.md): they apply byte-exactly to the stored
+# pre-images, Bun's formatters accept them, and their new Bun tests fail on stock
+# 1.3.14 and pass when the preload applies the same fixes from outside.
+step "bun patch series apply (offline)" bash patches/check.sh --offline
+step "bun patch series format" bash patches/format-check.sh
+step "bun patch series tests (stock 1.3.14 fails, preload passes)" \
+  bash patches/test.sh "$BUN_1_3_14" "${CARGO_TARGET_DIR:-$ROOT/target}/release/libasherah_shim_preload.so"
 if [ -f bench/run.cjs ]; then
   step "bench (quick smoke run)" node bench/run.cjs --quick
 fi
