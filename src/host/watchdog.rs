@@ -6,15 +6,14 @@
 //! whichever claims it first settles the promise, the other does nothing.
 //!
 //! Registering must stay cheap because every async call does it: a push under a mutex,
-//! with no thread wake-up. The watchdog thread checks at least every [`TICK`] while calls
-//! are pending (so deadlines fire within a tick of being due), drops completed entries as
-//! it goes, and parks when nothing is pending; only a registration that finds it parked
-//! wakes it. Each tick also runs the tick hook (`completion::ring_stranded`): it re-rings
+//! with no thread wake-up. The watchdog thread checks at least every [`TICK`] while it is
+//! busy (so deadlines fire within a tick of being due) and drops completed entries as it
+//! goes. Each tick also runs the tick hook (`completion::ring_stranded`): it re-rings
 //! completion links that still hold results, because Bun 1.2.19 and 1.3.14 can strand the
-//! last thread-safe-function call of a burst (see `completion`), and it says whether promises
-//! are still outstanding. The watchdog parks only when no call is registered and the hook
-//! has just said none are; [`keep_ticking`] wakes it for a promise that has no call
-//! registered (such as `shutdown_async`).
+//! last thread-safe-function call of a burst (see `completion`), and it says whether
+//! promises are still outstanding. The watchdog parks only when no call is registered and
+//! the hook has just said no promise is outstanding; it is woken only by a registration or
+//! a [`keep_ticking`] call (a link's first outstanding promise) that finds it parked.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
