@@ -1,14 +1,18 @@
 'use strict';
-// Reproduces lost completions: async encrypt with 64 promises in flight, a progress line
-// per 20,000 calls; "STALL at <n>" (exit 3) when nothing settles for 5 s.
+// Reproduces stalled completions: async encrypt with 64 promises in flight, a progress line
+// per 20,000 calls; "STALL at <n>" (exit 3) when no promise settles for 5 s.
 //
 //   ASHERAH_SHIM_MODULE=<so> bun-1.3.14 bench/tsfn-stall.cjs [calls=1000000]
 //
-// Measured with the shim at this branch's base: Bun 1.2.19 and 1.3.14 stall within 1M calls
-// (5 runs out of 5), Bun 1.4.5 and Node 20 never (2/2 each). In a stalled process every
-// core-host thread is idle, the watchdog heap is empty (all calls completed) and the JS
-// thread sits in epoll_wait: a completion was queued but its doorbell call never ran.
-// Ringing on every push (bench/proposals/04-ring-every-push.diff) fixes it: 3/3 clean runs.
+// With the ring-once shim of 8880ec2 (ring only when no ring is pending), Bun 1.2.19 and
+// 1.3.14 stall within 1M calls (first measured 5 runs out of 5; in issue 16, on a busier
+// box: 1.3.14 2 of 4, 1.2.19 0 of 2), Bun 1.4.5 and Node 20 never. In a stalled process
+// every core-host thread is idle, the watchdog heap is empty (all calls completed) and the
+// JS thread sits in epoll_wait: a completion was queued and never drained. The cause
+// (issue 16): Bun's dispatch loop strands a thread-safe-function call made while the JS
+// thread ends a dispatch round until a later call arrives (fixtures/tsfn-relay shows it
+// without the shim, docs/upstream.md), and with ring-once no later ring came. Ringing on
+// every push and the watchdog's re-ring (src/host/completion.rs) make every call settle.
 const path = require('node:path');
 const a = require(path.join(__dirname, '..', 'index.js'));
 
@@ -32,10 +36,8 @@ setInterval(() => {
   const lane = async () => {
     while (left-- > 0) {
       await a.encrypt_async('p1', data);
-      if (++done % 20000 === 0) {
-        last = Date.now();
-        console.log(done);
-      }
+      last = Date.now();
+      if (++done % 20000 === 0) console.log(done);
     }
   };
   await Promise.all(Array.from({ length: 64 }, lane));

@@ -1,10 +1,24 @@
 //! Completions: work that a core-host thread hands back to run on a JS thread.
 //!
 //! Each env (main thread, each Worker) has one [`EnvLink`]: a lock-free queue plus one
-//! thread-safe-function doorbell. A producer pushes and rings only if no ring is pending, so
-//! a burst of 64 results costs one hop to the JS thread, which then settles the whole batch.
-//! The link counts outstanding promises and keeps the event loop alive only while there are
-//! some. When the env is torn down, the link is closed and later completions are dropped.
+//! thread-safe-function doorbell. A producer pushes, then rings; the JS thread drains the
+//! whole queue on each ring, so a burst of 64 results settles in one hop (the host queues
+//! the rings, and a drain that finds the queue empty does nothing). The link counts
+//! outstanding promises and keeps the event loop alive only while there are some. When the
+//! env is torn down, the link is closed and later completions are dropped.
+//!
+//! Why every push rings, and why the watchdog rings again: Bun 1.2.19 and 1.3.14 can strand
+//! a thread-safe-function call. A call made while the JS thread is ending a dispatch round
+//! stays in Bun's queue until some later call arrives (`ThreadSafeFunction.onDispatch`
+//! stores `idle` over the `pending` that the call's `scheduleDispatch` set; reproduced with
+//! no shim code by fixtures/tsfn-relay, see docs/upstream.md). The ring-once design this
+//! replaced (ring only when no ring was pending) loses nothing on a host that runs every
+//! call, but on those Buns a stranded ring left its flag set, so nothing rang again and
+//! the promises behind it never settled. Ringing on every push lets the next push flush a
+//! stranded ring; the last ring of a burst has no next push, so the watchdog re-rings
+//! links that still hold completions on each tick while promises are outstanding
+//! ([`ring_stranded`]). `completion_model` checks both protocols against models of Node's
+//! and Bun's dispatch loops, every interleaving.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,28 +34,34 @@ pub struct Completion {
     pub settles_promise: bool,
 }
 
-/// Every live link, so a lost ring can be repaired (see [`ring_stranded`]).
+/// Every live link, so a stranded ring can be repaired (see [`ring_stranded`]).
 static LINKS: Mutex<Vec<std::sync::Weak<EnvLink>>> = Mutex::new(Vec::new());
 
-/// Rings again for every link that still has queued completions. The watchdog calls this
-/// on each tick while calls are pending: if a host ever drops a ring (Bun <= 1.3 was seen
-/// to), the promises behind it settle a tick later instead of never.
-pub fn ring_stranded() {
+/// The watchdog's tick hook: rings again for every link that still has queued completions,
+/// and returns whether any link still has promises outstanding (the watchdog keeps ticking
+/// while it does). On Bun 1.2.19 and 1.3.14 a stranded last ring then settles its promises
+/// a tick later instead of never; elsewhere a re-ring finds nothing to do.
+pub fn ring_stranded() -> bool {
     let mut links = LINKS.lock();
     links.retain(|w| w.strong_count() > 0);
+    let mut outstanding = false;
     for link in links.iter().filter_map(std::sync::Weak::upgrade) {
-        if !link.closed.load(Ordering::Acquire) && !link.queue.is_empty() {
+        if link.closed.load(Ordering::Acquire) {
+            continue;
+        }
+        outstanding |= link.outstanding.load(Ordering::Acquire) > 0;
+        if !link.queue.is_empty() {
             if let Some(t) = link.tsfn.lock().clone() {
                 t.notify();
             }
         }
     }
+    outstanding
 }
 
 /// The way back to one env's JS thread.
 pub struct EnvLink {
     queue: SegQueue<Completion>,
-    ring_pending: AtomicBool,
     outstanding: AtomicUsize,
     closed: AtomicBool,
     tsfn: parking_lot::Mutex<Option<Tsfn>>,
@@ -52,7 +72,6 @@ impl EnvLink {
     pub fn new(env: &Env) -> Result<Arc<EnvLink>, Status> {
         let link = Arc::new(EnvLink {
             queue: SegQueue::new(),
-            ring_pending: AtomicBool::new(false),
             outstanding: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             tsfn: parking_lot::Mutex::new(None),
@@ -73,12 +92,14 @@ impl EnvLink {
         Ok(link)
     }
 
-    /// Called on the JS thread when a promise is handed out: keeps the loop alive.
+    /// Called on the JS thread when a promise is handed out: keeps the loop alive, and the
+    /// watchdog ticking (for [`ring_stranded`]) until the link has settled it.
     pub fn begin_outstanding(&self, env: &Env) {
         if self.outstanding.fetch_add(1, Ordering::AcqRel) == 0 {
             if let Some(t) = self.tsfn.lock().as_ref() {
                 let _ = t.set_ref(env, true);
             }
+            super::watchdog::keep_ticking();
         }
     }
 
@@ -88,11 +109,9 @@ impl EnvLink {
             return false;
         }
         self.queue.push(c);
-        // Ring on every push, not once per batch: Bun <= 1.3 loses an occasional
-        // thread-safe-function call (a lone ring lost = promises never settled; reproduced
-        // by bench/tsfn-stall.cjs). Extra rings are cheap: the host coalesces them, and a
+        // Ring on every push, not only when no ring is pending: on Bun 1.2.19 and 1.3.14 a
+        // ring can be stranded until the next one (module docs). Extra rings are cheap: a
         // drain that finds the queue empty does nothing.
-        self.ring_pending.store(true, Ordering::Release);
         let tsfn = self.tsfn.lock().clone();
         if !tsfn.is_some_and(|t| t.notify()) {
             return false;
@@ -102,9 +121,6 @@ impl EnvLink {
 
     /// Runs every queued completion on the JS thread, each in its own handle scope.
     fn drain(&self, env: &Env) {
-        // Clear the flag first: a producer that pushes after this point rings again, so no
-        // completion can be left behind without a ring.
-        self.ring_pending.store(false, Ordering::Release);
         let mut settled = 0usize;
         while let Some(c) = self.queue.pop() {
             settled += usize::from(c.settles_promise);

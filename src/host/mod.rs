@@ -6,6 +6,8 @@
 //! results back to the JS thread that asked, in batches, through one doorbell per env.
 
 pub mod completion;
+#[cfg(test)]
+mod completion_model;
 pub mod pool;
 pub mod thread;
 pub mod watchdog;

@@ -6,12 +6,14 @@
 //! whichever claims it first settles the promise, the other does nothing.
 //!
 //! Registering must stay cheap because every async call does it: a push under a mutex,
-//! with no thread wake-up. The watchdog thread checks at least every [`TICK`] while calls
-//! are pending (so deadlines fire within a tick of being due), drops completed entries as
-//! it goes, and parks when nothing is pending; only a registration that finds it parked
-//! wakes it. Each tick with calls pending also runs the tick hook, which re-rings completion
-//! links that still hold results (`completion::ring_stranded`), a guard against hosts that
-//! drop a ring.
+//! with no thread wake-up. The watchdog thread checks at least every [`TICK`] while it is
+//! busy (so deadlines fire within a tick of being due) and drops completed entries as it
+//! goes. Each tick also runs the tick hook (`completion::ring_stranded`): it re-rings
+//! completion links that still hold results, because Bun 1.2.19 and 1.3.14 can strand the
+//! last thread-safe-function call of a burst (see `completion`), and it says whether
+//! promises are still outstanding. The watchdog parks only when no call is registered and
+//! the hook has just said no promise is outstanding; it is woken only by a registration or
+//! a [`keep_ticking`] call (a link's first outstanding promise) that finds it parked.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -76,36 +78,37 @@ struct State {
     heap: BinaryHeap<Reverse<Entry>>,
     /// The watchdog thread is parked with nothing to watch.
     parked: bool,
+    /// More ticks are wanted even with the heap empty: the tick hook said so when it last
+    /// ran, or [`keep_ticking`] was called since.
+    ticks_wanted: bool,
 }
 
 static WATCHDOG: OnceLock<Arc<Shared>> = OnceLock::new();
-/// Runs on each tick while calls are pending (set once by `completion`: re-ring stranded
-/// completion queues). A hook rather than a call keeps this module free of N-API.
-static TICK_HOOK: OnceLock<fn()> = OnceLock::new();
+/// Runs on each tick (set once by `completion`: re-ring stranded completion queues); returns
+/// whether it wants more ticks. A hook rather than a call keeps this module free of N-API.
+static TICK_HOOK: OnceLock<fn() -> bool> = OnceLock::new();
 
-/// Sets the function run on each tick while calls are pending (first caller wins).
-pub fn on_tick(hook: fn()) {
+/// Sets the function run on each tick (first caller wins). While it returns `true`, the
+/// watchdog keeps ticking even when no call is registered.
+pub fn on_tick(hook: fn() -> bool) {
     let _ = TICK_HOOK.set(hook);
+}
+
+/// Asks for ticks (and so tick-hook runs) at least until the hook next returns `false`.
+pub fn keep_ticking() {
+    let shared = shared();
+    let mut state = shared.state.lock();
+    state.ticks_wanted = true;
+    if state.parked {
+        state.parked = false;
+        shared.wake.notify_one();
+    }
 }
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Registers `expire` to run at `deadline` unless `ticket` is claimed first.
 pub fn watch(deadline: Instant, ticket: Arc<Ticket>, expire: Expire) {
-    let shared = WATCHDOG.get_or_init(|| {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                heap: BinaryHeap::new(),
-                parked: false,
-            }),
-            wake: Condvar::new(),
-        });
-        let for_thread = shared.clone();
-        super::thread::spawn("asherah-watchdog".into(), 256 << 10, move |_| {
-            run(&for_thread)
-        })
-        .expect("cannot start the asherah-shim watchdog thread");
-        shared
-    });
+    let shared = shared();
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let mut state = shared.state.lock();
     // Completed calls at the front are dropped here too, so the heap stays small under
@@ -121,6 +124,26 @@ pub fn watch(deadline: Instant, ticket: Arc<Ticket>, expire: Expire) {
         state.parked = false;
         shared.wake.notify_one();
     }
+}
+
+/// The watchdog's shared state; the first caller starts its thread.
+fn shared() -> &'static Arc<Shared> {
+    WATCHDOG.get_or_init(|| {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                heap: BinaryHeap::new(),
+                parked: false,
+                ticks_wanted: false,
+            }),
+            wake: Condvar::new(),
+        });
+        let for_thread = shared.clone();
+        super::thread::spawn("asherah-watchdog".into(), 256 << 10, move |_| {
+            run(&for_thread)
+        })
+        .expect("cannot start the asherah-shim watchdog thread");
+        shared
+    })
 }
 
 fn drop_claimed(heap: &mut BinaryHeap<Reverse<Entry>>) {
@@ -151,16 +174,21 @@ fn run(shared: &Shared) {
             parking_lot::MutexGuard::unlocked(&mut state, || due.into_iter().for_each(|f| f()));
             continue;
         }
-        match state.heap.peek().map(|Reverse(e)| e.deadline) {
-            None => {
-                state.parked = true;
-                shared.wake.wait(&mut state);
-            }
-            Some(deadline) => {
-                let _ = shared.wake.wait_until(&mut state, deadline.min(now + TICK));
-                if let (false, Some(hook)) = (state.heap.is_empty(), TICK_HOOK.get()) {
-                    parking_lot::MutexGuard::unlocked(&mut state, hook);
-                }
+        let next = state.heap.peek().map(|Reverse(e)| e.deadline);
+        if next.is_none() && !state.ticks_wanted {
+            // Decided under the lock: a `watch` or `keep_ticking` after this sees `parked`.
+            state.parked = true;
+            shared.wake.wait(&mut state);
+            continue;
+        }
+        let _ = shared
+            .wake
+            .wait_until(&mut state, next.map_or(now + TICK, |d| d.min(now + TICK)));
+        // Cleared before the hook runs, so a `keep_ticking` during the hook is not lost.
+        state.ticks_wanted = false;
+        if let Some(hook) = TICK_HOOK.get() {
+            if parking_lot::MutexGuard::unlocked(&mut state, hook) {
+                state.ticks_wanted = true;
             }
         }
     }
@@ -192,5 +220,45 @@ mod tests {
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "stuck");
         assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
         assert!(!stuck.claim());
+    }
+
+    static HOOK_RUNS: AtomicU64 = AtomicU64::new(0);
+    static HOOK_WANTS_TICKS: AtomicBool = AtomicBool::new(true);
+
+    fn counting_hook() -> bool {
+        HOOK_RUNS.fetch_add(1, Ordering::SeqCst);
+        HOOK_WANTS_TICKS.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn ticks_continue_with_no_call_registered_while_the_hook_wants_them() {
+        // The only hook set in this test binary (completion links need a JS env).
+        on_tick(counting_hook);
+        keep_ticking();
+        std::thread::sleep(TICK * 5);
+        assert!(
+            HOOK_RUNS.load(Ordering::SeqCst) >= 2,
+            "the hook did not keep the ticks going"
+        );
+        HOOK_WANTS_TICKS.store(false, Ordering::SeqCst);
+        // Parked: no more runs (another test's registered calls may add a few ticks first).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut last = HOOK_RUNS.load(Ordering::SeqCst);
+        loop {
+            std::thread::sleep(TICK * 4);
+            let now = HOOK_RUNS.load(Ordering::SeqCst);
+            if now == last {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the watchdog never parked");
+            last = now;
+        }
+        // A keep_ticking call wakes the parked watchdog: the hook runs again.
+        keep_ticking();
+        std::thread::sleep(TICK * 3);
+        assert!(
+            HOOK_RUNS.load(Ordering::SeqCst) > last,
+            "keep_ticking did not wake it"
+        );
     }
 }
