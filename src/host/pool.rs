@@ -310,7 +310,7 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn jobs_run_on_core_threads_and_stop_drains_the_queue() {
+    fn jobs_run_on_core_threads_and_drain_waits_for_the_queue() {
         let pool = Pool::start(PoolConfig {
             threads: 3,
             stack_size: 1 << 20,
@@ -327,8 +327,9 @@ mod tests {
             }))
             .unwrap_or_else(|_| panic!("pool closed"));
         }
-        assert_eq!(pool.stop(Duration::from_secs(5)), 0);
+        assert!(pool.drain(Instant::now() + Duration::from_secs(5)));
         assert_eq!(ran.load(Ordering::SeqCst), 100);
+        assert_eq!(pool.stop(Duration::from_secs(5)), 0);
     }
 
     #[test]
