@@ -20,6 +20,7 @@
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const v8 = require('node:v8');
 const smaps = require('./soak-smaps.cjs');
 
 const spec = JSON.parse(process.argv[2]);
@@ -52,6 +53,13 @@ function takeSample(calls, t) {
   const mu = process.memoryUsage();
   s.jsHeapKiB = Math.round(mu.heapTotal / 1024);
   s.externalKiB = Math.round((mu.external || 0) / 1024);
+  // Node: V8's spaces (new_space grows its semi-spaces under load); Bun reports JSC figures.
+  try {
+    s.jsSpacesKiB = {};
+    for (const sp of v8.getHeapSpaceStatistics()) {
+      s.jsSpacesKiB[sp.space_name] = Math.round(sp.physical_space_size / 1024);
+    }
+  } catch {}
   if (spec.smaps) {
     const a = smaps.sample({ shimPath, exePath });
     s.smaps = a.kib;
