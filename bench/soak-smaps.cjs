@@ -47,9 +47,13 @@ const CLASSES = [
 
 /** Parses smaps text into [{start, end, perms, path, rss, anon, locked, swap}] (sizes in KiB). */
 function parse(text) {
+  return parseLines(text.split('\n'));
+}
+
+function parseLines(lines) {
   const maps = [];
   let cur = null;
-  for (const line of text.split('\n')) {
+  for (const line of lines) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       cur = {
@@ -73,6 +77,40 @@ function parse(text) {
     }
   }
   return maps;
+}
+
+// /proc/self/smaps is read into one reused Buffer and split into short line strings (only
+// the lines the classifier needs), so a sample does not leave a 100+ KiB string behind: that
+// would land in V8's large-object space and show up as RSS growth of the sampler itself.
+let buf = Buffer.alloc(1 << 20);
+const WANTED = [0x52 /* R */, 0x41 /* A */, 0x4c /* L */, 0x53 /* S */];
+function readLines(file) {
+  const fd = fs.openSync(file, 'r');
+  let n = 0;
+  try {
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.alloc(buf.length * 2);
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const got = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const lines = [];
+  for (let pos = 0; pos < n; ) {
+    let eol = buf.indexOf(10, pos);
+    if (eol < 0 || eol > n) eol = n;
+    const c = buf[pos];
+    const isHead = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66); // hex digit
+    if (isHead || WANTED.includes(c)) lines.push(buf.latin1Slice(pos, eol));
+    pos = eol + 1;
+  }
+  return lines;
 }
 
 const isAnon = (m) => m.path === '' || m.path.startsWith('[anon');
@@ -125,7 +163,7 @@ function classify(maps, { shimPath, exePath }) {
 
 /** One attribution sample of this process. */
 function sample(opts) {
-  return classify(parse(fs.readFileSync('/proc/self/smaps', 'utf8')), opts);
+  return classify(parseLines(readLines('/proc/self/smaps')), opts);
 }
 
 module.exports = { CLASSES, parse, classify, sample };
