@@ -52,13 +52,14 @@ for (const { d } of docs) {
       if (pts.every((p) => p.smaps[c] < 51)) continue; // under 0.05 MiB throughout
       console.log(`| ${c} | ${pts.map((p) => mib(p.smaps[c])).join(' | ')} |`);
     }
-    if (pts[0].jsSpacesKiB && pts[0].jsSpacesKiB.new_space != null) {
+    if (r.runtime.startsWith('node') && pts[0].jsSpacesKiB && pts[0].jsSpacesKiB.new_space != null) {
       for (const sp of ['new_space', 'old_space', 'large_object_space']) {
         console.log(`| (V8 ${sp}) | ${pts.map((p) => mib(p.jsSpacesKiB[sp])).join(' | ')} |`);
       }
     } else {
       console.log(`| (JS heap total) | ${pts.map((p) => mib(p.jsHeapKiB)).join(' | ')} |`);
     }
+    console.log(`| (JS external) | ${pts.map((p) => mib(p.externalKiB)).join(' | ')} |`);
     console.log(`| **VmRSS** | ${pts.map((p) => `**${mib(p.rssKiB)}**`).join(' | ')} |`);
     console.log(`| (threads) | ${pts.map((p) => p.threads).join(' | ')} |`);
     if (r.gctrace) {
