@@ -3,6 +3,7 @@
 // Markdown tables from bench/soak.cjs JSON files, for docs/performance.md.
 //
 //   node bench/soak-report.cjs bench/results/soak-*.json [--at 30000,150000,300000]
+//   node bench/soak-report.cjs --knobs bench/results/soak-attr-*.json   # one line per run
 //
 // Prints: the main soak table; RSS by class of mapping (MiB) at the --at call counts (with
 // --smaps runs); V8's new/old space (Node) at the same points; Go's GC summary (--gctrace).
@@ -11,9 +12,11 @@ const { CLASSES } = require('./soak-smaps.cjs');
 
 const args = process.argv.slice(2);
 let at = null;
+let knobs = false;
 const files = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--at') at = args[++i].split(',').map(Number);
+  else if (args[i] === '--knobs') knobs = true;
   else files.push(args[i]);
 }
 const mib = (k) => (k == null ? '-' : (k / 1024).toFixed(1));
@@ -24,6 +27,29 @@ const envText = (d) =>
     .map(([k, v]) => `${k}=${v}`)
     .concat(d.settings.coreThreads ? [`CoreThreads=${d.settings.coreThreads}`] : [])
     .join(' ') || '-';
+
+if (knobs) {
+  // The attribution experiments: RSS and its main classes at the first sample after warm-up
+  // and at the end, one line per run.
+  console.log('| core | settings | calls | VmRSS after warm-up | VmRSS end | go-heap end | glibc heap + arenas end | V8 new space end | V8 old space end | anon-other end | threads |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { d } of docs) {
+    for (const r of d.results) {
+      const loop = r.samples.filter((x) => x.calls >= 0);
+      const w = loop.find((x) => x.calls >= d.settings.warmup);
+      const e = loop[loop.length - 1];
+      const sp = e.jsSpacesKiB || {};
+      console.log(
+        `| ${r.core} | ${envText(d)} | ${r.calls / 1000}k | ${mib(w.rssKiB)} (${w.calls / 1000}k) | ${mib(e.rssKiB)} | ${mib(
+          e.smaps['go-heap'],
+        )} | ${mib(e.smaps['glibc-main-heap'] + e.smaps['glibc-arena'])} (${e.arenas} arenas) | ${mib(sp.new_space)} | ${mib(
+          sp.old_space,
+        )} | ${mib(e.smaps['anon-other'])} | ${e.threads} |`,
+      );
+    }
+  }
+  process.exit(0);
+}
 
 console.log('| runtime | core | settings | calls | ops/s | RSS start | after warm-up | end | max | slope after warm-up (KiB/100k calls) | slope last half |');
 console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
