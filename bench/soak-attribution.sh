@@ -23,6 +23,9 @@ experiment() {
   native) run native --cores native --calls "$CALLS" ;;
   go-semi1) run go-semi1 --cores go --calls "$CALLS" --env NODE_OPTIONS=--max-semi-space-size=1 ;;
   native-semi1) run native-semi1 --cores native --calls "$CALLS" --env NODE_OPTIONS=--max-semi-space-size=1 ;;
+  # The young generation at its maximum from the start: no room left for a step.
+  go-semimin16) run go-semimin16 --cores go --calls "$CALLS" --env NODE_OPTIONS=--min-semi-space-size=16 ;;
+  native-semimin16) run native-semimin16 --cores native --calls "$CALLS" --env NODE_OPTIONS=--min-semi-space-size=16 ;;
   go-arena1) run go-arena1 --cores go --calls "$CALLS" --env MALLOC_ARENA_MAX=1 ;;
   go-arena2) run go-arena2 --cores go --calls "$CALLS" --env MALLOC_ARENA_MAX=2 ;;
   go-gogc50) run go-gogc50 --cores go --calls "$CALLS" --env GOGC=50 --gctrace ;;
@@ -35,6 +38,6 @@ experiment() {
   esac
 }
 if [ $# -eq 0 ]; then
-  set -- go native go-semi1 native-semi1 go-arena1 go-arena2 go-gogc50 go-gogcoff go-madv go-threads1 go-threads4
+  set -- go native go-semi1 native-semi1 go-semimin16 native-semimin16 go-arena1 go-arena2 go-gogc50 go-gogcoff go-madv go-threads1 go-threads4
 fi
 for e in "$@"; do experiment "$e"; done
