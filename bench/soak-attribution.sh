@@ -24,8 +24,8 @@ experiment() {
   go-semi1) run go-semi1 --cores go --calls "$CALLS" --env NODE_OPTIONS=--max-semi-space-size=1 ;;
   native-semi1) run native-semi1 --cores native --calls "$CALLS" --env NODE_OPTIONS=--max-semi-space-size=1 ;;
   # The young generation at its maximum from the start: no room left for a step.
-  go-semimin16) run go-semimin16 --cores go --calls "$CALLS" --env NODE_OPTIONS=--min-semi-space-size=16 ;;
-  native-semimin16) run native-semimin16 --cores native --calls "$CALLS" --env NODE_OPTIONS=--min-semi-space-size=16 ;;
+  go-semimin16) run go-semimin16 --cores go --calls "$CALLS" --node-args --min-semi-space-size=16 ;;
+  native-semimin16) run native-semimin16 --cores native --calls "$CALLS" --node-args --min-semi-space-size=16 ;;
   go-arena1) run go-arena1 --cores go --calls "$CALLS" --env MALLOC_ARENA_MAX=1 ;;
   go-arena2) run go-arena2 --cores go --calls "$CALLS" --env MALLOC_ARENA_MAX=2 ;;
   go-gogc50) run go-gogc50 --cores go --calls "$CALLS" --env GOGC=50 --gctrace ;;

@@ -26,6 +26,7 @@ const envText = (d) =>
   Object.entries(d.settings.env || {})
     .map(([k, v]) => `${k}=${v}`)
     .concat(d.settings.coreThreads ? [`CoreThreads=${d.settings.coreThreads}`] : [])
+    .concat(d.settings.nodeArgs && d.settings.nodeArgs.length ? [`node ${d.settings.nodeArgs.join(' ')}`] : [])
     .join(' ') || '-';
 
 if (knobs) {

@@ -6,7 +6,8 @@
 //                       [--cores native,go] [--sample-every 10000] [--warmup N]
 //                       [--partitions 8] [--sizes 64,64,64,4096] [--block 100] [--window 32]
 //                       [--core-threads N] [--smaps] [--env NAME=VALUE]... [--gctrace]
-//                       [--label text] [--out file.json] [--timeout seconds]
+//                       [--node-args '--flag ...'] [--label text] [--out file.json]
+//                       [--timeout seconds]
 //
 // One child per (runtime, core), run one after another (bench/soak-worker.cjs): `calls`
 // encrypt/decrypt calls, blocks of `block` calls alternating sync and async (`window`
@@ -15,7 +16,9 @@
 // RSS (VmRSS) is sampled every `sample-every` calls; warm-up defaults to the first 10 %.
 // --smaps also attributes RSS by mapping at every sample (bench/soak-smaps.cjs) and prints
 // the classes; --env passes variables to the children only (e.g. MALLOC_ARENA_MAX=2, GOGC=50,
-// GODEBUG=madvdontneed=1); --gctrace sets GODEBUG=gctrace=1 and keeps Go's GC lines.
+// GODEBUG=madvdontneed=1); --node-args passes flags to Node children (V8 flags that
+// NODE_OPTIONS refuses, e.g. --min-semi-space-size=16); --gctrace sets GODEBUG=gctrace=1
+// and keeps Go's GC lines.
 //
 // Prints a table (calls, ops/s, RSS at start / after warm-up / end / max, slope after
 // warm-up and over the last half in KiB per 100k calls) and writes bench/results/soak-<time>.json.
@@ -45,6 +48,7 @@ function parseArgs(argv) {
     env: {},
     gctrace: false,
     label: '',
+    nodeArgs: [],
     out: null,
     timeout: 600,
   };
@@ -77,10 +81,11 @@ function parseArgs(argv) {
       o.env[kv.slice(0, eq)] = kv.slice(eq + 1);
     } else if (a === '--gctrace') o.gctrace = true;
     else if (a === '--label') o.label = val();
+    else if (a === '--node-args') o.nodeArgs = val().split(/\s+/).filter(Boolean);
     else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--timeout') o.timeout = num();
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 23).join('\n'));
+      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 26).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -126,7 +131,8 @@ function pairs(o) {
 
 function runChild(p, spec, o) {
   return new Promise((resolve) => {
-    const child = spawn(p.bin, [path.join(__dirname, 'soak-worker.cjs'), JSON.stringify(spec)], {
+    const pre = p.rt === 'node' ? o.nodeArgs : [];
+    const child = spawn(p.bin, [...pre, path.join(__dirname, 'soak-worker.cjs'), JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...o.env, ASHERAH_SHIM_MODULE: spec.shimSo },
     });
