@@ -5,7 +5,9 @@
 //   <runtime> bench/soak-worker.cjs '<json spec>'
 //
 // spec: { core: 'native' | 'go', calls, sampleEvery, warmup, partitions, sizes, block,
-//         window, coreThreads, smaps, module, shimSo, goLibrary }
+//         window, coreThreads, smaps, maxSeconds, module, shimSo, goLibrary }
+// With maxSeconds, the loop stops at the first sample point past that time and reports the
+// calls it made (result.calls), so a slow core still yields a result inside a timeout.
 //
 // The workload, call i = 0 .. calls-1, in blocks of `block` calls that alternate sync and
 // async (async blocks keep `window` promises in flight):
@@ -141,6 +143,7 @@ async function main() {
   const tStart = now();
   sampleMs = 0; // from here on: sampling time inside the timed loop
   let lastLog = tStart;
+  let done = spec.calls;
   for (let i = 0; i < spec.calls; ) {
     const end = Math.min(spec.calls, i + spec.block);
     if ((i / spec.block) % 2 === 0) for (let j = i; j < end; j++) syncCall(j);
@@ -158,6 +161,11 @@ async function main() {
           )} ops/s\n`,
         );
       }
+      if (spec.maxSeconds && t - tStart > spec.maxSeconds * 1e3 && i < spec.calls) {
+        process.stderr.write(`  ${runtime} ${spec.core}: stopping at ${i} calls (--max-seconds)\n`);
+        done = i;
+        break;
+      }
     }
   }
   const elapsedMs = now() - tStart;
@@ -165,7 +173,8 @@ async function main() {
   const result = {
     runtime,
     core: spec.core,
-    calls: spec.calls,
+    calls: done,
+    callsAsked: spec.calls,
     elapsedMs: Math.round(elapsedMs),
     sampleMs: Math.round(sampleMs),
     checked,

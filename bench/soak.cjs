@@ -7,7 +7,7 @@
 //                       [--partitions 8] [--sizes 64,64,64,4096] [--block 100] [--window 32]
 //                       [--core-threads N] [--smaps] [--env NAME=VALUE]... [--gctrace]
 //                       [--node-args '--flag ...'] [--label text] [--out file.json]
-//                       [--timeout seconds]
+//                       [--timeout seconds] [--max-seconds seconds]
 //
 // One child per (runtime, core), run one after another (bench/soak-worker.cjs): `calls`
 // encrypt/decrypt calls, blocks of `block` calls alternating sync and async (`window`
@@ -18,7 +18,8 @@
 // the classes; --env passes variables to the children only (e.g. MALLOC_ARENA_MAX=2, GOGC=50,
 // GODEBUG=madvdontneed=1); --node-args passes flags to Node children (V8 flags that
 // NODE_OPTIONS refuses, e.g. --min-semi-space-size=16); --gctrace sets GODEBUG=gctrace=1
-// and keeps Go's GC lines.
+// and keeps Go's GC lines. --max-seconds ends a child's loop early (at a sample point) and
+// reports the calls it made, so a slow core still gives numbers inside --timeout.
 //
 // Prints a table (calls, ops/s, RSS at start / after warm-up / end / max, slope after
 // warm-up and over the last half in KiB per 100k calls) and writes bench/results/soak-<time>.json.
@@ -51,6 +52,7 @@ function parseArgs(argv) {
     nodeArgs: [],
     out: null,
     timeout: 600,
+    maxSeconds: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -84,8 +86,9 @@ function parseArgs(argv) {
     else if (a === '--node-args') o.nodeArgs = val().split(/\s+/).filter(Boolean);
     else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--timeout') o.timeout = num();
+    else if (a === '--max-seconds') o.maxSeconds = num();
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 26).join('\n'));
+      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 28).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -286,6 +289,7 @@ async function main() {
       window: o.window,
       coreThreads: o.coreThreads,
       smaps: o.smaps,
+      maxSeconds: o.maxSeconds,
       module: path.join(env.root, 'index.js'),
       shimSo,
       goLibrary: env.goLibrary,
