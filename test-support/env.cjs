@@ -23,10 +23,13 @@ const fromFile = readEnvFile();
 const get = (name) => process.env[name] || fromFile[name] || '';
 
 const bunVersions = get('BUN_VERSIONS').split(/\s+/).filter(Boolean);
+const cache = get('ASHERAH_SHIM_CACHE') || path.join(root, '.cache');
 
 module.exports = {
   root,
-  cache: get('ASHERAH_SHIM_CACHE') || path.join(root, '.cache'),
+  cache,
+  /** fast-check (pinned in scripts/deps.sh), for require() by path. */
+  fastCheck: get('FAST_CHECK_DIR') || path.join(cache, 'npm', 'node_modules', 'fast-check'),
   goLibrary: get('ASHERAH_GO_LIBRARY'),
   nodeApiHeaders: get('NODE_API_HEADERS_DIR'),
   pgBinDir: get('PG_BINDIR'),
