@@ -3,4 +3,5 @@
 import { describe, test } from 'bun:test';
 
 const runner = { describe, test: (name: string, fn: () => unknown) => test(name, fn, 120_000) };
+require('../test-support/properties.cjs').register(runner);
 require('../test-support/bad-inputs.cjs').register(runner);

@@ -5,4 +5,5 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const runner = { describe, test: (name, fn) => test(name, { timeout: 120_000 }, fn) };
+require('../test-support/properties.cjs').register(runner);
 require('../test-support/bad-inputs.cjs').register(runner);

@@ -39,6 +39,7 @@ const CLASS_OF = { [ARG]: TypeError, [TOO_LARGE]: RangeError };
 
 const MAX_MESSAGE = 1024;
 const ASYNC_DEADLINE_MS = 20_000;
+const SLOW_REJECTION_MS = 1000;
 const SECRET = 'my secret ssn 078-05-1120';
 const MIB = 1 << 20;
 
@@ -434,6 +435,7 @@ async function runRow(row) {
     problems.push(`${row.export} is not an export`);
   } else {
     let ret; let syncErr;
+    const t0 = Date.now();
     try { ret = fn(...args); } catch (e) { syncErr = e; }
     if (async) {
       if (syncErr) {
@@ -443,6 +445,9 @@ async function runRow(row) {
         problems.push(`returned ${typeof ret} instead of a promise`);
       } else {
         try { value = await settleWithin(ret, ASYNC_DEADLINE_MS); } catch (e) { err = e; }
+        // A rejection is as quick as the sync error it mirrors (finding 11: 2 s on setup_async).
+        const ms = Date.now() - t0;
+        if (err && row.code !== null && ms > SLOW_REJECTION_MS) problems.push(`took ${ms} ms to reject (limit ${SLOW_REJECTION_MS} ms)`);
       }
     } else {
       err = syncErr; value = ret;
