@@ -40,6 +40,12 @@ module.exports = {
     if (!p) throw new Error(`Bun ${version} is not installed: run scripts/deps.sh`);
     return p;
   },
+  /** With ASHERAH_ROBUSTNESS_REPORT=<prefix>, appends one JSON line per failure to
+   *  <prefix>.<kind>.jsonl (the robustness suites' failures, for a summary). */
+  report(kind, entry) {
+    const prefix = process.env.ASHERAH_ROBUSTNESS_REPORT;
+    if (prefix) fs.appendFileSync(`${prefix}.${kind}.jsonl`, JSON.stringify({ runtime: module.exports.runtime, ...entry }) + '\n');
+  },
   /** The running runtime: 'node' or 'bun-<version>'. */
   runtime: typeof Bun !== 'undefined' ? `bun-${Bun.version}` : 'node',
 };
