@@ -194,6 +194,7 @@ function buildRows(cores = CORES) {
       add({ core, export: fn, what: 'empty partitionId', args: () => ['', good()], code: ARG });
       add({ core, export: fn, what: 'partitionId with a lone high surrogate', args: () => ['p\uD800', good()], code: ARG });
       add({ core, export: fn, what: 'partitionId with a lone low surrogate', args: () => ['\uDC00', good()], code: ARG });
+      add({ core, export: fn, what: 'partitionId is one lone high surrogate', args: () => ['\uD800', good()], code: ARG });
     }
     // Data of the wrong kind for its function.
     for (const fn of ['encrypt', 'encrypt_async']) {
@@ -206,6 +207,8 @@ function buildRows(cores = CORES) {
       add({ core, export: fn, what: 'data is a Buffer', args: () => ['p', Buffer.from('x')], code: ARG });
       add({ core, export: fn, what: 'data with a lone high surrogate', args: () => ['p', 'ab\uD83Dcd'], code: ARG });
       add({ core, export: fn, what: 'data with a lone low surrogate at the end', args: () => ['p', 'x'.repeat(63) + '\uDE00'], code: ARG });
+      add({ core, export: fn, what: 'data is one lone high surrogate', args: () => ['p', '\uD800'], code: ARG });
+      add({ core, export: fn, what: 'data is one lone high surrogate U+DBFF', args: () => ['p', '\uDBFF'], code: ARG });
       add({ core, export: fn, what: 'empty data is fine', args: () => ['p', ''], code: null });
       add({ core, export: fn, what: '4 MiB of data is fine', args: () => ['p', 'é'.repeat(2 * MIB)], code: null });
     }
