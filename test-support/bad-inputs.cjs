@@ -35,6 +35,7 @@ const TOO_LARGE = 'ERR_ASHERAH_INPUT_TOO_LARGE';
 const MALFORMED = 'ERR_ASHERAH_MALFORMED_RECORD';
 const DECRYPT = 'ERR_ASHERAH_DECRYPT_FAILED';
 const SHUTTING_DOWN = 'ERR_ASHERAH_SHUTTING_DOWN';
+const NOT_UTF8 = 'ERR_ASHERAH_NOT_UTF8';
 const CLASS_OF = { [ARG]: TypeError, [TOO_LARGE]: RangeError };
 
 const MAX_MESSAGE = 1024;
@@ -232,6 +233,19 @@ function buildRows(cores = CORES) {
         add({ core, export: fn, what: `record: ${what}`, args: () => ['p', make()], code: core === 'go' ? goCode : nativeCode, secrets: hostile ? [SECRET] : [] });
       }
     }
+    // A record whose plaintext is not UTF-8: decrypt_string refuses, decrypt gives the bytes.
+    const notUtf8 = () => ['p', asherah.encrypt('p', Buffer.from([0x61, 0xFF, 0xFE, 0xC3]))];
+    add({ core, export: 'decrypt_string', what: 'plaintext is not UTF-8', args: notUtf8, code: NOT_UTF8 });
+    add({ core, export: 'decrypt_string_async', what: 'plaintext is not UTF-8', args: notUtf8, code: NOT_UTF8 });
+    add({ core, export: 'decrypt', what: 'plaintext is not UTF-8 (bytes are fine)', args: notUtf8, code: null });
+    add({ core, export: 'decrypt_async', what: 'plaintext is not UTF-8 (bytes are fine)', args: notUtf8, code: null });
+    // The camelCase aliases are the same functions.
+    add({ core, export: 'encryptString', what: 'partitionId number (alias)', args: () => [42, 'x'], code: ARG });
+    add({ core, export: 'encryptStringAsync', what: 'data Buffer (alias)', args: () => ['p', Buffer.from('x')], code: ARG });
+    add({ core, export: 'encryptAsync', what: 'data string (alias)', args: () => ['p', 'x'], code: ARG });
+    add({ core, export: 'decryptString', what: 'record: not JSON (alias)', args: () => ['p', 'not json'], code: MALFORMED });
+    add({ core, export: 'decryptStringAsync', what: 'record object (alias)', args: () => ['p', {}], code: ARG });
+    add({ core, export: 'decryptAsync', what: 'partitionId null (alias)', args: () => [null, liveRecord()], code: ARG });
     for (const fn of ['decrypt', 'decrypt_string_async']) {
       add({ core, export: fn, what: 'record as a Buffer holding a secret', args: () => ['p', Buffer.from(JSON.stringify(SECRET))], code: MALFORMED, secrets: [SECRET] });
       add({ core, export: fn, what: 'record of another partition', args: () => ['q', liveRecord()], code: DECRYPT });
