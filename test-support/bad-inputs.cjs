@@ -445,7 +445,10 @@ async function runRow(row) {
   }
 
   const fn = asherah[row.export];
-  const args = row.args();
+  let args;
+  try { args = row.args(); } catch (e) {
+    return { problems: [`could not build the row's arguments: ${describeError(e)}`, ...await healthCheck(row.core)], got: 'n/a' };
+  }
   let err; let value;
   const async = isAsyncName(row.export);
   if (typeof fn !== 'function') {
