@@ -466,8 +466,14 @@ async function runRow(row) {
       } else {
         try { value = await settleWithin(ret, ASYNC_DEADLINE_MS); } catch (e) { err = e; }
         // A rejection is as quick as the sync error it mirrors (finding 11: 2 s on setup_async).
+        // A slow one is timed again once, so that a loaded machine does not fail the row.
         const ms = Date.now() - t0;
-        if (err && row.code !== null && ms > SLOW_REJECTION_MS) problems.push(`took ${ms} ms to reject (limit ${SLOW_REJECTION_MS} ms)`);
+        if (err && row.code !== null && ms > SLOW_REJECTION_MS) {
+          const t1 = Date.now();
+          await settleWithin(fn(...row.args()), ASYNC_DEADLINE_MS).catch(() => {});
+          const again = Date.now() - t1;
+          if (again > SLOW_REJECTION_MS) problems.push(`took ${ms} ms, then ${again} ms, to reject (limit ${SLOW_REJECTION_MS} ms)`);
+        }
       }
     } else {
       err = syncErr; value = ret;
