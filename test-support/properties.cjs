@@ -156,7 +156,7 @@ function detach(ab) {
 /** Runs a fast-check property with the fixed seed; a failure names the seed, the (shrunk)
  *  counterexample and what went wrong. A property gets TIME_LIMIT_MS in all, shrinking
  *  included; one that has not finished its runs by then fails (no silent short runs). */
-const TIME_LIMIT_MS = Number(process.env.ASHERAH_FC_TIME_LIMIT_MS || 3000);
+const TIME_LIMIT_MS = Number(process.env.ASHERAH_FC_TIME_LIMIT_MS || 5000);
 async function check(core, prop, runs = RUNS[core]) {
   const out = await fc.check(prop, {
     seed: SEED, numRuns: runs, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: true,
