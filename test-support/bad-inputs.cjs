@@ -87,7 +87,11 @@ function liveParsed() {
   return JSON.parse(liveRecord());
 }
 
-/** Malformed and hostile records, with the code each core gives (sync and async alike). */
+/** Malformed and hostile records: [what, record factory, native code, go code]. The code is
+ *  the same for sync and async and on every runtime. The cores differ where libasherah's
+ *  JSON decoder accepts a document with missing fields (JSON null, {}, no Key, no Data,
+ *  no ParentKeyMeta, short or empty Data): Go then fails at decryption (DECRYPT_FAILED),
+ *  while the native core refuses the document (MALFORMED_RECORD). */
 const RECORDS = [
   ['empty string', () => '', MALFORMED, MALFORMED],
   ['whitespace', () => '   \n', MALFORMED, MALFORMED],
@@ -298,6 +302,8 @@ function buildRows(cores = CORES) {
     add({ core, state: 'none', export: 'shutdown', what: 'shutdown before any setup', args: () => [], code: null });
     add({ core, export: 'shutdown', what: 'shutdown with arguments', args: () => [1, 'x'], code: null });
     add({ core, state: 'none', export: 'get_setup_status', what: 'get_setup_status with arguments', args: () => [1, 'x'], code: null });
+    add({ core, export: 'signal_report', what: 'signal_report with arguments', args: () => [{}, 1], code: null });
+    add({ core, state: 'shutdown', export: 'shutdownAsync', what: 'shutdownAsync (alias) after shutdown', args: () => [], code: null });
     // README "Lifecycle": a setup() made while a shutdown is in progress waits for it; it
     // must not abort the process (finding 3) nor fail as still set up (finding 4).
     add({
