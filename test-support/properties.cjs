@@ -15,7 +15,10 @@
 //   - decrypt_string of a record whose plaintext is not UTF-8: ERR_ASHERAH_NOT_UTF8 (the
 //     bytes are still there through decrypt());
 //   - async calls read their input when called: mutating or detaching it afterwards does not
-//     change what is encrypted.
+//     change what is encrypted;
+//   - a record edited anywhere decrypts to its original plaintext or is rejected
+//     (MALFORMED_RECORD, DECRYPT_FAILED, or INVALID_ARGUMENT for an edit that leaves a lone
+//     surrogate).
 //
 // fast-check runs with a fixed seed (ASHERAH_FC_SEED overrides it; a failure prints it), and
 // ASHERAH_FC_RUNS / ASHERAH_FC_RUNS_GO set the run counts (the Go core is ~80 µs a call).
@@ -390,6 +393,30 @@ function coreProperties(t, core) {
       const plain = await q.catch((e) => assert.fail(`decrypt_async of a record ${detachIt ? 'detached' : 'overwritten'} after the call: ${showErr(e)}`));
       assert.ok(plain.equals(original), 'decrypt_async read its record after the call');
     }), Math.max(10, RUNS[core] >> 2)));
+
+  t.test(`${core}: mutated records decrypt to the original plaintext or are rejected with a typed error`, () => check(core,
+    fc.asyncProperty(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.array(fc.record({ at: fc.nat(), kind: fc.constantFrom('replace', 'delete', 'insert'), ch: fc.oneof(fc.constantFrom('"', '{', '}', ',', ':', '0', 'A', '=', '\\', ' '), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })) }), { minLength: 1, maxLength: 3 }),
+      fc.boolean(),
+      async (plain, edits, sync) => {
+        let record = asherah.encrypt_string('p', plain);
+        for (const { at, kind, ch } of edits) {
+          const i = at % (record.length + 1);
+          record = kind === 'insert' ? record.slice(0, i) + ch + record.slice(i)
+            : kind === 'delete' ? record.slice(0, i) + record.slice(i + 1)
+              : record.slice(0, i) + ch + record.slice(i + 1);
+        }
+        const mode = sync ? 'sync' : 'async';
+        const out = await call(mode, 'decrypt_string', 'p', record);
+        const what = `${mode} decrypt_string of a record with edits ${JSON.stringify(edits.map((e) => e.kind))}`;
+        if (!out.error) {
+          if (out.value !== plain) assert.fail(`${what}: silent change, gave ${show(out.value)} for ${show(plain)}`);
+          return;
+        }
+        assertTyped(out.error, undefined, what);
+        assert.ok(['ERR_ASHERAH_MALFORMED_RECORD', DECRYPT, ARG].includes(out.error.code), `${what}: ${showErr(out.error)}`);
+      })));
 
   t.test(`${core}: detached buffers are empty or rejected, never read`, async () => {
     for (const mode of ['sync', 'async']) {
