@@ -14,6 +14,7 @@
 //           'shutdown' (set up, then shut down)
 //   prepare optional async step run after the state is established (lifecycle misuse)
 //   then    optional step run right after the call, before its promise settles
+//   repeat  run the row this many times (a race), failing at the first wrong outcome
 //   isolate run in a child process of the same runtime: rows known to have aborted the
 //           process (issue 10 finding 3) must not take the runner down with them
 //   secrets strings that must not appear in the error message (besides every string
@@ -321,8 +322,8 @@ function buildRows(cores = CORES) {
     });
     // README "Lifecycle": a shutdown() right after setup_async() applies to that setup.
     add({
-      core, isolate: core === 'go', state: 'none', export: 'setup_async', what: 'shutdown() right after the call',
-      args: () => [config(core)], then: () => asherah.shutdown(), code: SHUTTING_DOWN,
+      core, isolate: core === 'go', state: 'none', export: 'setup_async', what: 'shutdown() right after the call (x40, a race)',
+      args: () => [config(core)], then: () => asherah.shutdown(), code: SHUTTING_DOWN, repeat: 40,
     });
     add({
       core, isolate: true, state: 'none', export: 'setup', what: 'setup after setup_async raced shutdown (finding 4)',
@@ -448,8 +449,22 @@ async function healthCheck(core) {
   return problems;
 }
 
-/** Runs one row in this process; returns { problems: string[], got: string }. */
+/** Runs one row in this process (row.repeat times for a race, stopping at the first
+ *  failure); returns { problems: string[], got: string }. */
 async function runRow(row) {
+  let res;
+  const n = row.repeat || 1;
+  for (let i = 1; i <= n; i++) {
+    res = await runRowOnce(row, { health: i === n });
+    if (res.problems.length) {
+      if (row.repeat) res.problems.unshift(`failed in repetition ${i} of ${row.repeat}:`);
+      break;
+    }
+  }
+  return res;
+}
+
+async function runRowOnce(row, { health = true } = {}) {
   const problems = [];
   try {
     if (row.state === 'ready') ensureReady(row.core, row.config);
@@ -523,7 +538,7 @@ async function runRow(row) {
 
   // A row that set something up by mistake is reset, so later rows see their own state.
   if (row.export.startsWith('setup')) current = null;
-  problems.push(...await healthCheck(row.core));
+  if (health || problems.length) problems.push(...await healthCheck(row.core));
   return { problems, got };
 }
 
