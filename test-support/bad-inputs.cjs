@@ -322,8 +322,8 @@ function buildRows(cores = CORES) {
     });
     // README "Lifecycle": a shutdown() right after setup_async() applies to that setup.
     add({
-      core, isolate: core === 'go', state: 'none', export: 'setup_async', what: 'shutdown() right after the call (x40, a race)',
-      args: () => [config(core)], then: () => asherah.shutdown(), code: SHUTTING_DOWN, repeat: 40,
+      core, isolate: core === 'go', state: 'none', export: 'setup_async', what: 'shutdown() right after the call (x25, a race)',
+      args: () => [config(core)], then: () => asherah.shutdown(), code: SHUTTING_DOWN, repeat: 25,
     });
     add({
       core, isolate: true, state: 'none', export: 'setup', what: 'setup after setup_async raced shutdown (finding 4)',
