@@ -23,10 +23,13 @@ const fromFile = readEnvFile();
 const get = (name) => process.env[name] || fromFile[name] || '';
 
 const bunVersions = get('BUN_VERSIONS').split(/\s+/).filter(Boolean);
+const cache = get('ASHERAH_SHIM_CACHE') || path.join(root, '.cache');
 
 module.exports = {
   root,
-  cache: get('ASHERAH_SHIM_CACHE') || path.join(root, '.cache'),
+  cache,
+  /** fast-check (pinned in scripts/deps.sh), for require() by path. */
+  fastCheck: get('FAST_CHECK_DIR') || path.join(cache, 'npm', 'node_modules', 'fast-check'),
   goLibrary: get('ASHERAH_GO_LIBRARY'),
   nodeApiHeaders: get('NODE_API_HEADERS_DIR'),
   pgBinDir: get('PG_BINDIR'),
@@ -36,6 +39,12 @@ module.exports = {
     const p = get('BUN_' + version.replace(/\./g, '_'));
     if (!p) throw new Error(`Bun ${version} is not installed: run scripts/deps.sh`);
     return p;
+  },
+  /** With ASHERAH_ROBUSTNESS_REPORT=<prefix>, appends one JSON line per failure to
+   *  <prefix>.<kind>.jsonl (the robustness suites' failures, for a summary). */
+  report(kind, entry) {
+    const prefix = process.env.ASHERAH_ROBUSTNESS_REPORT;
+    if (prefix) fs.appendFileSync(`${prefix}.${kind}.jsonl`, JSON.stringify({ runtime: module.exports.runtime, ...entry }) + '\n');
   },
   /** The running runtime: 'node' or 'bun-<version>'. */
   runtime: typeof Bun !== 'undefined' ? `bun-${Bun.version}` : 'node',
