@@ -15,6 +15,7 @@
 //   prepare optional async step run after the state is established (lifecycle misuse)
 //   then    optional step run right after the call, before its promise settles
 //   repeat  run the row this many times (a race), failing at the first wrong outcome
+//   check   optional assertion run after the call has settled
 //   isolate run in a child process of the same runtime: rows known to have aborted the
 //           process (issue 10 finding 3) must not take the runner down with them
 //   secrets strings that must not appear in the error message (besides every string
@@ -320,10 +321,13 @@ function buildRows(cores = CORES) {
       prepare: async () => { asherah.encrypt_string('p', 'x'); asherah.shutdown_async(); },
       args: () => [config(core)], code: null,
     });
-    // README "Lifecycle": a shutdown() right after setup_async() applies to that setup.
+    // README "Lifecycle": a shutdown() right after setup_async() always wins in the end:
+    // the promise rejects with SHUTTING_DOWN (the shutdown came first) or resolves (the
+    // setup finished first and was then shut down); either way nothing stays set up.
     add({
       core, isolate: core === 'go', state: 'none', export: 'setup_async', what: 'shutdown() right after the call (x25, a race)',
-      args: () => [config(core)], then: () => asherah.shutdown(), code: SHUTTING_DOWN, repeat: 25,
+      args: () => [config(core)], then: () => asherah.shutdown(), code: [SHUTTING_DOWN, null], repeat: 25,
+      check: () => assert.equal(asherah.get_setup_status(), false, 'nothing stays set up after the shutdown'),
     });
     add({
       core, isolate: true, state: 'none', export: 'setup', what: 'setup after setup_async raced shutdown (finding 4)',
@@ -534,6 +538,9 @@ async function runRowOnce(row, { health = true } = {}) {
   } else if (!expected.includes(null)) {
     const shown = typeof value === 'string' ? `a ${value.length}-char string` : typeof value;
     problems.push(`expected ${expected.join(' or ')}, got success (${shown})`);
+  }
+  if (row.check) {
+    try { row.check(); } catch (e) { problems.push(`the row's check failed: ${describeError(e)}`); }
   }
 
   // A row that set something up by mistake is reset, so later rows see their own state.

@@ -352,7 +352,7 @@ impl Reader<'_> {
             Some(Value::String(s)) => match parse_duration(s) {
                 Ok(d) if d.as_nanos() > u128::from(MAX_DURATION_NANOS) => Err(out_of_range(key)),
                 Ok(d) => Ok(Some(d)),
-                Err(e) => Err(format!("{key}: {e}")),
+                Err(e) => Err(format!("{key} {e}")),
             },
             Some(other) => Err(format!(
                 "{key} must be a number of nanoseconds or a string like \"90d\", not {}",
@@ -370,12 +370,14 @@ fn out_of_range(key: &str) -> String {
     format!("{key} is out of range: Go durations are at most 106751d (about 292 years)")
 }
 
+fn too_long() -> String {
+    "is longer than any duration Go can hold (at most 106751d, about 292 years)".into()
+}
+
 /// Parses `"90d"`, `"2h30m"`, `"1500ms"`, `"10s"` (units: ns, us, ms, s, m, h, d). Values
-/// too large for a duration are refused, never saturated. The message quotes at most the
-/// first 32 characters of the input.
+/// too large for a duration are refused, never saturated. Messages do not quote the input.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let shown: String = s.chars().take(32).collect();
-    let bad = || format!("{shown:?} is not a duration like \"90d\", \"2h30m\" or \"500ms\"");
+    let bad = || "is not a duration like \"90d\", \"2h30m\" or \"500ms\"".to_string();
     let mut rest = s.trim();
     if rest.is_empty() {
         return Err(bad());
@@ -406,16 +408,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         };
         let nanos = value * nanos_per;
         if nanos > MAX_DURATION_NANOS as f64 {
-            return Err(format!(
-                "{shown:?} is longer than any duration Go can hold (about 292 years)"
-            ));
+            return Err(too_long());
         }
         total = total
             .checked_add(Duration::from_nanos(nanos as u64))
             .filter(|t| t.as_nanos() <= u128::from(MAX_DURATION_NANOS))
-            .ok_or_else(|| {
-                format!("{shown:?} is longer than any duration Go can hold (about 292 years)")
-            })?;
+            .ok_or_else(too_long)?;
         rest = next;
     }
     Ok(total)
