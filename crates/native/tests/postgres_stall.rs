@@ -221,7 +221,10 @@ fn scenario(url: &str, postmaster: u32) {
     }
     assert!(warm_max < WARM_BOUND, "a warm call took {warm_max:?}");
     // (b) Cold partitions fail, typed and bounded, and the message says why.
-    assert!(cold.len() >= 4, "too few cold calls during the stall");
+    // Cold callers queue on the one connection and fail together at their deadlines, so a
+    // stall of three timeouts holds about two rounds of them (the in-flight check above
+    // covers every call regardless).
+    assert!(cold.len() >= 2, "too few cold calls during the stall");
     for s in &cold {
         let (kind, message) = s
             .result
