@@ -166,7 +166,8 @@ pub(crate) fn parse_data_row_record(json: &[u8]) -> Result<DataRowRecord<'_>, Er
     let drr = DrrSeed(&ctx)
         .deserialize(&mut de)
         .and_then(|r| de.end().map(|()| r))
-        .map_err(|e| Error::malformed(format!("malformed DataRowRecord: {}", ctx.describe(&e))))?;
+        // No "malformed DataRowRecord" prefix: the kind says so, and the shim adds it.
+        .map_err(|e| Error::malformed(ctx.describe(&e)))?;
     let key = drr
         .key
         .ok_or_else(|| Error::malformed("datarow key record cannot be empty"))?;
