@@ -3,7 +3,9 @@
 //! minutes, session cache on with 1000 partitions for 2 hours, static KMS key
 //! `thisIsAStaticMasterKeyForTesting`. Durations are [`Duration`]s; the JS layer converts
 //! asherah-node's units (Go `time.Duration` nanoseconds) before building a [`Config`].
-//! `Debug` is safe to log: the master key and any database password are redacted.
+//! `Debug` is safe to log: the master key and the PostgreSQL connection string (which may
+//! hold a password, in forms no simple redaction catches: `password = x`, `?password=x`,
+//! `user:p@ss@host`) are not shown. Errors name the field and the problem, never the value.
 #![forbid(unsafe_code)]
 
 use std::fmt;
@@ -41,6 +43,12 @@ pub struct Config {
     pub session_cache_max_size: usize,
     /// A partition's cached keys are dropped this long after they were loaded (default 2 h).
     pub session_cache_duration: Duration,
+    /// The most one metastore operation (a load or a store) may take, waiting for the
+    /// connection and (re)connecting included; past it the call fails with
+    /// `ErrorKind::Metastore` and a stalled connection is dropped, so the next call
+    /// reconnects (default 10 s). Calls that wait for another call's load of the same key
+    /// give up after this long too. Also SQLite's busy timeout. Must be > 0.
+    pub metastore_timeout: Duration,
     /// Time source; [`Clock::System`] except in tests.
     pub clock: Clock,
 }
@@ -58,6 +66,7 @@ impl Config {
             session_cache: true,
             session_cache_max_size: 1000,
             session_cache_duration: Duration::from_secs(2 * 3600),
+            metastore_timeout: Duration::from_secs(10),
             clock: Clock::System,
         }
     }
@@ -70,6 +79,9 @@ impl Config {
         }
         if self.expire_after.is_zero() {
             return Err(Error::config("expire_after must be > 0"));
+        }
+        if self.metastore_timeout.is_zero() {
+            return Err(Error::config("metastore_timeout must be > 0"));
         }
         if self.session_cache && self.session_cache_max_size == 0 {
             return Err(Error::config(
@@ -134,9 +146,9 @@ impl fmt::Debug for MetastoreConfig {
             MetastoreConfig::Sqlite { path } => {
                 f.debug_struct("Sqlite").field("path", path).finish()
             }
-            MetastoreConfig::Postgres { url } => f
+            MetastoreConfig::Postgres { .. } => f
                 .debug_struct("Postgres")
-                .field("url", &redact_password(url))
+                .field("url", &format_args!("<not shown: may hold a password>"))
                 .finish(),
         }
     }
@@ -214,28 +226,6 @@ impl Clock {
     }
 }
 
-/// Replaces the password in `scheme://user:password@host` and `password=...` with `***`.
-pub(crate) fn redact_password(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((userinfo, host)) = rest.split_once('@') {
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
-        return url.to_owned();
-    }
-    url.split_whitespace()
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***"
-            } else {
-                kv
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,11 +253,45 @@ mod tests {
                 .unwrap(),
             MetastoreConfig::Postgres { .. }
         ));
-        assert!(!redact_password("host=h password=pw").contains("pw"));
+        for dsn in [
+            "host=h password=pw",
+            "host=h password = pw",
+            "postgres://u@h/db?password=pw",
+            "postgres://u:p@pw@h/db",
+        ] {
+            let c = MetastoreConfig::from_connection_string(dsn).unwrap();
+            assert!(!format!("{c:?}").contains("pw"), "{c:?}");
+        }
         let e = MetastoreConfig::from_connection_string("user:pass@tcp(localhost:3306)/db")
             .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Config);
         assert!(!e.to_string().contains("pass@"));
+    }
+
+    #[test]
+    fn config_errors_quote_no_input() {
+        let hex_secret = "0123456789abcdef".repeat(4);
+        for input in [
+            format!("{hex_secret}00"),
+            hex_secret.replace('0', "z"),
+            "secret-hunter2".into(),
+            "é".repeat(32),
+            "hunter2".repeat(1 << 17),
+        ] {
+            let e = MasterKey::from_hex(&input).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Config);
+            assert!(!e.message().contains("89abcdef") && !e.message().contains("hunter2"));
+        }
+        for input in [
+            "mysql://root:hunter2@tcp(db)/x".to_owned(),
+            "sqlite://".to_owned(),
+            "hunter2".repeat(1 << 17),
+        ] {
+            let e = MetastoreConfig::from_connection_string(&input).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Config);
+            assert!(e.message().len() <= crate::error::MAX_MESSAGE_LEN);
+            assert!(!e.message().contains("hunter2") && !e.message().contains("root"));
+        }
     }
 
     #[test]

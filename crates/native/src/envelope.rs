@@ -8,12 +8,19 @@
 //! winner). Expired or revoked IKs/SKs are thus rotated on the next encrypt, while decrypt
 //! loads whichever version a record names, so old records keep decrypting. This follows
 //! `envelope.go` in godaddy/asherah step by step (we read it; the code here is our own).
+//!
+//! A stalled metastore costs only the calls that need it: metastore calls are bounded by
+//! `Config::metastore_timeout`, no cache lock is held across one (only the per-key load
+//! mutexes, which serialise loaders of one key), and a call waiting for another's load of
+//! the same key gives up after that timeout too. A partition whose keys are cached never
+//! touches the metastore or a load mutex.
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aes_gcm::{Aes256Gcm, KeyInit};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::aead::{self, NONCE_LEN, OVERHEAD, SEALED_KEY_LEN};
 use crate::cache::{KeyVersions, Partition, Policy, SessionCache};
@@ -34,6 +41,8 @@ pub struct Asherah {
     clock: Clock,
     kms: StaticKms,
     metastore: Arc<dyn Metastore>,
+    /// How long a call waits for another call's load of the same key.
+    load_wait: Duration,
     sk_cache: RwLock<KeyVersions>,
     sk_load: Mutex<()>,
     sessions: Option<SessionCache>,
@@ -52,7 +61,7 @@ impl Asherah {
     /// Opens the configured metastore and KMS.
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
-        let metastore = metastore::open(&config.metastore)?;
+        let metastore = metastore::open(&config.metastore, config.metastore_timeout)?;
         Self::with_metastore(config, metastore)
     }
 
@@ -74,6 +83,7 @@ impl Asherah {
             clock: config.clock,
             kms: StaticKms::from_config(&config.kms),
             metastore,
+            load_wait: config.metastore_timeout,
             sk_cache: RwLock::new(KeyVersions::default()),
             sk_load: Mutex::new(()),
             sessions: config.session_cache.then(|| SessionCache::new(policy)),
@@ -163,7 +173,7 @@ impl Asherah {
             }
         }
         let p = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
-        let _loading = p.load.lock();
+        let _loading = self.wait_for_load(&p.load)?;
         if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
             return Ok((k, Arc::clone(&p.ik_id_json)));
         }
@@ -185,13 +195,25 @@ impl Asherah {
         if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
             return Ok(k);
         }
-        let _loading = p.load.lock();
+        let _loading = self.wait_for_load(&p.load)?;
         if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
             return Ok(k);
         }
         let ik = self.load_ik(&p.ik_id, created, now)?;
         let ik = p.keys.write().insert(ik, now, false);
         Ok(ik)
+    }
+
+    /// Takes a key's load mutex, waiting at most `load_wait` for the call that holds it
+    /// (whose metastore calls are bounded by the same timeout).
+    fn wait_for_load<'a>(&self, load: &'a Mutex<()>) -> Result<MutexGuard<'a, ()>, Error> {
+        let start = Instant::now();
+        load.try_lock_for(self.load_wait).ok_or_else(|| {
+            Error::metastore(format!(
+                "gave up after {} ms waiting for another call's metastore load of the same key",
+                start.elapsed().as_millis()
+            ))
+        })
     }
 
     /// Go's `loadLatestOrCreateIntermediateKey`.
@@ -243,10 +265,11 @@ impl Asherah {
 
     /// Go's `loadIntermediateKey`: an exact IK version and its SK, from the metastore.
     fn load_ik(&self, ik_id: &str, created: i64, now: i64) -> Result<CryptoKey, Error> {
+        // Neither the partition (in the id) nor `created` (from the record) is named.
         let ekr = self.metastore.load(ik_id, created)?.ok_or_else(|| {
             Error::new(
                 ErrorKind::KeyNotFound,
-                format!("intermediate key {ik_id} created {created} is not in the metastore"),
+                "the record's intermediate key is not in the metastore",
             )
         })?;
         let parent = ekr
@@ -277,15 +300,14 @@ impl Asherah {
     /// An exact SK version (cache, then metastore + KMS).
     fn sk(&self, meta: &KeyMeta, now: i64) -> Result<Arc<CryptoKey>, Error> {
         if meta.id != self.sk_id {
-            return Err(Error::metastore(format!(
-                "parent key {} is not this service's system key",
-                meta.id
-            )));
+            return Err(Error::metastore(
+                "an intermediate key record's parent is not this service's system key",
+            ));
         }
         if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
             return Ok(k);
         }
-        let _loading = self.sk_load.lock();
+        let _loading = self.wait_for_load(&self.sk_load)?;
         if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
             return Ok(k);
         }
@@ -293,12 +315,10 @@ impl Asherah {
             .metastore
             .load(&meta.id, meta.created)?
             .ok_or_else(|| {
+                // `created` comes from a key record, which may have been tampered with.
                 Error::new(
                     ErrorKind::KeyNotFound,
-                    format!(
-                        "system key {} created {} is not in the metastore",
-                        meta.id, meta.created
-                    ),
+                    "the system key an intermediate key names is not in the metastore",
                 )
             })?;
         let key = self.sk_from_record(&ekr)?;
@@ -310,7 +330,7 @@ impl Asherah {
         if let Some(k) = self.sk_cache.read().usable_latest(now, &self.policy) {
             return Ok(k);
         }
-        let _loading = self.sk_load.lock();
+        let _loading = self.wait_for_load(&self.sk_load)?;
         if let Some(k) = self.sk_cache.read().usable_latest(now, &self.policy) {
             return Ok(k);
         }

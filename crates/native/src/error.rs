@@ -1,8 +1,10 @@
 //! The crate's one error type: an [`ErrorKind`] for callers to branch on (the shim maps kinds
-//! to JS error codes in exactly one place) and a message for people. Messages are built only
-//! from static text, key ids, timestamps and lengths, and from driver errors of the metastore
-//! (which never see key plaintext): no key bytes, no payload bytes, ever. Database URLs are
-//! never echoed, since they may carry passwords.
+//! to JS error codes in exactly one place) and a message for people. Messages name the field
+//! and the problem; they are built only from static text, positions, lengths, the service's
+//! own key ids and timestamps from the metastore, and the metastore drivers' errors (which
+//! never see key plaintext). They never quote the caller's input: no record text, no
+//! payload or key bytes, no partition ids, no connection strings (which may carry
+//! passwords). Every message is cut to [`MAX_MESSAGE_LEN`] bytes as a backstop.
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
@@ -35,6 +37,10 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// The longest message an [`Error`] carries, in bytes; longer ones are cut (at a character
+/// boundary) and end in `...`.
+pub const MAX_MESSAGE_LEN: usize = 256;
+
 /// An error from the native core. `Display` gives `<kind>: <message>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
@@ -43,11 +49,12 @@ pub struct Error {
 }
 
 impl Error {
-    /// A new error; `message` must not contain secrets (see the module docs).
+    /// A new error; `message` must not contain secrets or input (see the module docs). It is
+    /// cut to [`MAX_MESSAGE_LEN`] bytes.
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: bounded(message.into()),
         }
     }
 
@@ -79,11 +86,20 @@ impl Error {
 
     /// Prefixes the message with context, keeping the kind.
     pub(crate) fn context(self, what: &str) -> Self {
-        Error {
-            kind: self.kind,
-            message: format!("{what}: {}", self.message).into(),
-        }
+        Self::new(self.kind, format!("{what}: {}", self.message))
     }
+}
+
+/// `message`, cut to at most [`MAX_MESSAGE_LEN`] bytes.
+fn bounded(message: Cow<'static, str>) -> Cow<'static, str> {
+    if message.len() <= MAX_MESSAGE_LEN {
+        return message;
+    }
+    let mut end = MAX_MESSAGE_LEN - 3;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &message[..end]).into()
 }
 
 impl ErrorKind {
@@ -127,10 +143,10 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-impl From<postgres::Error> for Error {
+impl From<tokio_postgres::Error> for Error {
     /// A server error displays only as "db error"; its SQLSTATE and message live in the
     /// source. Those are named (never `detail()`, which can echo row values such as keys).
-    fn from(e: postgres::Error) -> Self {
+    fn from(e: tokio_postgres::Error) -> Self {
         if let Some(db) = e.as_db_error() {
             return Error::metastore(format!(
                 "postgres: {} (SQLSTATE {})",
@@ -155,5 +171,22 @@ impl From<getrandom::Error> for Error {
             ErrorKind::Random,
             format!("OS random number generator: {e}"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_bounded_at_a_char_boundary() {
+        let short = Error::new(ErrorKind::Internal, "short");
+        assert_eq!(short.message(), "short");
+        let long = Error::new(ErrorKind::Internal, "é".repeat(1000));
+        assert!(long.message().len() <= MAX_MESSAGE_LEN);
+        assert!(long.message().ends_with("..."));
+        let wrapped = long.context(&"x".repeat(300));
+        assert!(wrapped.message().len() <= MAX_MESSAGE_LEN);
+        assert_eq!(wrapped.kind(), ErrorKind::Internal);
     }
 }

@@ -32,7 +32,7 @@ pub use crate::config::{
     Clock, Config, KmsConfig, MasterKey, MetastoreConfig, GO_STATIC_MASTER_KEY,
 };
 pub use crate::envelope::Asherah;
-pub use crate::error::{Error, ErrorKind};
+pub use crate::error::{Error, ErrorKind, MAX_MESSAGE_LEN};
 pub use crate::locked::{locked_chunks, memory_lock_failures};
 pub use crate::metastore::{MemoryMetastore, Metastore, PostgresMetastore, SqliteMetastore};
 pub use crate::record::{EnvelopeKeyRecord, KeyMeta};
@@ -42,6 +42,32 @@ mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}
+
+    /// Finding 8 of issue 10: decrypt errors quoted the input, unbounded.
+    #[test]
+    fn decrypt_errors_quote_no_input() {
+        let a = Asherah::new(Config::new("svc", "prod")).unwrap();
+        let secret = "my secret ssn 078-05-1120";
+        let record = a.encrypt("p", b"x").unwrap();
+        let other = record.replace("_IK_p_", "_IK_my secret ssn 078-05-1120_");
+        let unknown = record.replacen("\"Created\":", "\"Created\":78051120,\"X\":", 2);
+        let huge = format!("\"{}\"", secret.repeat(1 << 16));
+        for (partition, input, kind) in [
+            ("p", format!("\"{secret}\""), ErrorKind::MalformedRecord),
+            ("p", huge, ErrorKind::MalformedRecord),
+            ("p", other, ErrorKind::PartitionMismatch),
+            (secret, record.clone(), ErrorKind::PartitionMismatch),
+            ("p", unknown, ErrorKind::KeyNotFound),
+        ] {
+            let e = a.decrypt(partition, input.as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), kind, "{e}");
+            let m = e.to_string();
+            assert!(m.len() <= MAX_MESSAGE_LEN + 32, "{} bytes", m.len());
+            for s in ["secret", "078-05-1120", "78051120"] {
+                assert!(!m.contains(s), "{m:?} quotes {s:?}");
+            }
+        }
+    }
 
     #[test]
     fn public_types_are_send_and_sync() {

@@ -12,11 +12,13 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
 
 use base64_simd::STANDARD;
-use serde::de::{Deserializer, Error as _, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use serde_json::error::Category;
 
 use crate::error::Error;
 
@@ -39,31 +41,21 @@ pub struct EnvelopeKeyRecord {
     pub parent_key_meta: Option<KeyMeta>,
 }
 
-#[derive(Deserialize)]
+/// A key record as parsed, borrowing the base64 of `Key` from the input.
 struct EkrIn<'a> {
-    #[serde(rename = "Revoked", default)]
     revoked: Option<bool>,
-    #[serde(rename = "Created")]
     created: i64,
-    #[serde(rename = "Key", borrow)]
     key: Base64Str<'a>,
-    #[serde(rename = "ParentKeyMeta", default, borrow)]
     parent: Option<MetaIn<'a>>,
 }
 
-#[derive(Deserialize)]
 struct MetaIn<'a> {
-    #[serde(rename = "KeyId", borrow)]
     id: Cow<'a, str>,
-    #[serde(rename = "Created")]
     created: i64,
 }
 
-#[derive(Deserialize)]
 struct DrrIn<'a> {
-    #[serde(rename = "Key", borrow)]
     key: Option<EkrIn<'a>>,
-    #[serde(rename = "Data", borrow)]
     data: Option<Base64Str<'a>>,
 }
 
@@ -132,10 +124,18 @@ impl EnvelopeKeyRecord {
         out
     }
 
-    /// Parses a stored key record.
+    /// Parses a stored key record. Errors are `Metastore` errors that name the field and
+    /// the problem, never the record's text.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let r: EkrIn<'_> = serde_json::from_str(json)
-            .map_err(|e| Error::metastore(format!("unparseable key record: {e}")))?;
+        let ctx = Ctx::default();
+        let mut de = serde_json::Deserializer::from_str(json);
+        let r = EkrSeed {
+            ctx: &ctx,
+            paths: &KEY_RECORD_PATHS,
+        }
+        .deserialize(&mut de)
+        .and_then(|r| de.end().map(|()| r))
+        .map_err(|e| Error::metastore(format!("unparseable key record: {}", ctx.describe(&e))))?;
         let encrypted_key = STANDARD
             .decode_to_vec(&r.key.0)
             .map_err(|_| Error::metastore("key record: Key is not valid base64"))?;
@@ -161,8 +161,13 @@ pub(crate) struct DataRowRecord<'a> {
 
 /// Parses a DataRowRecord; any structural problem is `MalformedRecord`.
 pub(crate) fn parse_data_row_record(json: &[u8]) -> Result<DataRowRecord<'_>, Error> {
-    let drr: DrrIn<'_> =
-        serde_json::from_slice(json).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))?;
+    let ctx = Ctx::default();
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let drr = DrrSeed(&ctx)
+        .deserialize(&mut de)
+        .and_then(|r| de.end().map(|()| r))
+        // No "malformed DataRowRecord" prefix: the kind says so, and the shim adds it.
+        .map_err(|e| Error::malformed(ctx.describe(&e)))?;
     let key = drr
         .key
         .ok_or_else(|| Error::malformed("datarow key record cannot be empty"))?;
@@ -208,6 +213,336 @@ pub(crate) fn write_data_row_record(
     out.push_str("\"}");
     debug_assert!(out.len() <= capacity, "record outgrew its capacity");
     out
+}
+
+// Parsing with messages that quote no input. serde_json's own messages for a value of the
+// wrong type quote it ("invalid type: string \"...\""), so they are never shown. Instead the
+// visitors below record in a `Ctx` which field they are reading and what they expect there,
+// before each read; when a read fails with a data error, the message is built from that
+// record and the error's position. Syntax errors keep serde_json's text, which is static
+// (e.g. "EOF while parsing a string at line 1 column 9"). Unknown fields are skipped (as
+// Go's encoding/json does); a field given twice, or an array where an object belongs, is
+// refused.
+
+/// The field being read and the problem to report if reading it fails.
+#[derive(Default)]
+struct Ctx {
+    at: Cell<&'static str>,
+    problem: Cell<&'static str>,
+}
+
+impl Ctx {
+    fn expect(&self, at: &'static str, problem: &'static str) {
+        self.at.set(at);
+        self.problem.set(problem);
+    }
+
+    fn fail<E: serde::de::Error>(&self, at: &'static str, problem: &'static str) -> E {
+        self.expect(at, problem);
+        E::custom(problem)
+    }
+
+    /// `e` as a message naming the field and the problem.
+    fn describe(&self, e: &serde_json::Error) -> String {
+        match e.classify() {
+            Category::Data => {
+                let at = self.at.get();
+                let sep = if at.is_empty() { "" } else { ": " };
+                format!(
+                    "{at}{sep}{} at line {} column {}",
+                    self.problem.get(),
+                    e.line(),
+                    e.column()
+                )
+            }
+            Category::Syntax | Category::Eof => format!("invalid JSON: {e}"),
+            Category::Io => "invalid JSON".to_owned(),
+        }
+    }
+}
+
+/// The names of a key record's fields where it appears: a DataRowRecord's `Key`, or a
+/// key record on its own.
+struct Paths {
+    root: &'static str,
+    revoked: &'static str,
+    created: &'static str,
+    key: &'static str,
+    parent: &'static str,
+    parent_id: &'static str,
+    parent_created: &'static str,
+}
+
+const DRR_KEY_PATHS: Paths = Paths {
+    root: "Key",
+    revoked: "Key.Revoked",
+    created: "Key.Created",
+    key: "Key.Key",
+    parent: "Key.ParentKeyMeta",
+    parent_id: "Key.ParentKeyMeta.KeyId",
+    parent_created: "Key.ParentKeyMeta.Created",
+};
+
+const KEY_RECORD_PATHS: Paths = Paths {
+    root: "",
+    revoked: "Revoked",
+    created: "Created",
+    key: "Key",
+    parent: "ParentKeyMeta",
+    parent_id: "ParentKeyMeta.KeyId",
+    parent_created: "ParentKeyMeta.Created",
+};
+
+const EXPECT_OBJECT: &str = "expected a JSON object";
+const EXPECT_INTEGER: &str = "expected a 64-bit integer";
+const EXPECT_BASE64: &str = "expected a base64 string";
+const TWICE: &str = "given twice";
+const MISSING: &str = "missing";
+
+/// Reads the next value of `map` as field `at` (refused if already `seen`); `problem` is
+/// what a data error there reports.
+fn read<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    ctx: &Ctx,
+    seen: bool,
+    at: &'static str,
+    problem: &'static str,
+) -> Result<T, A::Error> {
+    if seen {
+        return Err(ctx.fail(at, TWICE));
+    }
+    ctx.expect(at, problem);
+    map.next_value()
+}
+
+/// Like [`read`], through a seed (which records its own expectation).
+fn read_seed<'de, A: MapAccess<'de>, S: DeserializeSeed<'de>>(
+    map: &mut A,
+    ctx: &Ctx,
+    seen: bool,
+    at: &'static str,
+    seed: S,
+) -> Result<S::Value, A::Error> {
+    if seen {
+        return Err(ctx.fail(at, TWICE));
+    }
+    map.next_value_seed(seed)
+}
+
+/// The index of `key` in `fields`, or `None` for a field we skip.
+struct FieldSeed(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|f| *f == v))
+    }
+}
+
+/// `null` as `None`, anything else through the seed.
+struct Nullable<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("null or a value")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Some)
+    }
+}
+
+/// A JSON string, borrowed from the input unless it has escapes.
+struct BorrowedStr;
+
+impl<'de> DeserializeSeed<'de> for BorrowedStr {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BorrowedStr {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+struct DrrSeed<'c>(&'c Ctx);
+
+impl<'de> DeserializeSeed<'de> for DrrSeed<'_> {
+    type Value = DrrIn<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.expect("", EXPECT_OBJECT);
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DrrSeed<'_> {
+    type Value = DrrIn<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DataRowRecord object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let ctx = self.0;
+        let (mut key, mut data) = (None, None);
+        while let Some(field) = map.next_key_seed(FieldSeed(&["Key", "Data"]))? {
+            match field {
+                Some(0) => {
+                    let seed = Nullable(EkrSeed {
+                        ctx,
+                        paths: &DRR_KEY_PATHS,
+                    });
+                    key = Some(read_seed(&mut map, ctx, key.is_some(), "Key", seed)?);
+                }
+                Some(_) => {
+                    let problem = "expected a base64 string or null";
+                    data = Some(read(&mut map, ctx, data.is_some(), "Data", problem)?);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(DrrIn {
+            key: key.flatten(),
+            data: data.flatten(),
+        })
+    }
+}
+
+struct EkrSeed<'c> {
+    ctx: &'c Ctx,
+    paths: &'static Paths,
+}
+
+impl<'de> DeserializeSeed<'de> for EkrSeed<'_> {
+    type Value = EkrIn<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.ctx.expect(self.paths.root, EXPECT_OBJECT);
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EkrSeed<'_> {
+    type Value = EkrIn<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key record object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (ctx, p) = (self.ctx, self.paths);
+        let (mut revoked, mut created, mut key, mut parent) = (None, None, None, None);
+        let fields = &["Revoked", "Created", "Key", "ParentKeyMeta"];
+        while let Some(field) = map.next_key_seed(FieldSeed(fields))? {
+            match field {
+                Some(0) => {
+                    let problem = "expected true, false or null";
+                    revoked = Some(read(&mut map, ctx, revoked.is_some(), p.revoked, problem)?);
+                }
+                Some(1) => {
+                    created = Some(read(
+                        &mut map,
+                        ctx,
+                        created.is_some(),
+                        p.created,
+                        EXPECT_INTEGER,
+                    )?);
+                }
+                Some(2) => {
+                    key = Some(read(&mut map, ctx, key.is_some(), p.key, EXPECT_BASE64)?);
+                }
+                Some(_) => {
+                    let seed = Nullable(MetaSeed { ctx, paths: p });
+                    parent = Some(read_seed(&mut map, ctx, parent.is_some(), p.parent, seed)?);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(EkrIn {
+            revoked: revoked.flatten(),
+            created: created.ok_or_else(|| ctx.fail(p.created, MISSING))?,
+            key: key.ok_or_else(|| ctx.fail(p.key, MISSING))?,
+            parent: parent.flatten(),
+        })
+    }
+}
+
+struct MetaSeed<'c> {
+    ctx: &'c Ctx,
+    paths: &'static Paths,
+}
+
+impl<'de> DeserializeSeed<'de> for MetaSeed<'_> {
+    type Value = MetaIn<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.ctx.expect(self.paths.parent, EXPECT_OBJECT);
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MetaSeed<'_> {
+    type Value = MetaIn<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a ParentKeyMeta object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (ctx, p) = (self.ctx, self.paths);
+        let (mut id, mut created) = (None, None);
+        while let Some(field) = map.next_key_seed(FieldSeed(&["KeyId", "Created"]))? {
+            match field {
+                Some(0) => {
+                    if id.is_some() {
+                        return Err(ctx.fail(p.parent_id, TWICE));
+                    }
+                    ctx.expect(p.parent_id, "expected a string");
+                    id = Some(map.next_value_seed(BorrowedStr)?);
+                }
+                Some(_) => {
+                    let at = p.parent_created;
+                    created = Some(read(&mut map, ctx, created.is_some(), at, EXPECT_INTEGER)?);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MetaIn {
+            id: id.ok_or_else(|| ctx.fail(p.parent_id, MISSING))?,
+            created: created.ok_or_else(|| ctx.fail(p.parent_created, MISSING))?,
+        })
+    }
 }
 
 /// Appends `s` as a JSON string literal escaped the way Go's `encoding/json` does by default.
@@ -311,6 +646,176 @@ mod tests {
                 parse_data_row_record(bad).err().unwrap().kind(),
                 crate::ErrorKind::MalformedRecord
             );
+        }
+    }
+
+    /// Secret-looking values in every position: the message names the field and the
+    /// problem, is bounded, and quotes none of them.
+    #[test]
+    fn errors_quote_no_input() {
+        const SECRETS: [&str; 4] = ["078-05-1120", "78051120", "SECRET", "hunter2"];
+        let valid = r#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM="}"#;
+        let cases: Vec<(String, &str)> = vec![
+            (
+                r#""my secret ssn 078-05-1120 SECRET""#.into(),
+                "expected a JSON object",
+            ),
+            ("78051120".into(), "expected a JSON object"),
+            ("[\"SECRET 078-05-1120\"]".into(), "expected a JSON object"),
+            (
+                valid.replace(r#"{"Created":1,"#, r#"{"Created":"SECRET 078-05-1120","#),
+                "Key.Created: expected a 64-bit integer",
+            ),
+            (
+                valid.replace(
+                    r#"{"Created":1,"#,
+                    r#"{"Created":78051120780511207805112078051120,"#,
+                ),
+                "Key.Created: expected a 64-bit integer",
+            ),
+            (
+                valid.replace(r#"{"Created":1,"#, r#"{"Created":9223372078051120000,"#),
+                "Key.Created: expected a 64-bit integer",
+            ),
+            (
+                valid.replace(r#"{"Created":1,"#, r#"{"Created":7805112.0,"#),
+                "Key.Created: expected a 64-bit integer",
+            ),
+            (
+                valid.replace(r#""KeyId":"_IK_p_s_x""#, r#""KeyId":78051120"#),
+                "Key.ParentKeyMeta.KeyId: expected a string",
+            ),
+            (
+                valid.replace(
+                    r#""KeyId":"_IK_p_s_x""#,
+                    r#""KeyId":{"SECRET":"078-05-1120"}"#,
+                ),
+                "Key.ParentKeyMeta.KeyId: expected a string",
+            ),
+            (
+                valid.replace(r#""Created":2}"#, r#""Created":"SECRET"}"#),
+                "Key.ParentKeyMeta.Created: expected a 64-bit integer",
+            ),
+            (
+                valid.replace(r#""Data":"AgM=""#, r#""Data":78051120"#),
+                "Data: expected a base64 string or null",
+            ),
+            (
+                valid.replace(r#""Data":"AgM=""#, r#""Data":{"SECRET":1}"#),
+                "Data: expected a base64 string or null",
+            ),
+            (
+                valid.replace(r#""Key":"AQ==""#, r#""Key":78051120"#),
+                "Key.Key: expected a base64 string",
+            ),
+            (
+                valid.replace(r#""Key":"AQ==""#, r#""Key":["SECRET"]"#),
+                "Key.Key: expected a base64 string",
+            ),
+            (
+                valid
+                    .replace(r#""Key":{"Created""#, r#""Key":"SECRET 078-05-1120""#)
+                    .replace(
+                        r#","Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}}"#,
+                        "",
+                    ),
+                "Key: expected a JSON object",
+            ),
+            (
+                valid.replace(r#"{"Created":1,"#, r#"{"Revoked":"SECRET","Created":1,"#),
+                "Key.Revoked: expected true, false or null",
+            ),
+            (
+                valid.replace(r#""Data":"AgM=""#, r#""Data":"SECRET 078-05-1120""#),
+                "Data is not valid base64",
+            ),
+            (
+                valid.replace(r#""Data":"AgM=""#, r#""Data":"AgM=","Data":"AgM=""#),
+                "Data: given twice",
+            ),
+            (
+                valid.replace(r#""Created":2}"#, r#""SECRET":"078-05-1120"}"#),
+                "Key.ParentKeyMeta.Created: missing",
+            ),
+            (format!("{valid} SECRET 078-05-1120"), "trailing characters"),
+            (
+                valid.replace("AgM=", r"SECRET\q078-05-1120"),
+                "invalid escape",
+            ),
+            (
+                valid.replace("AgM=", "SECRET\u{1}078-05-1120"),
+                "Data is not valid base64",
+            ),
+            (
+                format!("{}{}", "[".repeat(100_000), "\"SECRET\""),
+                "expected a JSON object",
+            ),
+            (
+                format!(
+                    r#"{{"x":{}"SECRET"{}}}"#,
+                    "[".repeat(10_000),
+                    "]".repeat(10_000)
+                ),
+                "datarow key record cannot be empty",
+            ),
+            (
+                format!(r#""{}""#, "SECRET 078-05-1120 ".repeat(60_000)),
+                "expected a JSON object",
+            ),
+            (
+                format!(r#"{{"Key":"{}"}}"#, "SECRET 078-05-1120 ".repeat(60_000)),
+                "Key: expected a JSON object",
+            ),
+        ];
+        for (input, want) in &cases {
+            let e = parse_data_row_record(input.as_bytes()).err().unwrap();
+            assert_eq!(e.kind(), crate::ErrorKind::MalformedRecord, "{input:.80}");
+            check(&e, want, &SECRETS);
+            // The same record text as a stored key record (where the paths have no `Key.`).
+            if let Err(e) = EnvelopeKeyRecord::from_json(input) {
+                assert_eq!(e.kind(), crate::ErrorKind::Metastore);
+                check(&e, "", &SECRETS);
+            }
+        }
+        let ekr = r#"{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_SK_s_p","Created":2}}"#;
+        for (input, want) in [
+            (
+                ekr.replace(r#""Created":1"#, r#""Created":"SECRET""#),
+                "unparseable key record: Created: expected a 64-bit integer at line 1 column",
+            ),
+            (
+                ekr.replace(r#""KeyId":"_SK_s_p""#, r#""KeyId":78051120"#),
+                "ParentKeyMeta.KeyId: expected a string",
+            ),
+            (
+                ekr.replace(r#""Key":"AQ==""#, r#""Key":"SECRET""#),
+                "key record: Key is not valid base64",
+            ),
+            (
+                ekr.replace(r#""Key":"AQ==","#, ""),
+                "unparseable key record: Key: missing",
+            ),
+            (
+                ekr.replace('{', "").replace("AQ==", "SECRET 078-05-1120"),
+                "expected a JSON object",
+            ),
+        ] {
+            let e = EnvelopeKeyRecord::from_json(&input).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Metastore);
+            check(&e, want, &SECRETS);
+        }
+    }
+
+    fn check(e: &Error, want: &str, secrets: &[&str]) {
+        let m = e.message();
+        assert!(m.contains(want), "{m:?} lacks {want:?}");
+        assert!(
+            m.len() <= crate::error::MAX_MESSAGE_LEN,
+            "{} bytes",
+            m.len()
+        );
+        for s in secrets {
+            assert!(!m.contains(s), "{m:?} quotes {s:?}");
         }
     }
 }

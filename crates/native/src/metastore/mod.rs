@@ -12,6 +12,7 @@ mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use self::memory::MemoryMetastore;
 pub use self::postgres::PostgresMetastore;
@@ -20,7 +21,10 @@ use crate::config::MetastoreConfig;
 use crate::error::Error;
 use crate::record::EnvelopeKeyRecord;
 
-/// Storage for key records. Implementations must be safe to call from many threads.
+/// Storage for key records. Implementations must be safe to call from many threads, and
+/// should bound each call in time (the SQL stores take `Config::metastore_timeout`): the
+/// core holds a per-key load lock across these calls, and waiters give up after that
+/// timeout too.
 pub trait Metastore: Send + Sync + 'static {
     /// The record with exactly this id and created timestamp, if any.
     fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error>;
@@ -30,12 +34,16 @@ pub trait Metastore: Send + Sync + 'static {
     fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error>;
 }
 
-/// Opens the metastore a config names.
-pub fn open(config: &MetastoreConfig) -> Result<Arc<dyn Metastore>, Error> {
+/// Opens the metastore a config names; `timeout` bounds each of its operations.
+pub fn open(config: &MetastoreConfig, timeout: Duration) -> Result<Arc<dyn Metastore>, Error> {
     Ok(match config {
         MetastoreConfig::Memory => Arc::new(MemoryMetastore::new()),
-        MetastoreConfig::Sqlite { path } => Arc::new(SqliteMetastore::open(path)?),
-        MetastoreConfig::Postgres { url } => Arc::new(PostgresMetastore::connect(url)?),
+        MetastoreConfig::Sqlite { path } => {
+            Arc::new(SqliteMetastore::open_with_timeout(path, timeout)?)
+        }
+        MetastoreConfig::Postgres { url } => {
+            Arc::new(PostgresMetastore::connect_with_timeout(url, timeout)?)
+        }
     })
 }
 

@@ -50,6 +50,13 @@ impl PgServer {
         let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         Ok(PgServer { dir, url })
     }
+
+    /// The postmaster's pid (the first line of `postmaster.pid` in the data directory).
+    pub fn postmaster_pid(&self) -> u32 {
+        let text = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid"))
+            .expect("postmaster.pid");
+        text.lines().next().unwrap().trim().parse().unwrap()
+    }
 }
 
 impl Drop for PgServer {
