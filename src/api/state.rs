@@ -343,7 +343,7 @@ fn build_core(
             Ok(Arc::new(core?))
         }
         CoreKind::Native => {
-            let core = native::NativeCore::new(&config.asherah)?;
+            let core = native::NativeCore::new(&config.asherah, config.timeout)?;
             let failures = asherah_native::memory_lock_failures();
             if failures > 0 {
                 log::emit(Level::Warn, format!("native core: {failures} key page(s) could not be locked in memory (mlock); raise RLIMIT_MEMLOCK"));

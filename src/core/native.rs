@@ -5,6 +5,8 @@
 //! asherah-node's settings to `asherah_native::Config`, and the crate's error kinds to
 //! [`CoreError`] (which `api::errors` maps to JS codes).
 
+use std::time::Duration;
+
 use asherah_native::{Asherah as Engine, Config, ErrorKind, KmsConfig, MasterKey, MetastoreConfig};
 
 use super::{Core, CoreError, CoreKind, InlineCore};
@@ -21,8 +23,11 @@ pub struct NativeCore {
 }
 
 impl NativeCore {
-    pub fn new(a: &Asherah) -> Result<NativeCore, CoreError> {
-        let config = config(a)?;
+    /// `timeout` is the shim's `TimeoutMs`: each metastore operation gets a third of it
+    /// (see [`metastore_timeout`]).
+    pub fn new(a: &Asherah, timeout: Duration) -> Result<NativeCore, CoreError> {
+        let mut config = config(a)?;
+        config.metastore_timeout = metastore_timeout(timeout);
         let local = matches!(
             config.metastore,
             MetastoreConfig::Memory | MetastoreConfig::Sqlite { .. }
@@ -49,6 +54,15 @@ impl InlineCore for NativeCore {
     fn may_wait_on_io(&self) -> bool {
         !self.in_memory // SQLite may wait up to its busy timeout on another writer
     }
+}
+
+/// The deadline of one metastore operation (connect, statement, lock wait) for a call
+/// deadline of `timeout`: a third of it, between 50 ms and 10 s. A cold call may need two
+/// operations (a failed store is followed by a reload, as in Go), so a stalled database
+/// fails the call with a metastore error before the call's own deadline, and the call is
+/// never counted as stuck.
+pub fn metastore_timeout(timeout: Duration) -> Duration {
+    (timeout / 3).clamp(Duration::from_millis(50), Duration::from_secs(10))
 }
 
 /// Builds the native configuration; unset values keep the crate's (Go's) defaults.
