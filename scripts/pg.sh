@@ -4,6 +4,7 @@
 #                               trust auth), create database `asherah`, print its URL on stdout:
 #                               postgres://postgres@127.0.0.1:<port>/asherah?sslmode=disable
 #   scripts/pg.sh stop <dir>    stop the cluster (the directory is left for the caller to remove)
+#   scripts/pg.sh resume <dir>  start a stopped cluster again, on the same port
 # Binaries come from $PG_BINDIR (default: the newest /usr/lib/postgresql/*/bin).
 # PostgreSQL refuses to run as root, so when we are root the server runs as the `postgres`
 # user via runuser, and <dir> is handed to that user. Every step is bounded by a timeout.
@@ -42,12 +43,19 @@ start)
   as_pg timeout 30 "$PG_BINDIR/createdb" -h 127.0.0.1 -p "$port" -U postgres asherah
   echo "postgres://postgres@127.0.0.1:$port/asherah?sslmode=disable"
   ;;
+resume)
+  dir=$(cd "$dir" && pwd)
+  port=$(cat "$dir/port")
+  as_pg timeout 60 "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off" start >/dev/null \
+    || { cat "$dir/server.log" >&2; exit 1; }
+  ;;
 stop)
   dir=$(cd "$dir" && pwd)
   [ -d "$dir/data" ] || exit 0
   as_pg timeout 60 "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   ;;
 *)
-  echo "usage: $0 start|stop <dir>" >&2; exit 2
+  echo "usage: $0 start|stop|resume <dir>" >&2; exit 2
   ;;
 esac

@@ -147,7 +147,7 @@ function register(runner) {
     });
   });
 
-  describe('faults: PostgreSQL stalled with SIGSTOP (native core, a throw-away cluster)', () => {
+  describe('faults: PostgreSQL stalled with SIGSTOP, and shut down (native core, a throw-away cluster)', () => {
     const { startPostgres, stopPostgres } = require('./interop.cjs').pg;
     let pg;
     runner.before(() => { pg = startPostgres(); });
@@ -164,6 +164,19 @@ function register(runner) {
       for (const c of r.coldAfter) assert.equal(c.ok, true, `after SIGCONT, no shutdown needed: ${JSON.stringify(c)}`);
       assert.equal(r.coldAfterSync.ok, true, JSON.stringify(r.coldAfterSync));
       assert.equal(r.load.ERR_ASHERAH_CORE_UNUSABLE, undefined, JSON.stringify(r.load));
+    });
+
+    test('shut down mid-load, then started again: typed errors while down, recovery with no shutdown()', async () => {
+      assert.ok(pg && pg.url, `PostgreSQL did not start: ${pg && pg.error}`);
+      const r = await scenario('pg-down', { pgUrl: pg.url, pgDir: pg.dir }, { timeoutMs: 120_000 });
+      for (const c of [...r.cold, r.coldSync]) {
+        assert.equal(c.code, 'ERR_ASHERAH_METASTORE', JSON.stringify(c));
+        assert.ok(c.ms < 3000, `a refused connection answered in ${c.ms} ms`);
+      }
+      for (const w of r.warm) assert.equal(w.ok, true, `warm partition while down: ${JSON.stringify(w)}`);
+      assert.equal(r.warmDecrypt.ok, true, JSON.stringify(r.warmDecrypt));
+      for (const a of r.after) assert.equal(a.ok, true, `after the restart: ${JSON.stringify(a)}`);
+      assert.equal(r.afterSync.ok, true, JSON.stringify(r.afterSync));
     });
   });
 
