@@ -168,18 +168,14 @@ pub(super) fn object_or_json(env: &Env, v: Value<'_>, what: &str) -> Result<Stri
             }
             Err(e) => Err(Refused::Js(e)),
         },
-        ValueType::String => {
-            let mut buf = Vec::new();
-            match env.string_into(v, &mut buf) {
-                Ok(true) => String::from_utf8(buf)
-                    .map_err(|_| Refused::Value(format!("{what} JSON is not UTF-8"))),
-                Ok(false) => Err(Refused::Value(format!(
-                    "{what} JSON contains a lone surrogate (U+D800-U+DFFF); it is refused \
-                     rather than silently changed"
-                ))),
-                Err(s) => Err(Refused::Js(s.into())),
-            }
-        }
+        ValueType::String => match env.string_value(v) {
+            Ok(Some(json)) => Ok(json),
+            Ok(None) => Err(Refused::Value(format!(
+                "{what} JSON contains a lone surrogate (U+D800-U+DFFF); it is refused rather \
+                 than silently changed"
+            ))),
+            Err(s) => Err(Refused::Js(s.into())),
+        },
         other => Err(Refused::Type(other.name())),
     }
 }

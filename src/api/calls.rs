@@ -14,7 +14,7 @@ use super::args::{
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
-    settle_completion, string_to_js, unit_to_js, DECRYPT, ENCRYPT,
+    settle_once, string_to_js, unit_to_js, DECRYPT, ENCRYPT,
 };
 use super::{envs, errors, state};
 use crate::core::CoreKind;
@@ -81,12 +81,7 @@ fn on_helper_thread(
     let (job_slot, job_link) = (slot.clone(), link.clone());
     let spawned = std::thread::Builder::new()
         .name(name.into())
-        .spawn(move || {
-            let out = f();
-            if let Some(d) = job_slot.lock().take() {
-                job_link.push(settle_completion(d, out, unit_to_js));
-            }
-        });
+        .spawn(move || settle_once(&job_link, &job_slot, f(), unit_to_js));
     match spawned {
         Ok(_) => {
             link.begin_outstanding(env);

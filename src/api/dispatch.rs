@@ -156,11 +156,6 @@ pub(super) fn spawn_settled<T: Send + 'static>(
         call.clone(),
         r.clone(),
     );
-    let settle = move |link: &EnvLink, slot: &Mutex<Option<Deferred>>, out| {
-        if let Some(d) = slot.lock().take() {
-            link.push(settle_completion(d, out, to_js));
-        }
-    };
     let job = Job::new(move |turn| match turn {
         Turn::Run(ct) => {
             if job_link.is_closed() {
@@ -170,20 +165,16 @@ pub(super) fn spawn_settled<T: Send + 'static>(
                 }
                 return;
             }
-            if !job_call.try_start() {
-                return; // cancelled at its deadline while queued, already settled
-            }
-            let out = state::guarded(ct, f);
-            if job_call.finish() {
-                job_r.unstick();
-            }
-            if job_ticket.claim() {
-                settle(&job_link, &job_slot, out);
+            // None: cancelled at its deadline while queued, already settled.
+            if let Some(out) = state::run_call(ct, &job_call, &job_r, f) {
+                if job_ticket.claim() {
+                    settle_once(&job_link, &job_slot, out, to_js);
+                }
             }
         }
         Turn::Cancelled => {
             if job_call.try_cancel() && job_ticket.claim() {
-                settle(&job_link, &job_slot, Err(CoreError::ShuttingDown));
+                settle_once(&job_link, &job_slot, Err(CoreError::ShuttingDown), to_js);
             }
         }
     });
@@ -192,25 +183,29 @@ pub(super) fn spawn_settled<T: Send + 'static>(
         return Err((d, errors::from_core(&state::refused(why))));
     }
     link.begin_outstanding(env);
-    let timeout = r.config.timeout;
-    let millis = timeout.as_millis() as u64;
     let r = r.clone();
     watchdog::watch(
-        std::time::Instant::now() + timeout,
+        std::time::Instant::now() + r.config.timeout,
         ticket,
         Box::new(move || {
-            let err = if call.try_cancel() {
-                CoreError::QueueTimeout { millis }
-            } else {
-                state::watch_stuck(&r, &call, phase);
-                CoreError::Timeout { phase, millis }
-            };
-            if let Some(d) = slot.lock().take() {
-                link.push(settle_completion::<T>(d, Err(err), to_js));
-            }
+            let err = state::missed_deadline(&r, &call, phase);
+            settle_once(&link, &slot, Err(err), to_js);
         }),
     );
     Ok(())
+}
+
+/// Settles the promise held in `slot` with `out`, through `link`, unless it was settled
+/// already (a promise shared by a job, the watchdog or a helper thread settles once).
+pub(super) fn settle_once<T: Send + 'static>(
+    link: &EnvLink,
+    slot: &Mutex<Option<Deferred>>,
+    out: Result<T, CoreError>,
+    to_js: ToJs<T>,
+) {
+    if let Some(d) = slot.lock().take() {
+        link.push(settle_completion(d, out, to_js));
+    }
 }
 
 pub(super) fn settle_completion<T: Send + 'static>(

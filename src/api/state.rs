@@ -58,7 +58,7 @@ impl Running {
         );
     }
 
-    pub(super) fn unstick(&self) {
+    fn unstick(&self) {
         if self.stuck.fetch_sub(1, Ordering::AcqRel) == 1 {
             log::emit(
                 Level::Warn,
@@ -602,14 +602,10 @@ pub fn call_blocking<T: Send + 'static>(
     let (job_slot, job_call, job_r) = (slot.clone(), call.clone(), r.clone());
     let job = Job::new(move |turn| match turn {
         Turn::Run(ct) => {
-            if !job_call.try_start() {
-                return; // cancelled at its deadline while queued: the caller has gone
+            // None: cancelled at its deadline while queued; the caller has gone.
+            if let Some(out) = run_call(ct, &job_call, &job_r, f) {
+                job_slot.fill(out);
             }
-            let out = guarded(ct, f);
-            if job_call.finish() {
-                job_r.unstick();
-            }
-            job_slot.fill(out);
         }
         Turn::Cancelled => {
             job_call.try_cancel();
@@ -620,15 +616,40 @@ pub fn call_blocking<T: Send + 'static>(
     if let Some(out) = slot.wait(Instant::now() + timeout) {
         return out;
     }
-    let millis = timeout.as_millis() as u64;
-    if call.try_cancel() {
-        return Err(CoreError::QueueTimeout { millis });
-    }
     if let Some(out) = slot.try_take() {
         return out; // finished just after the deadline
     }
-    watch_stuck(r, &call, phase);
-    Err(CoreError::Timeout { phase, millis })
+    Err(missed_deadline(r, &call, phase))
+}
+
+/// Runs a queued call's `f` on its core-host thread, panics turned into errors. `None` if
+/// the call's deadline cancelled it while it was still queued (its caller was answered);
+/// a call that had been counted as stuck is uncounted when it returns.
+pub fn run_call<T>(
+    ct: &CoreThread,
+    call: &CallState,
+    r: &Running,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
+) -> Option<Result<T, CoreError>> {
+    if !call.try_start() {
+        return None;
+    }
+    let out = guarded(ct, f);
+    if call.finish() {
+        r.unstick();
+    }
+    Some(out)
+}
+
+/// What a call that missed its deadline fails with: `QueueTimeout` if it was still queued
+/// (it is cancelled and never runs), else `Timeout`, and then it is watched for being stuck.
+pub fn missed_deadline(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) -> CoreError {
+    let millis = r.config.timeout.as_millis() as u64;
+    if call.try_cancel() {
+        return CoreError::QueueTimeout { millis };
+    }
+    watch_stuck(r, call, phase);
+    CoreError::Timeout { phase, millis }
 }
 
 /// The error for a job the pool refused.
@@ -641,7 +662,7 @@ pub fn refused(why: Refusal) -> CoreError {
 
 /// After a running call missed its caller's deadline: counts it as stuck if it is still
 /// running `TimeoutMs` after it started.
-pub fn watch_stuck(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) {
+fn watch_stuck(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) {
     let Some(started) = call.started_at() else {
         return;
     };

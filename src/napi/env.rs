@@ -335,20 +335,16 @@ impl Env {
         }
         // SAFETY: N-API initialised `written == units` code units.
         unsafe { wide.set_len(units) };
-        buf.clear();
-        for c in char::decode_utf16(wide.iter().copied()) {
-            match c {
-                Ok(c) => {
-                    let mut tmp = [0u8; 4];
-                    buf.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
-                }
-                Err(_) => {
-                    buf.clear();
-                    return Ok(false);
-                }
+        match String::from_utf16(&wide) {
+            Ok(s) => {
+                *buf = s.into_bytes();
+                Ok(true)
+            }
+            Err(_) => {
+                buf.clear();
+                Ok(false)
             }
         }
-        Ok(true)
     }
 
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
@@ -476,7 +472,7 @@ impl Env {
         if self.type_of(out)? != ValueType::String {
             return Ok(None); // undefined: a function, a symbol, or a toJSON returning nothing
         }
-        // JSON.stringify escapes lone surrogates (\\uD800), so its output is always
+        // JSON.stringify escapes lone surrogates (as \uD800), so its output is always
         // well-formed; a failure here would be a host bug.
         self.string_value(out)?
             .map(Some)
