@@ -14,14 +14,19 @@ source "${ASHERAH_SHIM_CACHE:-$ROOT/.cache}/env.sh"
 BUN_RUNNERS=${BUN_RUNNERS:-"1.3.14 1.4.5"}
 
 passed=0; failed=0; failures=()
+# Each step's output also goes to a log, so that a failure can be quoted again in the
+# summary: CI often keeps only the end of what a run printed.
+LOGS="${ASHERAH_SHIM_CACHE:-$ROOT/.cache}/logs"
+mkdir -p "$LOGS"; rm -f "$LOGS"/*.log
 step() { # step <name> <command...>
   local name=$1; shift
+  local log; log="$LOGS/$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').log"
   printf '\n=== %s\n' "$name"
   local t0=$SECONDS
-  if "$@"; then
+  if "$@" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" = 0 ]; then
     passed=$((passed + 1)); printf '=== %s: ok (%ss)\n' "$name" $((SECONDS - t0))
   else
-    failed=$((failed + 1)); failures+=("$name"); printf '=== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
+    failed=$((failed + 1)); failures+=("$name|$log"); printf '=== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
   fi
 }
 
@@ -52,6 +57,13 @@ if [ -f bench/run.cjs ]; then
 fi
 
 printf '\n'
-for f in "${failures[@]}"; do echo "failed step: $f"; done
+for f in "${failures[@]}"; do
+  name=${f%%|*}; log=${f#*|}
+  printf '=== what the failed step "%s" said (failing tests, panics, its last lines)\n' "$name"
+  grep -E -- '^---- |panicked at|^test .* FAILED|^failures:$|^    [A-Za-z_:0-9]+$|^not ok |^\(fail\)|^error(\[|:)|Error: ' "$log" | head -n 60
+  echo '--- last 40 lines:'
+  tail -n 40 "$log"
+done
+for f in "${failures[@]}"; do echo "failed step: ${f%%|*}"; done
 echo "steps: $passed passed, $failed failed"
 [ "$failed" = 0 ]
