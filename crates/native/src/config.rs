@@ -101,6 +101,25 @@ pub enum MetastoreConfig {
     Sqlite { path: String },
     /// PostgreSQL, URL (`postgres://user@host:port/db?sslmode=disable`) or key=value DSN.
     Postgres { url: String },
+    /// DynamoDB with Go's table layout (`Id` S hash, `Created` N range, `KeyRecord` map).
+    DynamoDb(DynamoDbConfig),
+}
+
+/// Go's DynamoDB metastore settings (`Metastore: "dynamodb"`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct DynamoDbConfig {
+    /// `DynamoDBEndpoint`: overrides the standard endpoint resolution (which already
+    /// honours `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL`).
+    pub endpoint: Option<String>,
+    /// `DynamoDBRegion`; unset: the standard region chain (`AWS_REGION`, the profile).
+    pub region: Option<String>,
+    /// `DynamoDBTableName`; unset or empty: Go's `EncryptionKey`.
+    pub table_name: Option<String>,
+    /// `EnableRegionSuffix`: key ids end in `_<region>` (the DynamoDB client's region), as
+    /// Go's suffixed partitions do for global tables.
+    pub region_suffix: bool,
+    /// `AwsProfileName`: the shared-config profile the credentials chain reads.
+    pub profile: Option<String>,
 }
 
 impl MetastoreConfig {
@@ -150,6 +169,7 @@ impl fmt::Debug for MetastoreConfig {
                 .debug_struct("Postgres")
                 .field("url", &format_args!("<not shown: may hold a password>"))
                 .finish(),
+            MetastoreConfig::DynamoDb(d) => f.debug_tuple("DynamoDb").field(d).finish(),
         }
     }
 }
@@ -160,6 +180,65 @@ pub enum KmsConfig {
     /// A static 32-byte master key; `None` means Go's testing key ([`GO_STATIC_MASTER_KEY`]),
     /// so records interoperate with libasherah's `KMS: "static"`.
     Static { master_key: Option<MasterKey> },
+    /// AWS KMS with Go's multi-region envelope: one key ARN per region.
+    Aws(AwsKmsConfig),
+}
+
+/// Go's AWS KMS settings (`KMS: "aws"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsKmsConfig {
+    /// `RegionMap`: region to key ARN; at least one entry.
+    pub region_map: Vec<(String, String)>,
+    /// `PreferredRegion`: tried first for GenerateDataKey and Decrypt. Required when the
+    /// map has more than one region (as in Go); with one region it defaults to that one.
+    pub preferred_region: Option<String>,
+    /// `AwsProfileName`: the shared-config profile the credentials chain reads.
+    pub profile: Option<String>,
+}
+
+impl AwsKmsConfig {
+    /// The regions with their ARNs, the preferred one first, then the others by name (Go
+    /// puts the rest in map order, which is random; any order reads the same envelopes).
+    pub(crate) fn ordered_regions(&self) -> Result<Vec<(String, String)>, Error> {
+        if self.region_map.is_empty() {
+            return Err(Error::config(
+                "RegionMap must name at least one region for KMS aws",
+            ));
+        }
+        if self
+            .region_map
+            .iter()
+            .any(|(r, a)| r.trim().is_empty() || a.trim().is_empty())
+        {
+            return Err(Error::config("RegionMap has an empty region or ARN"));
+        }
+        let preferred = match (&self.preferred_region, self.region_map.as_slice()) {
+            (Some(p), _) if !p.is_empty() => p.clone(),
+            (_, [(only, _)]) => only.clone(),
+            _ => {
+                return Err(Error::config(
+                    "PreferredRegion must be set when RegionMap has more than one region",
+                ))
+            }
+        };
+        let mut rest: Vec<(String, String)> = self
+            .region_map
+            .iter()
+            .filter(|(r, _)| *r != preferred)
+            .cloned()
+            .collect();
+        rest.sort();
+        rest.dedup_by(|a, b| a.0 == b.0);
+        let first = self
+            .region_map
+            .iter()
+            .find(|(r, _)| *r == preferred)
+            .cloned()
+            .ok_or_else(|| Error::config("PreferredRegion is not a region of RegionMap"))?;
+        let mut out = vec![first];
+        out.extend(rest);
+        Ok(out)
+    }
 }
 
 /// 32 key bytes, zeroized on drop, never printed.
@@ -292,6 +371,47 @@ mod tests {
             assert!(e.message().len() <= crate::error::MAX_MESSAGE_LEN);
             assert!(!e.message().contains("hunter2") && !e.message().contains("root"));
         }
+    }
+
+    #[test]
+    fn aws_regions_preferred_first_then_by_name() {
+        let map = |pairs: &[(&str, &str)]| AwsKmsConfig {
+            region_map: pairs
+                .iter()
+                .map(|(r, a)| (r.to_string(), a.to_string()))
+                .collect(),
+            preferred_region: None,
+            profile: None,
+        };
+        let mut c = map(&[
+            ("us-west-2", "a1"),
+            ("eu-west-1", "a2"),
+            ("us-east-1", "a3"),
+        ]);
+        assert_eq!(
+            c.ordered_regions().unwrap_err().kind(),
+            crate::ErrorKind::Config
+        );
+        c.preferred_region = Some("us-east-1".into());
+        let order: Vec<_> = c
+            .ordered_regions()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(order, ["us-east-1", "eu-west-1", "us-west-2"]);
+        c.preferred_region = Some("ap-south-1".into());
+        assert!(
+            c.ordered_regions().is_err(),
+            "preferred region not in the map"
+        );
+        let one = map(&[("us-west-2", "a1")]);
+        assert_eq!(
+            one.ordered_regions().unwrap(),
+            [("us-west-2".into(), "a1".into())]
+        );
+        assert!(map(&[]).ordered_regions().is_err());
+        assert!(map(&[("us-west-2", " ")]).ordered_regions().is_err());
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::cache::{KeyVersions, Partition, Policy, SessionCache};
 use crate::config::{Clock, Config};
 use crate::error::{Error, ErrorKind};
 use crate::keys::{is_expired, minute_timestamp, random_key, CryptoKey, KeyBytes};
-use crate::kms::StaticKms;
+use crate::kms::Kms;
 use crate::locked::Locked;
 use crate::metastore::{self, Metastore};
 use crate::record::{self, EnvelopeKeyRecord, KeyMeta};
@@ -39,7 +39,7 @@ pub struct Asherah {
     ik_suffix: String,
     policy: Policy,
     clock: Clock,
-    kms: StaticKms,
+    kms: Kms,
     metastore: Arc<dyn Metastore>,
     /// How long a call waits for another call's load of the same key.
     load_wait: Duration,
@@ -76,12 +76,19 @@ impl Asherah {
             session_duration: secs(config.session_cache_duration),
             session_max: config.session_cache_max_size,
         };
+        // Go's suffixed partitions: `_SK_<service>_<product>_<region>` and
+        // `_IK_<partition>_<service>_<product>_<region>` when the metastore asks for it.
+        let region = metastore
+            .region_suffix()
+            .map(|r| format!("_{r}"))
+            .unwrap_or_default();
+        let kms = Kms::from_config(&config.kms, config.metastore_timeout)?;
         Ok(Asherah {
-            sk_id: format!("_SK_{}_{}", config.service_name, config.product_id),
-            ik_suffix: format!("_{}_{}", config.service_name, config.product_id),
+            sk_id: format!("_SK_{}_{}{region}", config.service_name, config.product_id),
+            ik_suffix: format!("_{}_{}{region}", config.service_name, config.product_id),
             policy,
             clock: config.clock,
-            kms: StaticKms::from_config(&config.kms),
+            kms,
             metastore,
             load_wait: config.metastore_timeout,
             sk_cache: RwLock::new(KeyVersions::default()),

@@ -1,17 +1,60 @@
-//! Key management: wraps and unwraps system keys with a master key. Only Go's static KMS is
-//! implemented: the system key is sealed with AES-256-GCM under the 32 master-key bytes, in
-//! the same `ciphertext || tag || nonce` layout as every other key (that is what Go's
-//! `kms.NewStatic(key, aead.NewAES256GCM())` does), and the sealed bytes are the `Key` of the
-//! system key's EnvelopeKeyRecord. The master key's schedule lives in locked memory.
+//! Key management: wraps and unwraps system keys; the wrapped bytes are the `Key` of the
+//! system key's EnvelopeKeyRecord. Two of Go's KMSs: static (here) and AWS ([`aws`]). The
+//! static KMS seals the system key with AES-256-GCM under the 32 master-key bytes, in the same
+//! `ciphertext || tag || nonce` layout as every other key (that is what Go's
+//! `kms.NewStatic(key, aead.NewAES256GCM())` does). The master key's schedule lives in locked
+//! memory.
 #![forbid(unsafe_code)]
+
+mod aws;
+
+use std::time::Duration;
 
 use aes_gcm::Aes256Gcm;
 
+pub(crate) use self::aws::AwsKms;
 use crate::aead::{self, NONCE_LEN};
 use crate::config::{KmsConfig, GO_STATIC_MASTER_KEY};
 use crate::error::{Error, ErrorKind};
 use crate::keys::{cipher_for, KeyBytes};
 use crate::locked::Locked;
+
+/// The configured KMS.
+#[derive(Debug)]
+pub(crate) enum Kms {
+    Static(StaticKms),
+    Aws(AwsKms),
+}
+
+impl Kms {
+    /// Builds the KMS a config names; `timeout` bounds each call to a remote KMS.
+    pub(crate) fn from_config(config: &KmsConfig, timeout: Duration) -> Result<Self, Error> {
+        Ok(match config {
+            KmsConfig::Static { master_key } => Kms::Static(StaticKms::new(
+                master_key
+                    .as_ref()
+                    .map_or(GO_STATIC_MASTER_KEY, |k| k.bytes()),
+            )),
+            KmsConfig::Aws(aws) => Kms::Aws(AwsKms::new(aws, timeout)?),
+        })
+    }
+
+    /// Wraps a new system key.
+    pub(crate) fn encrypt_key(&self, key: &KeyBytes) -> Result<Vec<u8>, Error> {
+        match self {
+            Kms::Static(k) => k.encrypt_key(key),
+            Kms::Aws(k) => k.encrypt_key(key),
+        }
+    }
+
+    /// Unwraps a system key; failures are `Kms` errors.
+    pub(crate) fn decrypt_key(&self, sealed: &[u8]) -> Result<KeyBytes, Error> {
+        match self {
+            Kms::Static(k) => k.decrypt_key(sealed),
+            Kms::Aws(k) => k.decrypt_key(sealed),
+        }
+    }
+}
 
 /// A static-key KMS.
 #[derive(Debug)]
@@ -20,14 +63,9 @@ pub(crate) struct StaticKms {
 }
 
 impl StaticKms {
-    pub(crate) fn from_config(config: &KmsConfig) -> Self {
-        let KmsConfig::Static { master_key } = config;
+    pub(crate) fn new(master_key: &[u8; 32]) -> Self {
         let mut bytes = KeyBytes::zeroed();
-        bytes.copy_from_slice(
-            master_key
-                .as_ref()
-                .map_or(GO_STATIC_MASTER_KEY, |k| k.bytes()),
-        );
+        bytes.copy_from_slice(master_key);
         StaticKms {
             master: cipher_for(&bytes),
         }

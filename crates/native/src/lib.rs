@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Layout: `envelope` (key lifecycle, [`Asherah`]), `cache` (key and session caches),
-//! `record` (JSON), `aead` (AES-256-GCM layout), `keys` (secret keys), `kms` (static KMS),
-//! `metastore` (memory, SQLite, PostgreSQL), `config`, `error`, and `locked`: the one
+//! `record` (JSON), `aead` (AES-256-GCM layout), `keys` (secret keys), `kms` (static and
+//! AWS KMS), `metastore` (memory, SQLite, PostgreSQL, DynamoDB), `aws` (the AWS SDK setup
+//! and runtime those two share), `config`, `error`, and `locked`: the one
 //! module allowed `unsafe`, for mlock'ed key memory. The crate root denies `unsafe_code`
 //! (a root-level `forbid` could not be lifted for that module); every other module
 //! `forbid`s it.
@@ -18,6 +19,7 @@
 #![warn(missing_debug_implementations)]
 
 mod aead;
+mod aws;
 mod cache;
 mod config;
 mod envelope;
@@ -29,12 +31,15 @@ mod metastore;
 mod record;
 
 pub use crate::config::{
-    Clock, Config, KmsConfig, MasterKey, MetastoreConfig, GO_STATIC_MASTER_KEY,
+    AwsKmsConfig, Clock, Config, DynamoDbConfig, KmsConfig, MasterKey, MetastoreConfig,
+    GO_STATIC_MASTER_KEY,
 };
 pub use crate::envelope::Asherah;
 pub use crate::error::{Error, ErrorKind, MAX_MESSAGE_LEN};
 pub use crate::locked::{locked_chunks, memory_lock_failures};
-pub use crate::metastore::{MemoryMetastore, Metastore, PostgresMetastore, SqliteMetastore};
+pub use crate::metastore::{
+    DynamoDbMetastore, MemoryMetastore, Metastore, PostgresMetastore, SqliteMetastore,
+};
 pub use crate::record::{EnvelopeKeyRecord, KeyMeta};
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 //! row already exists; that is how concurrent creators of the same key (threads, processes,
 //! or Go and native side by side) agree on one winner. SQL stores use Go's schema:
 //! `encryption_key(id, created, key_record)` with `created` a UTC timestamp and `key_record`
-//! the EnvelopeKeyRecord JSON.
+//! the EnvelopeKeyRecord JSON. DynamoDB uses Go's item layout (see `dynamodb.rs`).
 #![forbid(unsafe_code)]
 
+mod dynamodb;
 mod memory;
 mod postgres;
 mod sqlite;
@@ -14,6 +15,7 @@ mod sqlite;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use self::dynamodb::DynamoDbMetastore;
 pub use self::memory::MemoryMetastore;
 pub use self::postgres::PostgresMetastore;
 pub use self::sqlite::SqliteMetastore;
@@ -32,6 +34,11 @@ pub trait Metastore: Send + Sync + 'static {
     fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error>;
     /// Inserts the record; `Ok(false)` if `(id, created)` already exists.
     fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error>;
+    /// A region that key ids end in (`_SK_<service>_<product>_<region>`), as Go's suffixed
+    /// partitions do for DynamoDB with `EnableRegionSuffix`; `None` for no suffix.
+    fn region_suffix(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Opens the metastore a config names; `timeout` bounds each of its operations.
@@ -44,6 +51,7 @@ pub fn open(config: &MetastoreConfig, timeout: Duration) -> Result<Arc<dyn Metas
         MetastoreConfig::Postgres { url } => {
             Arc::new(PostgresMetastore::connect_with_timeout(url, timeout)?)
         }
+        MetastoreConfig::DynamoDb(config) => Arc::new(DynamoDbMetastore::open(config, timeout)?),
     })
 }
 
