@@ -21,12 +21,14 @@ export type AsherahConfig = {
   DynamoDBRegion?: string | null;
   DynamoDBTableName?: string | null;
   EnableRegionSuffix?: boolean | null;
-  /** "static" (test key; both cores) or "aws" (Go core). Default: "static" on the native
-   *  core, "aws" on the Go core (as libasherah). */
+  /** "static" (test key) or "aws" (both cores). Default: "static" on the native core,
+   *  "aws" on the Go core (as libasherah). */
   KMS?: string | null;
   /** REGION -> ARN, or "REGION1=ARN1,REGION2=ARN2". */
   RegionMap?: { [region: string]: string } | string | null;
   PreferredRegion?: string | null;
+  /** The shared-config profile for AWS credentials (native core; the standard chain). */
+  AwsProfileName?: string | null;
   /** How long a key is valid (default 90 days). */
   ExpireAfter?: Duration | null;
   /** How often cached keys are re-checked for revocation (default 60 minutes). */

@@ -56,6 +56,15 @@ pub struct Asherah {
     pub session_cache_duration: Option<Duration>,
     /// Native core only: a 32-byte static master key as 64 hex digits (default: Go's test key).
     pub static_master_key_hex: Option<String>,
+    /// `RegionMap` (KMS aws): region to key ARN, in the order given.
+    pub region_map: Vec<(String, String)>,
+    pub preferred_region: Option<String>,
+    pub dynamodb_endpoint: Option<String>,
+    pub dynamodb_region: Option<String>,
+    pub dynamodb_table_name: Option<String>,
+    pub enable_region_suffix: Option<bool>,
+    /// The shared-config profile for AWS credentials (`AwsProfileName`).
+    pub aws_profile_name: Option<String>,
 }
 
 const OUR_KEYS: [&str; 8] = [
@@ -68,7 +77,7 @@ const OUR_KEYS: [&str; 8] = [
     "MaxInputBytes",
     "Verbose",
 ];
-const GO_KEYS: [&str; 20] = [
+const GO_KEYS: [&str; 21] = [
     "ServiceName",
     "ProductID",
     "ExpireAfter",
@@ -86,6 +95,7 @@ const GO_KEYS: [&str; 20] = [
     "RegionMap",
     "PreferredRegion",
     "EnableRegionSuffix",
+    "AwsProfileName",
     "EnableSessionCaching",
     "Verbose",
     "DisableZeroCopy",
@@ -179,22 +189,28 @@ pub fn parse(
         session_cache_max_size: r.integer("SessionCacheMaxSize")?.map(|n| n as usize),
         session_cache_duration: r.duration("SessionCacheDuration")?,
         static_master_key_hex: r.string("StaticMasterKeyHex")?,
+        region_map: match obj.get("RegionMap") {
+            None => Vec::new(),
+            Some(v) => match region_map(v)? {
+                Value::Object(m) => m
+                    .into_iter()
+                    .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                    .collect(),
+                _ => Vec::new(),
+            },
+        },
+        preferred_region: r.string("PreferredRegion")?,
+        dynamodb_endpoint: r.string("DynamoDBEndpoint")?,
+        dynamodb_region: r.string("DynamoDBRegion")?,
+        dynamodb_table_name: r.string("DynamoDBTableName")?,
+        enable_region_suffix: r.boolean("EnableRegionSuffix")?,
+        aws_profile_name: r.string("AwsProfileName")?,
     };
     if core == CoreKind::Go && asherah.static_master_key_hex.is_some() {
         return Err("StaticMasterKeyHex is only supported by Core \"native\": libasherah always uses its built-in test key for KMS \"static\"".into());
     }
-    for key in [
-        "ReplicaReadConsistency",
-        "DynamoDBEndpoint",
-        "DynamoDBRegion",
-        "DynamoDBTableName",
-        "PreferredRegion",
-    ] {
-        r.string(key)?;
-    }
-    for key in ["EnableRegionSuffix", "DisableZeroCopy"] {
-        r.boolean(key)?;
-    }
+    r.string("ReplicaReadConsistency")?;
+    r.boolean("DisableZeroCopy")?;
     let verbose = r.boolean("Verbose")?.unwrap_or(false);
     let unknown_keys: Vec<String> = obj
         .keys()

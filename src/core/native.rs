@@ -1,13 +1,17 @@
 //! The native core: `asherah-native` (Asherah's envelope encryption in Rust) behind [`Core`].
 //!
-//! No foreign runtime is involved, so nothing here touches signals; it still runs on
-//! core-host threads like every core. This module only maps settings in and errors out:
+//! No foreign runtime is involved, so nothing here touches signals. Calls that may touch
+//! the network (PostgreSQL, DynamoDB, AWS KMS) run on core-host threads under the watchdog;
+//! only the memory and SQLite metastores with static KMS may run inline on the JS thread. This module only maps settings in and errors out:
 //! asherah-node's settings to `asherah_native::Config`, and the crate's error kinds to
 //! [`CoreError`] (which `api::errors` maps to JS codes).
 
 use std::time::Duration;
 
-use asherah_native::{Asherah as Engine, Config, ErrorKind, KmsConfig, MasterKey, MetastoreConfig};
+use asherah_native::{
+    Asherah as Engine, AwsKmsConfig, Config, DynamoDbConfig, ErrorKind, KmsConfig, MasterKey,
+    MetastoreConfig,
+};
 
 use super::{Core, CoreError, CoreKind, InlineCore};
 use crate::api::config::Asherah;
@@ -15,10 +19,11 @@ use crate::host::CoreThread;
 
 pub struct NativeCore {
     engine: Engine,
-    /// Memory or SQLite: every call is local and short, so sync calls may run inline on
-    /// the JS thread. PostgreSQL calls go through core-host threads, under the watchdog.
+    /// Memory or SQLite with static KMS: every call is local and short, so sync calls may
+    /// run inline on the JS thread. PostgreSQL, DynamoDB and AWS KMS calls go through
+    /// core-host threads, under the watchdog.
     local: bool,
-    /// Memory metastore: no I/O at all, so even async calls may run inline.
+    /// Memory metastore with static KMS: no I/O at all, so even async calls may run inline.
     in_memory: bool,
 }
 
@@ -28,11 +33,13 @@ impl NativeCore {
     pub fn new(a: &Asherah, timeout: Duration) -> Result<NativeCore, CoreError> {
         let mut config = config(a)?;
         config.metastore_timeout = metastore_timeout(timeout);
-        let local = matches!(
-            config.metastore,
-            MetastoreConfig::Memory | MetastoreConfig::Sqlite { .. }
-        );
-        let in_memory = matches!(config.metastore, MetastoreConfig::Memory);
+        let static_kms = matches!(config.kms, KmsConfig::Static { .. });
+        let local = static_kms
+            && matches!(
+                config.metastore,
+                MetastoreConfig::Memory | MetastoreConfig::Sqlite { .. }
+            );
+        let in_memory = static_kms && matches!(config.metastore, MetastoreConfig::Memory);
         let engine = Engine::new(config).map_err(map_error)?;
         Ok(NativeCore {
             engine,
@@ -94,11 +101,13 @@ pub fn config(a: &Asherah) -> Result<Config, CoreError> {
             }
             MetastoreConfig::from_connection_string(conn).map_err(map_error)?
         }
-        "dynamodb" => {
-            return Err(CoreError::BadConfig(
-                "the native core does not support DynamoDB; use Core \"go\" for it".into(),
-            ))
-        }
+        "dynamodb" => MetastoreConfig::DynamoDb(DynamoDbConfig {
+            endpoint: a.dynamodb_endpoint.clone(),
+            region: a.dynamodb_region.clone(),
+            table_name: a.dynamodb_table_name.clone(),
+            region_suffix: a.enable_region_suffix.unwrap_or(false),
+            profile: a.aws_profile_name.clone(),
+        }),
         other => return Err(CoreError::BadConfig(format!("unknown Metastore {other:?}"))),
     };
     c.kms = match a.kms.as_str() {
@@ -109,9 +118,14 @@ pub fn config(a: &Asherah) -> Result<Config, CoreError> {
             };
             KmsConfig::Static { master_key: key }
         }
+        "aws" => KmsConfig::Aws(AwsKmsConfig {
+            region_map: a.region_map.clone(),
+            preferred_region: a.preferred_region.clone(),
+            profile: a.aws_profile_name.clone(),
+        }),
         other => {
             return Err(CoreError::BadConfig(format!(
-                "the native core supports KMS \"static\" only, not {other:?}; use Core \"go\" for AWS KMS"
+                "KMS must be \"static\" or \"aws\", not {other:?}"
             )))
         }
     };
@@ -137,7 +151,9 @@ impl Core for NativeCore {
     }
 
     fn set_env(&self, _ct: &CoreThread, _vars_json: &str) -> Result<(), CoreError> {
-        Ok(()) // the native core reads nothing from the environment
+        // Nothing to forward: the AWS SDK reads the real process environment (which the
+        // shim's `setenv` sets) when `setup` builds its credentials chain.
+        Ok(())
     }
 
     fn shutdown(&self, _ct: &CoreThread) {}
