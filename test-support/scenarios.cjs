@@ -231,7 +231,7 @@ function nativeScenarios(t) {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  t.test('native config errors are typed: AWS KMS, MySQL, bad key hex, bad connection string', () => {
+  t.test('native config errors are typed: AWS KMS without RegionMap, MySQL, bad key hex, bad connection string', () => {
     expectCode(() => asherah.setup(config('native', { KMS: 'aws' })), 'ERR_ASHERAH_CONFIG');
     expectCode(() => asherah.setup(config('native', { Metastore: 'rdbms', SQLMetastoreDBType: 'mysql', ConnectionString: 'u@tcp(h:1)/d' })), 'ERR_ASHERAH_CONFIG');
     expectCode(() => asherah.setup(config('native', { StaticMasterKeyHex: 'abc' })), 'ERR_ASHERAH_CONFIG');
