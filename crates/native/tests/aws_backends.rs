@@ -106,8 +106,7 @@ fn aws_kms_and_dynamodb_on_moto() {
     let sk: EnvelopeKeyRecord = store.load_latest("_SK_svc_prod").unwrap().unwrap();
     assert!(sk.parent_key_meta.is_none() && !sk.revoked);
     let envelope = String::from_utf8(sk.encrypted_key.clone()).unwrap();
-    let prefix = format!(r#"{{"encryptedKey":"#);
-    assert!(envelope.starts_with(&prefix), "{envelope}");
+    assert!(envelope.starts_with(r#"{"encryptedKey":""#), "{envelope}");
     let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
     let keks = v["kmsKeks"].as_array().unwrap();
     assert_eq!(keks.len(), 2, "{envelope}");
@@ -194,7 +193,8 @@ fn aws_kms_and_dynamodb_on_moto() {
          print(r['Count'])\n",
         &[&moto.url],
     );
-    let ik_ids: std::collections::HashSet<i64> = records.iter().map(|r| ik_created(r)).collect();
+    let ik_ids: std::collections::HashSet<i64> =
+        records.iter().map(|r| ik_created(r.as_str())).collect();
     assert_eq!(
         count.trim(),
         ik_ids.len().to_string(),
