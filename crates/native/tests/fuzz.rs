@@ -703,6 +703,9 @@ fn fuzz_connection_strings() {
                     );
                 }
                 Ok(MetastoreConfig::Memory) => prop_assert!(trimmed.eq_ignore_ascii_case("memory")),
+                Ok(MetastoreConfig::DynamoDb(_)) => {
+                    prop_assert!(false, "a connection string never names DynamoDB")
+                }
                 Err(e) => check_error(&e, &[ErrorKind::Config], text.as_bytes(), &shapes)?,
             }
             Ok(())
