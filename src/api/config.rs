@@ -17,7 +17,7 @@ use crate::core::CoreKind;
 use crate::host::PoolConfig;
 
 /// Default deadline for one call into a core. Long enough for a cold Go runtime start plus a
-/// first metastore round trip; see README "Timeouts".
+/// first metastore round trip; see README "Lifecycle, deadlines and overload".
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default largest plaintext accepted by `encrypt` (and record by `decrypt`).
 pub const DEFAULT_MAX_INPUT: usize = 256 << 20;

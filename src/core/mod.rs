@@ -1,8 +1,11 @@
 //! Encryption cores behind one trait.
 //!
-//! A [`Core`] turns plaintext into a DataRowRecord JSON string and back. Every method takes
-//! a [`CoreThread`] token, so a core can only be driven from a core-host thread: for the Go
-//! core that is what keeps Go code off JS threads, which the signal guard relies on.
+//! A [`Core`] turns plaintext into a DataRowRecord JSON string and back. Every [`Core`] method
+//! takes a [`CoreThread`] token, so through it a core can only be driven from a core-host
+//! thread: for the Go core that is what keeps Go code off JS threads, which the signal guard
+//! relies on. A core with no foreign runtime and only local, bounded I/O (the native core on
+//! the memory or SQLite metastore) may also offer [`InlineCore`], which the API layer calls
+//! on the JS thread to skip the thread hop.
 //! [`CoreError`] is the one error type of this layer; `api::errors` maps it to JS.
 
 pub mod cobhan;
@@ -31,7 +34,7 @@ impl CoreKind {
     }
 }
 
-/// An encryption core, used only from core-host threads.
+/// An encryption core, driven from core-host threads (see [`Core::inline`] for the exception).
 pub trait Core: Send + Sync {
     fn kind(&self) -> CoreKind;
     fn encrypt(&self, ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError>;

@@ -1,7 +1,9 @@
 //! The native core: `asherah-native` (Asherah's envelope encryption in Rust) behind [`Core`].
 //!
-//! No foreign runtime is involved, so nothing here touches signals; it still runs on
-//! core-host threads like every core. This module only maps settings in and errors out:
+//! No foreign runtime is involved, so nothing here touches signals. With a local metastore
+//! (memory, SQLite) it offers [`InlineCore`], so sync calls (and small async calls on the
+//! memory metastore) run on the calling JS thread; with a network metastore every call goes
+//! to core-host threads under the watchdog. This module only maps settings in and errors out:
 //! asherah-node's settings to `asherah_native::Config`, and the crate's error kinds to
 //! [`CoreError`] (which `api::errors` maps to JS codes).
 

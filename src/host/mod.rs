@@ -1,4 +1,7 @@
-//! Core-host threads: the only threads on which an encryption core ever runs.
+//! Core-host threads: the only threads on which the Go core ever runs, and where the native
+//! core runs every call that can wait (a network metastore, SQLite for async calls, large
+//! async inputs); short local native calls run inline on the JS thread instead
+//! (`core::InlineCore`).
 //!
 //! [`thread`] creates them with a stack size we choose, every asynchronous signal blocked
 //! and their own alternate signal stack, and hands each job a [`CoreThread`] token that
