@@ -7,13 +7,15 @@
 //! race on a ticket) through the env's batched completion link.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use super::{envs, errors, state};
-use crate::core::{Core, CoreError, InlineCore};
+use super::state::{self, Running};
+use super::{envs, errors};
+use crate::core::{guarded, Core, CoreError, InlineCore};
 use crate::host::watchdog::{self, Ticket};
-use crate::host::{CallState, Completion, CoreThread, EnvLink, Job, Turn};
+use crate::host::{self, CallState, Completion, CoreThread, EnvLink, Job, NoReply, Refusal, Turn};
 use crate::napi::{Deferred, Env, JsError, JsResult, Value};
 
 type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
@@ -28,7 +30,7 @@ pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
             return core.encrypt_inline(partition, data);
         }
         let (core, partition, data) = (r.core.clone(), partition.to_owned(), data.to_vec());
-        state::call_blocking(&r, "encrypt", move |ct| core.encrypt(ct, &partition, &data))
+        call_blocking(&r, "encrypt", move |ct| core.encrypt(ct, &partition, &data))
     };
     run().map_err(|e| errors::from_core(&e))
 }
@@ -42,7 +44,7 @@ pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> 
             return core.decrypt_inline(partition, record);
         }
         let (core, partition, record) = (r.core.clone(), partition.to_owned(), record.to_vec());
-        state::call_blocking(&r, "decrypt", move |ct| {
+        call_blocking(&r, "decrypt", move |ct| {
             core.decrypt(ct, &partition, &record)
         })
     };
@@ -166,7 +168,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
                 return;
             }
             // None: cancelled at its deadline while queued, already settled.
-            if let Some(out) = state::run_call(ct, &job_call, &job_r, f) {
+            if let Some(out) = run_call(ct, &job_call, &job_r, f) {
                 if job_ticket.claim() {
                     settle_once(&job_link, &job_slot, out, to_js);
                 }
@@ -180,7 +182,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
     });
     if let Err((_, why)) = r.pool.submit(job) {
         let d = slot.lock().take().expect("not yet shared");
-        return Err((d, errors::from_core(&state::refused(why))));
+        return Err((d, errors::from_core(&refused(why))));
     }
     link.begin_outstanding(env);
     let r = r.clone();
@@ -188,7 +190,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
         std::time::Instant::now() + r.config.timeout,
         ticket,
         Box::new(move || {
-            let err = state::missed_deadline(&r, &call, phase);
+            let err = missed_deadline(&r, &call, phase);
             settle_once(&link, &slot, Err(err), to_js);
         }),
     );
@@ -261,4 +263,94 @@ pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
 pub(super) fn bytes_to_string(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
     let s = String::from_utf8(b).map_err(|_| errors::not_utf8())?;
     env.create_string(&s).map_err(Into::into)
+}
+
+/// Runs `f` on a core-host thread of `r`'s pool and waits for it at most `TimeoutMs`.
+///
+/// A call still queued at the deadline is cancelled (it never runs) and fails with
+/// `QueueTimeout`; a call running at the deadline fails with `Timeout`, and if it is still
+/// running `TimeoutMs` after it started, it is counted as stuck until it returns.
+/// How the caller waits (a reply slot, parking at once) is `host::reply`.
+pub(super) fn call_blocking<T: Send + 'static>(
+    r: &Arc<Running>,
+    phase: &'static str,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, CoreError> {
+    let call = Arc::new(CallState::default());
+    let (job_call, job_r) = (call.clone(), r.clone());
+    let reply = host::call_blocking(&r.pool, Instant::now() + r.config.timeout, move |turn| {
+        match turn {
+            // None: cancelled at its deadline while queued; the caller has gone.
+            Turn::Run(ct) => run_call(ct, &job_call, &job_r, f),
+            Turn::Cancelled => {
+                job_call.try_cancel();
+                Some(Err(CoreError::ShuttingDown))
+            }
+        }
+    });
+    match reply {
+        Ok(out) => out,
+        Err(NoReply::Refused(why)) => Err(refused(why)),
+        Err(NoReply::Deadline) => Err(missed_deadline(r, &call, phase)),
+    }
+}
+
+/// Runs a queued call's `f` on its core-host thread, panics turned into errors. `None` if
+/// the call's deadline cancelled it while it was still queued (its caller was answered);
+/// a call that had been counted as stuck is uncounted when it returns.
+pub(super) fn run_call<T>(
+    ct: &CoreThread,
+    call: &CallState,
+    r: &Running,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
+) -> Option<Result<T, CoreError>> {
+    if !call.try_start() {
+        return None;
+    }
+    let out = guarded(ct, f);
+    if call.finish() {
+        r.unstick();
+    }
+    Some(out)
+}
+
+/// What a call that missed its deadline fails with: `QueueTimeout` if it was still queued
+/// (it is cancelled and never runs), else `Timeout`, and then it is watched for being stuck.
+pub(super) fn missed_deadline(
+    r: &Arc<Running>,
+    call: &Arc<CallState>,
+    phase: &'static str,
+) -> CoreError {
+    let millis = r.config.timeout.as_millis() as u64;
+    if call.try_cancel() {
+        return CoreError::QueueTimeout { millis };
+    }
+    watch_stuck(r, call, phase);
+    CoreError::Timeout { phase, millis }
+}
+
+/// The error for a job the pool refused.
+pub(super) fn refused(why: Refusal) -> CoreError {
+    match why {
+        Refusal::Closed => CoreError::ShuttingDown,
+        Refusal::Full { limit } => CoreError::Overloaded { limit },
+    }
+}
+
+/// After a running call missed its caller's deadline: counts it as stuck if it is still
+/// running `TimeoutMs` after it started.
+fn watch_stuck(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) {
+    let Some(started) = call.started_at() else {
+        return;
+    };
+    let (call, r) = (call.clone(), r.clone());
+    watchdog::watch(
+        started + r.config.timeout,
+        Arc::new(watchdog::Ticket::default()),
+        Box::new(move || {
+            if call.mark_stuck() {
+                r.mark_stuck(phase);
+            }
+        }),
+    );
 }

@@ -17,6 +17,7 @@ macro_rules! tri {
 }
 
 mod args;
+mod build;
 pub mod calls;
 pub mod config;
 mod dispatch;

@@ -3,7 +3,7 @@
 
 use super::args::{object_or_json, size_arg, Refused};
 use super::log::{self, Level};
-use super::{envs, errors, state};
+use super::{dispatch, envs, errors, state};
 use crate::core::go;
 use crate::napi::{CallArgs, Env, JsResult, Value, ValueType};
 
@@ -71,10 +71,10 @@ pub(super) fn state_set_go_env(json: String) -> JsResult<()> {
         return Ok(()); // it will read the real environment when it loads
     }
     match state::running() {
-        Ok(r) => state::call_blocking(&r, "setenv", move |ct| go::set_env_loaded(ct, &json))
+        Ok(r) => dispatch::call_blocking(&r, "setenv", move |ct| go::set_env_loaded(ct, &json))
             .map_err(|e| errors::from_core(&e)),
         Err(_) => {
-            state::defer_go_env(json);
+            go::defer_env(json);
             Ok(())
         }
     }

@@ -336,6 +336,24 @@ impl Core for GoCore {
     }
 }
 
+/// `setenv` calls made while a loaded Go runtime had no running instance: applied (in
+/// order) by [`apply_deferred_env`] right after the library is next set up, before
+/// `SetupJson`.
+static DEFERRED_ENV: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Keeps `vars_json` for the next setup of the Go core (see [`DEFERRED_ENV`]).
+pub fn defer_env(vars_json: String) {
+    DEFERRED_ENV.lock().push(vars_json);
+}
+
+/// Applies, in order, the `setenv` calls kept by [`defer_env`].
+pub fn apply_deferred_env(ct: &CoreThread) -> Result<(), CoreError> {
+    for vars in DEFERRED_ENV.lock().drain(..) {
+        set_env_loaded(ct, &vars)?;
+    }
+    Ok(())
+}
+
 /// Sets variables in an already loaded Go runtime (before setup, e.g. from `setenv`).
 pub fn set_env_loaded(_ct: &CoreThread, vars_json: &str) -> Result<(), CoreError> {
     let Some(lib) = LIBRARY.get() else {

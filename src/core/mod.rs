@@ -16,7 +16,7 @@ pub mod native;
 
 use std::fmt;
 
-use crate::host::CoreThread;
+use crate::host::{catch_panic, CoreThread};
 
 /// Which implementation runs the encryption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,3 +165,16 @@ impl fmt::Display for CoreError {
 }
 
 impl std::error::Error for CoreError {}
+
+/// Runs `f` on a core-host thread with a panic turned into [`CoreError::Internal`]: a
+/// core-host thread must survive its jobs.
+pub fn guarded<T>(
+    ct: &CoreThread,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
+) -> Result<T, CoreError> {
+    catch_panic(|| f(ct)).unwrap_or_else(|what| {
+        Err(CoreError::Internal(format!(
+            "panic on a core-host thread: {what}"
+        )))
+    })
+}
