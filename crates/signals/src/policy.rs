@@ -68,6 +68,7 @@ impl fmt::Display for Action {
 pub struct SignalSet(u64);
 
 impl SignalSet {
+    /// No signal.
     pub const EMPTY: SignalSet = SignalSet(0);
 
     /// The set holding `signals` (numbers outside `1..=64` are dropped).
@@ -80,6 +81,7 @@ impl SignalSet {
         }
         set
     }
+    /// This set plus `signo` (unchanged if `signo` is outside `1..=64`).
     pub const fn with(self, signo: c_int) -> SignalSet {
         if signo >= 1 && signo <= 64 {
             SignalSet(self.0 | 1 << (signo - 1))
@@ -87,6 +89,7 @@ impl SignalSet {
             self
         }
     }
+    /// Whether `signo` is in the set.
     pub const fn contains(self, signo: c_int) -> bool {
         signo >= 1 && signo <= 64 && self.0 & (1 << (signo - 1)) != 0
     }
@@ -102,6 +105,8 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The rules of this module's doc: keep Go's forwarding handlers for the synchronous
+    /// fault signals, leave nothing out.
     pub const DEFAULT: Policy = Policy {
         forwarding: SignalSet::of(&[libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL]),
         leave: SignalSet::EMPTY,
