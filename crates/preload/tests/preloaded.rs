@@ -163,11 +163,10 @@ fn spawn_observe(attr: *const libc::pthread_attr_t, detached: bool) -> Seen {
         }
         std::thread::sleep(Duration::from_millis(20));
     } else {
-        // SAFETY: joining the joinable thread we created.
-        assert_eq!(
-            unsafe { libc::pthread_join(t.assume_init(), std::ptr::null_mut()) },
-            0
-        );
+        // SAFETY: joining the joinable thread we created (pthread_create succeeded, so
+        // `t` is initialised).
+        let rc = unsafe { libc::pthread_join(t.assume_init(), std::ptr::null_mut()) };
+        assert_eq!(rc, 0);
     }
     *seen
 }
