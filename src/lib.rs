@@ -6,14 +6,13 @@
 //! Layers: [`api`] (JS entry points, config parsing, lifecycle) -> [`core`] (the Go and
 //! native cores, which take a [`host::CoreThread`] token) -> [`host`] (core-host threads,
 //! queues, completions, the watchdog) -> [`napi`] (the safe layer over the generated
-//! bindings). [`signals`] guards the process's signal dispositions around the Go runtime.
-//! This file is only the module registration.
+//! bindings). `core::signal_guard` guards the process's signal dispositions around the Go
+//! runtime. This file is only the module registration.
 
 pub mod api;
 pub mod core;
 pub mod host;
 pub mod napi;
-pub mod signals;
 
 use napi::{sys, Env};
 

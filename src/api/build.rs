@@ -44,7 +44,7 @@ pub(super) fn build_core(
             let held = held
                 .ok_or_else(|| CoreError::Internal("Go setup without the lifecycle lock".into()))?;
             let core = go::GoCore::setup(ct, held, lib, &config.go_json, deadline);
-            for d in crate::signals::take_unlogged() {
+            for d in crate::core::signal_guard::take_unlogged() {
                 let level = if d.action.restores() {
                     Level::Warn
                 } else {

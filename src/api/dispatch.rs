@@ -20,35 +20,38 @@ use crate::napi::{Deferred, Env, JsError, JsResult, Value};
 
 type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
 
-/// A sync encrypt: inline on this thread when the core allows it (the input is then used
-/// in place, no copy), else on a core-host thread with a copy of the input.
-pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
-    let run = || -> Result<String, CoreError> {
+/// Runs `op` synchronously: inline on this thread when the core allows it (the input is
+/// then used in place, no copy), else on a core-host thread with a copy of the input.
+/// `size` is what `MaxInputSize` is checked against.
+fn sync_call<T: Send + 'static>(
+    op: &'static Op<T>,
+    partition: &str,
+    input: &[u8],
+    size: usize,
+) -> JsResult<T> {
+    let run = || -> Result<T, CoreError> {
         let r = state::running()?;
-        check_size(&r, data.len())?;
+        check_size(&r, size)?;
         if let Some(core) = r.core.inline() {
-            return core.encrypt_inline(partition, data);
+            return (op.inline)(core, partition, input);
         }
-        let (core, partition, data) = (r.core.clone(), partition.to_owned(), data.to_vec());
-        call_blocking(&r, "encrypt", move |ct| core.encrypt(ct, &partition, &data))
+        let (core, partition, input) = (r.core.clone(), partition.to_owned(), input.to_vec());
+        let hosted = op.hosted;
+        call_blocking(&r, op.phase, move |ct| {
+            hosted(&*core, ct, &partition, &input)
+        })
     };
     run().map_err(|e| errors::from_core(&e))
 }
 
-/// A sync decrypt, inline or on a core-host thread like [`encrypt_sync`].
+/// A sync encrypt (see [`sync_call`]).
+pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
+    sync_call(&ENCRYPT, partition, data, data.len())
+}
+
+/// A sync decrypt (see [`sync_call`]).
 pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> {
-    let run = || -> Result<Vec<u8>, CoreError> {
-        let r = state::running()?;
-        check_size(&r, record_budget(record.len()))?;
-        if let Some(core) = r.core.inline() {
-            return core.decrypt_inline(partition, record);
-        }
-        let (core, partition, record) = (r.core.clone(), partition.to_owned(), record.to_vec());
-        call_blocking(&r, "decrypt", move |ct| {
-            core.decrypt(ct, &partition, &record)
-        })
-    };
-    run().map_err(|e| errors::from_core(&e))
+    sync_call(&DECRYPT, partition, record, record_budget(record.len()))
 }
 
 /// The plaintext size a record of `record_len` bytes can at most carry: records are the
@@ -66,9 +69,9 @@ pub(super) fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError
     Ok(())
 }
 
-/// What an async export asks of a core: the same operation, runnable inline (small inputs,
-/// cores that allow it) or hosted on a core-host thread.
-pub(super) struct AsyncOp<T> {
+/// What an export asks of a core: the same operation, runnable inline (cores that allow
+/// it; for async calls, small inputs only) or hosted on a core-host thread.
+pub(super) struct Op<T> {
     pub phase: &'static str,
     pub inline: InlineFn<T>,
     pub hosted: HostedFn<T>,
@@ -79,13 +82,13 @@ pub(super) type InlineFn<T> = fn(&dyn InlineCore, &str, &[u8]) -> Result<T, Core
 /// The operation on a core-host thread.
 pub(super) type HostedFn<T> = fn(&dyn Core, &CoreThread, &str, &[u8]) -> Result<T, CoreError>;
 
-pub(super) const ENCRYPT: AsyncOp<String> = AsyncOp {
+pub(super) const ENCRYPT: Op<String> = Op {
     phase: "encrypt",
     inline: |c, p, d| c.encrypt_inline(p, d),
     hosted: |c, ct, p, d| c.encrypt(ct, p, d),
 };
 
-pub(super) const DECRYPT: AsyncOp<Vec<u8>> = AsyncOp {
+pub(super) const DECRYPT: Op<Vec<u8>> = Op {
     phase: "decrypt",
     inline: |c, p, r| c.decrypt_inline(p, r),
     hosted: |c, ct, p, r| c.decrypt(ct, p, r),
@@ -101,7 +104,7 @@ const INLINE_ASYNC_MAX: usize = 8 << 10;
 pub(super) fn async_call<T: Send + 'static>(
     env: &Env,
     d: Deferred,
-    op: &'static AsyncOp<T>,
+    op: &'static Op<T>,
     size: usize,
     to_js: ToJs<T>,
     partition: String,

@@ -93,14 +93,14 @@ pub fn set_max_stack_alloc_item_size<'e>(env: &'e Env, args: CallArgs<'e>) -> Js
 
 pub fn set_safety_padding_overhead<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let n = size_arg(env, args.get(0), "safety_padding_overhead")?;
-    go::SAFETY_PADDING.store(n, std::sync::atomic::Ordering::Relaxed);
+    go::set_safety_padding(n);
     env.undefined().map_err(Into::into)
 }
 
 /// `signal_report()`: what the signal guard found and did when the Go runtime was loaded,
 /// one entry per changed signal (an empty array before any Go load).
 pub fn signal_report<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let report = crate::signals::report();
+    let report = crate::core::signal_guard::report();
     let decisions: Vec<_> = report.iter().flat_map(|r| r.iter().copied()).collect();
     let out = env.create_array(decisions.len())?;
     for (i, d) in decisions.iter().enumerate() {
@@ -125,7 +125,7 @@ pub fn signal_report<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e
 
 pub(super) fn disposition_to_js<'e>(
     env: &'e Env,
-    d: &crate::signals::Disposition,
+    d: &crate::core::signal_guard::Disposition,
 ) -> JsResult<Value<'e>> {
     let o = env.create_object()?;
     let handler = if d.is_default() {
@@ -147,7 +147,7 @@ pub(super) fn disposition_to_js<'e>(
 pub fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     if env.type_of(args.get(0))? == ValueType::Boolean {
         let on = env.bool_value(args.get(0))?;
-        go::RECORD_CALL_FACTS.store(on, std::sync::atomic::Ordering::Relaxed);
+        go::record_call_facts(on);
     }
     let out = env.create_object()?;
     // SAFETY: gettid has no preconditions.

@@ -16,15 +16,26 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 use super::cobhan::{self, Buffer};
+use super::signal_guard;
 use super::{Core, CoreError, CoreKind};
 use crate::host::{CoreThread, ThreadFacts};
-use crate::signals;
 
 /// Extra output capacity on top of libasherah's own estimate (`set_safety_padding_overhead`).
-pub static SAFETY_PADDING: AtomicUsize = AtomicUsize::new(0);
+/// Read at each call; a change applies to the calls that start after it.
+static SAFETY_PADDING: AtomicUsize = AtomicUsize::new(0);
 
 /// When set, every Go call records the facts of the thread it runs on (tests read them).
-pub static RECORD_CALL_FACTS: AtomicBool = AtomicBool::new(false);
+static RECORD_CALL_FACTS: AtomicBool = AtomicBool::new(false);
+
+/// Sets the extra output capacity given to every later Go call.
+pub fn set_safety_padding(bytes: usize) {
+    SAFETY_PADDING.store(bytes, Ordering::Relaxed);
+}
+
+/// Turns recording of each Go call's thread facts on or off (see [`last_call_facts`]).
+pub fn record_call_facts(on: bool) {
+    RECORD_CALL_FACTS.store(on, Ordering::Relaxed);
+}
 static LAST_CALL_FACTS: Mutex<Option<(i64, ThreadFacts)>> = Mutex::new(None);
 
 /// The kernel thread id and facts of the thread that made the last recorded Go call.
@@ -144,7 +155,7 @@ pub fn load(_ct: &CoreThread, path: &Path) -> Result<&'static GoLibrary, CoreErr
             wanted.display()
         )));
     }
-    signals::arm();
+    signal_guard::arm();
     // SAFETY: loading runs the library's constructors (the Go runtime's preinit). That is
     // exactly what we intend, on a core-host thread whose async signals are blocked; the
     // signal guard armed above records the dispositions first.
@@ -217,7 +228,7 @@ impl GoCore {
         // SAFETY: a valid Cobhan input buffer that outlives the call; core-host thread.
         let mut rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
         // The first Go call has returned, so the runtime has installed all its handlers.
-        signals::repair_after_first_call();
+        signal_guard::repair_after_first_call();
         if rc == cobhan::ERR_ALREADY_INITIALIZED {
             // SAFETY: no arguments; core-host thread; no call is inside Go (waited above)
             // and we hold the lifecycle lock.

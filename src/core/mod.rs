@@ -13,6 +13,7 @@ pub mod go;
 pub mod memlock;
 pub mod mysql_dsn;
 pub mod native;
+pub mod signal_guard;
 
 use std::fmt;
 

@@ -17,6 +17,7 @@ use std::time::Instant;
 use parking_lot::{Condvar, Mutex};
 
 use super::pool::{Job, Pool, Refusal, Turn};
+use crate::napi::panic_message;
 
 /// A one-shot reply: filled once by a core-host thread, taken by the thread that created it.
 pub struct ReplySlot<T> {
@@ -140,12 +141,7 @@ impl Done {
 
 /// Runs `f`, turning a panic into its message: a core-host thread must survive its jobs.
 pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into())
-    })
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(p.as_ref()))
 }
 
 #[cfg(test)]

@@ -40,6 +40,15 @@ impl<'e> CallArgs<'e> {
     }
 }
 
+/// The message a panic was raised with (`panic!("...")`), or "unknown panic".
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// Runs `f`, turning an `Err` into a thrown JS exception and a panic into a thrown
 /// internal error. Returns `None` when something was thrown.
 pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
@@ -48,11 +57,7 @@ pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
         Ok(Ok(v)) => return Some(v),
         Ok(Err(e)) => e,
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let what = panic_message(payload.as_ref());
             JsError::new(
                 JsErrorKind::Error,
                 "ERR_ASHERAH_INTERNAL",

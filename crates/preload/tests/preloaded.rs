@@ -83,6 +83,27 @@ fn preload_library() -> PathBuf {
         .clone()
 }
 
+/// Compiles `source` with gcc into `lib<name>.so` in the target's scratch directory and
+/// returns its path. Each library has its own source file (`<name>.c`): tests run in
+/// parallel, and a source file shared between them could be read by one gcc while another
+/// test rewrites it (an empty read builds a library without its constructor).
+fn c_library(name: &str, source: &str, extra_args: &[&str]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).unwrap();
+    let out = dir.join(format!("lib{name}.so"));
+    let ok = Command::new("gcc")
+        .args(["-shared", "-fPIC"])
+        .args(extra_args)
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "gcc failed for {name}");
+    out
+}
+
 fn in_probe(name: &str) -> bool {
     std::env::var(PROBE).is_ok_and(|v| v == name)
 }
@@ -282,15 +303,10 @@ fn block_signals_switch_masks_async_signals_only() {
 }
 
 /// A library whose constructor does what Go's does to the host: OR `SA_ONSTACK` into the
-/// SIGUSR1 handler and take over an ignored SIGPIPE. Built with gcc into the target dir.
-/// Each copy has its own source file: tests run in parallel, and a source file shared
-/// between them could be read by one gcc while another test rewrites it (an empty read
-/// builds a library without the constructor, and a repair then goes missing).
+/// SIGUSR1 handler and take over an ignored SIGPIPE. Each copy is its own library.
 fn signal_changing_library(copy: usize) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let src = dir.join(format!("gofake{copy}.c"));
-    std::fs::write(
-        &src,
+    c_library(
+        &format!("gofake{copy}"),
         r#"#include <signal.h>
 #include <string.h>
 static void fake_go_handler(int s, siginfo_t *i, void *c) { (void)s; (void)i; (void)c; }
@@ -305,17 +321,8 @@ __attribute__((constructor)) static void like_go(void) {
   sigaction(SIGPIPE, &sa, NULL);
 }
 "#,
+        &[],
     )
-    .unwrap();
-    let out = dir.join(format!("libgofake{copy}.so"));
-    let ok = Command::new("gcc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "gcc failed");
-    out
 }
 
 extern "C" fn host_handler(_: c_int, _: *mut libc::siginfo_t, _: *mut c_void) {}
@@ -446,19 +453,11 @@ fn real_libasherah_under_the_preload() {
 
 /// A library whose constructor takes a while, so a `dlopen` of it holds the preload's lock.
 fn slow_constructor_library() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let src = dir.join("slowctor.c");
-    std::fs::write(&src, "#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { usleep(500000); }\n")
-        .unwrap();
-    let out = dir.join("libslowctor.so");
-    let ok = Command::new("gcc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "gcc failed");
-    out
+    c_library(
+        "slowctor",
+        "#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { usleep(500000); }\n",
+        &[],
+    )
 }
 
 #[test]
@@ -517,10 +516,8 @@ fn fork_while_another_thread_is_in_dlopen() {
 /// in its constructor and ORs `SA_ONSTACK` into the SIGUSR1 handler 50 ms later; it then
 /// sets its exported `late_done`, so a probe knows the change was made whatever the load.
 fn late_changing_library() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let src = dir.join("latechange.c");
-    std::fs::write(
-        &src,
+    c_library(
+        "latechange",
         r#"#include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -548,17 +545,8 @@ __attribute__((constructor)) static void start(void) {
   pthread_detach(t);
 }
 "#,
+        &["-pthread"],
     )
-    .unwrap();
-    let out = dir.join("liblatechange.so");
-    let ok = Command::new("gcc")
-        .args(["-shared", "-fPIC", "-pthread", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "gcc failed");
-    out
 }
 
 #[test]

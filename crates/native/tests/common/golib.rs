@@ -12,6 +12,20 @@ use libloading::Library;
 
 type Job = Box<dyn FnOnce(&Library) + Send>;
 
+/// `EstimateBuffer(dataLen, partitionLen) -> int32`.
+type Estimate = unsafe extern "C" fn(i32, i32) -> i32;
+/// `EncryptToJson` / `DecryptFromJson(partition, input, output) -> int32` on Cobhan buffers.
+type Transform = unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32;
+
+/// The export `name` (NUL-terminated) of `lib` as a `T`.
+///
+/// # Safety
+/// `T` is the export's real signature.
+unsafe fn export<T: Copy>(lib: &Library, name: &[u8]) -> T {
+    // SAFETY: the caller guarantees the signature; the symbol lives as long as `lib`.
+    unsafe { *lib.get::<T>(name).unwrap() }
+}
+
 /// A handle to the libasherah thread.
 pub struct GoAsherah {
     jobs: Option<mpsc::Sender<Job>>,
@@ -97,10 +111,7 @@ impl GoAsherah {
             // SAFETY: SetupJson(void* cobhanBuffer) -> int32 is libasherah's exported
             // signature; the buffer is a valid Cobhan input that outlives the call.
             unsafe {
-                let f = lib
-                    .get::<unsafe extern "C" fn(*const u8) -> i32>(b"SetupJson\0")
-                    .unwrap();
-                f(cfg.as_ptr())
+                export::<unsafe extern "C" fn(*const u8) -> i32>(lib, b"SetupJson\0")(cfg.as_ptr())
             }
         })
     }
@@ -109,7 +120,7 @@ impl GoAsherah {
     pub fn shutdown(&self) {
         self.call(|lib| {
             // SAFETY: Shutdown(void) is exported with no arguments.
-            unsafe { lib.get::<unsafe extern "C" fn()>(b"Shutdown\0").unwrap()() }
+            unsafe { export::<unsafe extern "C" fn()>(lib, b"Shutdown\0")() }
         })
     }
 
@@ -121,16 +132,10 @@ impl GoAsherah {
             // EncryptToJson(void*, void*, void*) -> int32 are libasherah's exported
             // signatures; all buffers are valid Cobhan buffers alive across the call.
             unsafe {
-                let estimate = lib
-                    .get::<unsafe extern "C" fn(i32, i32) -> i32>(b"EstimateBuffer\0")
-                    .unwrap();
+                let estimate: Estimate = export(lib, b"EstimateBuffer\0");
                 let mut out =
                     output(estimate((data.len() - 8) as i32, (pid.len() - 8) as i32) as usize);
-                let f = lib
-                    .get::<unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32>(
-                        b"EncryptToJson\0",
-                    )
-                    .unwrap();
+                let f: Transform = export(lib, b"EncryptToJson\0");
                 match f(pid.as_ptr(), data.as_ptr(), out.as_mut_ptr()) {
                     0 => Ok(String::from_utf8(payload(&out)).unwrap()),
                     code => Err(code),
@@ -147,11 +152,7 @@ impl GoAsherah {
             // SAFETY: DecryptFromJson(void*, void*, void*) -> int32 is the exported
             // signature; the buffers are valid Cobhan buffers alive across the call.
             unsafe {
-                let f = lib
-                    .get::<unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32>(
-                        b"DecryptFromJson\0",
-                    )
-                    .unwrap();
+                let f: Transform = export(lib, b"DecryptFromJson\0");
                 match f(pid.as_ptr(), js.as_ptr(), out.as_mut_ptr()) {
                     0 => Ok(payload(&out)),
                     code => Err(code),
@@ -169,12 +170,9 @@ impl GoAsherah {
         self.call(move |lib| {
             // SAFETY: same exported signatures and buffer rules as `encrypt`/`decrypt`.
             unsafe {
-                let estimate = lib
-                    .get::<unsafe extern "C" fn(i32, i32) -> i32>(b"EstimateBuffer\0")
-                    .unwrap();
-                type F = unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32;
-                let enc = lib.get::<F>(b"EncryptToJson\0").unwrap();
-                let dec = lib.get::<F>(b"DecryptFromJson\0").unwrap();
+                let estimate: Estimate = export(lib, b"EstimateBuffer\0");
+                let enc: Transform = export(lib, b"EncryptToJson\0");
+                let dec: Transform = export(lib, b"DecryptFromJson\0");
                 let cap = estimate((data.len() - 8) as i32, (pid.len() - 8) as i32) as usize;
                 let mut json = output(cap);
                 assert_eq!(enc(pid.as_ptr(), data.as_ptr(), json.as_mut_ptr()), 0);
