@@ -6,6 +6,7 @@
 //! a job whose result, or the watchdog's timeout, settles the promise exactly once (the two
 //! race on a ticket) through the env's batched completion link.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,7 +17,7 @@ use super::{envs, errors};
 use crate::core::{guarded, Core, CoreError, InlineCore};
 use crate::host::watchdog::{self, Ticket};
 use crate::host::{self, CallState, Completion, CoreThread, EnvLink, Job, NoReply, Refusal, Turn};
-use crate::napi::{Deferred, Env, JsError, JsResult, Value};
+use crate::napi::{Deferred, Env, JsResult, Value};
 
 type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
 
@@ -103,57 +104,50 @@ const INLINE_ASYNC_MAX: usize = 8 << 10;
 /// Starts an async operation: settles `d` at once when it can run inline, else queues it.
 pub(super) fn async_call<T: Send + 'static>(
     env: &Env,
-    d: Deferred,
+    settle: &Settle,
     op: &'static Op<T>,
     size: usize,
     to_js: ToJs<T>,
     partition: String,
     input: Vec<u8>,
-) -> Result<(), (Deferred, JsError)> {
-    let r = tri!(
-        state::running()
-            .and_then(|r| check_size(&r, size).map(|_| r))
-            .map_err(|e| errors::from_core(&e)),
-        d
-    );
+) -> JsResult<()> {
+    let r = state::running()
+        .and_then(|r| check_size(&r, size).map(|_| r))
+        .map_err(|e| errors::from_core(&e))?;
     if size <= INLINE_ASYNC_MAX {
         if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
-            let v = tri!(
-                (op.inline)(core, &partition, &input)
-                    .map_err(|e| errors::from_core(&e))
-                    .and_then(|out| to_js(env, out)),
-                d
-            );
+            let out = (op.inline)(core, &partition, &input).map_err(|e| errors::from_core(&e))?;
+            let v = to_js(env, out)?;
             // A failed resolve is an N-API failure, handled like every other settle path.
-            let _ = d.resolve(env, v);
+            let _ = settle.take().resolve(env, v);
             return Ok(());
         }
     }
     let core = r.core.clone();
     let hosted = op.hosted;
-    spawn_settled(env, d, &r, op.phase, to_js, move |ct| {
+    spawn_settled(env, settle, &r, op.phase, to_js, move |ct| {
         hosted(&*core, ct, &partition, &input)
     })
 }
 
 /// Queues `f` on the instance's pool; its result, or the watchdog at `TimeoutMs`, settles
-/// `d`, whichever claims the ticket first. At the deadline a call still queued is cancelled
+/// the promise, whichever claims the ticket first. At the deadline a call still queued is cancelled
 /// (`QueueTimeout`, it never runs); a running one is rejected with `Timeout` and counted as
 /// stuck if it is still running `TimeoutMs` after it started. A call whose env has gone
 /// (a terminated Worker) is skipped when its turn comes; a closing pool rejects it with
 /// `ShuttingDown` without running it.
 pub(super) fn spawn_settled<T: Send + 'static>(
     env: &Env,
-    d: Deferred,
+    settle: &Settle,
     r: &Arc<state::Running>,
     phase: &'static str,
     to_js: ToJs<T>,
     f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
-) -> Result<(), (Deferred, JsError)> {
-    let link = tri!(envs::current(env), d).link.clone();
+) -> JsResult<()> {
+    let link = envs::current(env)?.link.clone();
     let ticket = Arc::new(Ticket::default());
     let call = Arc::new(CallState::default());
-    let slot = Arc::new(Mutex::new(Some(d)));
+    let slot = Arc::new(Mutex::new(Some(settle.take())));
     let (job_link, job_slot, job_ticket, job_call, job_r) = (
         link.clone(),
         slot.clone(),
@@ -184,8 +178,8 @@ pub(super) fn spawn_settled<T: Send + 'static>(
         }
     });
     if let Err((_, why)) = r.pool.submit(job) {
-        let d = slot.lock().take().expect("not yet shared");
-        return Err((d, errors::from_core(&refused(why))));
+        settle.give_back(slot.lock().take().expect("the job never ran"));
+        return Err(errors::from_core(&refused(why)));
     }
     link.begin_outstanding(env);
     let r = r.clone();
@@ -235,16 +229,43 @@ pub(super) fn settle_completion<T: Send + 'static>(
     }
 }
 
-/// Creates a promise and runs `f` with its settle-side. `f` either takes charge of the
-/// deferred, or hands it back with the error to reject it with.
+/// A new promise's deferred, until something takes charge of settling it.
+///
+/// [`promise`] lends one to its closure. While it still holds the deferred, an `Err` from
+/// the closure rejects the promise with that error, so `?` works and no early return can
+/// leave a promise pending. Code that hands the deferred to a job or a thread takes it
+/// with [`Settle::take`]; if the hand-over then fails, [`Settle::give_back`] returns it
+/// before the error is returned.
+pub(super) struct Settle(Cell<Option<Deferred>>);
+
+impl Settle {
+    /// Takes charge of settling the promise.
+    pub(super) fn take(&self) -> Deferred {
+        self.0
+            .take()
+            .expect("a promise's deferred is taken once, or given back first")
+    }
+
+    /// Hands the deferred back after a failed hand-over; the error returned next rejects it.
+    pub(super) fn give_back(&self, d: Deferred) {
+        self.0.set(Some(d));
+    }
+}
+
+/// Creates a promise and runs `f` with its [`Settle`]: an `Err` from `f` rejects the
+/// promise unless `f` took charge of the deferred (then `f` settles it, and must not fail
+/// after taking it without giving it back).
 pub(super) fn promise<'e>(
     env: &'e Env,
-    f: impl FnOnce(&'e Env, Deferred) -> Result<(), (Deferred, JsError)>,
+    f: impl FnOnce(&'e Env, &Settle) -> JsResult<()>,
 ) -> JsResult<Value<'e>> {
     let (d, p) = Deferred::new(env)?;
-    if let Err((d, e)) = f(env, d) {
-        let ev = e.to_value(env)?;
-        d.reject(env, ev)?;
+    let settle = Settle(Cell::new(Some(d)));
+    if let Err(e) = f(env, &settle) {
+        if let Some(d) = settle.0.take() {
+            let ev = e.to_value(env)?;
+            d.reject(env, ev)?;
+        }
     }
     Ok(p)
 }

@@ -1,20 +1,12 @@
 //! The JS-facing API: the export table, with asherah-node's names and camelCase aliases.
 //!
 //! [`register`] runs once per env (main thread and each Worker): it creates the env's state
-//! and defines every export. The work itself lives in [`calls`] (with [`args`] and [`dispatch`]) and `settings`; configuration parsing in
-//! [`config`]; the mapping of failures to JS error codes in [`errors`]; the process-wide
-//! instance in [`state`]; per-env state and teardown in [`envs`]; log events in [`log`].
-
-/// Unwraps a `JsResult` inside a `dispatch::promise` closure, handing the deferred back on
-/// error so the promise is rejected with it.
-macro_rules! tri {
-    ($e:expr, $d:ident) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return Err(($d, e)),
-        }
-    };
-}
+//! and defines every export. The exports live in [`calls`] and `settings`, reading their
+//! arguments with `args`; `dispatch` gets a call to the core (inline, blocking on a
+//! core-host thread, or through a promise) and settles promises; [`config`] parses the
+//! configuration; [`errors`] maps failures to JS error codes; [`state`] is the lifecycle
+//! of the process-wide instance and `build` makes its core; [`envs`] holds per-env state
+//! and teardown; [`log`] delivers log events.
 
 mod args;
 mod build;
