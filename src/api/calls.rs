@@ -16,7 +16,7 @@ use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
     settle_once, string_to_js, unit_to_js, Settle, DECRYPT, ENCRYPT,
 };
-use super::{envs, errors, state};
+use super::{env_state, errors, state};
 use crate::core::CoreKind;
 use crate::napi::{CallArgs, Env, JsResult, Value};
 
@@ -27,7 +27,7 @@ pub const DEFAULT_CORE: CoreKind = CoreKind::Native;
 pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     state::ensure_idle().map_err(|e| errors::from_core(&e))?;
     let config = Arc::new(read_config(env, args.get(0))?);
-    let owner = envs::current(env)?.id;
+    let owner = env_state::current(env)?.id;
     let claim = state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e))?;
     state::complete_setup(claim, config, owner).map_err(|e| errors::from_core(&e))?;
     env.undefined().map_err(Into::into)
@@ -40,7 +40,7 @@ pub fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> 
     promise(env, |env, settle| {
         state::ensure_idle().map_err(|e| errors::from_core(&e))?;
         let config = Arc::new(read_config(env, args.get(0))?);
-        let owner = envs::current(env)?.id;
+        let owner = env_state::current(env)?.id;
         let claim = state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e))?;
         on_helper_thread(env, settle, "asherah-setup", move || {
             state::complete_setup(claim, config, owner)
@@ -73,7 +73,7 @@ fn on_helper_thread(
     name: &str,
     f: impl FnOnce() -> Result<(), crate::core::CoreError> + Send + 'static,
 ) -> JsResult<()> {
-    let link = envs::current(env)?.link.clone();
+    let link = env_state::current(env)?.link.clone();
     let slot = Arc::new(parking_lot::Mutex::new(Some(settle.take())));
     let (job_slot, job_link) = (slot.clone(), link.clone());
     let spawned = std::thread::Builder::new()

@@ -13,7 +13,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use super::state::{self, Running};
-use super::{envs, errors};
+use super::{env_state, errors};
 use crate::core::{guarded, Core, CoreError, InlineCore};
 use crate::host::watchdog::{self, Ticket};
 use crate::host::{self, CallState, Completion, CoreThread, EnvLink, Job, NoReply, Refusal, Turn};
@@ -144,7 +144,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
     to_js: ToJs<T>,
     f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
 ) -> JsResult<()> {
-    let link = envs::current(env)?.link.clone();
+    let link = env_state::current(env)?.link.clone();
     let ticket = Arc::new(Ticket::default());
     let call = Arc::new(CallState::default());
     let slot = Arc::new(Mutex::new(Some(settle.take())));

@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
-use super::envs;
+use super::env_state;
 use crate::host::{Completion, EnvLink};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub fn emit(level: Level, message: String) {
         let msg = message.clone();
         link.push(Completion {
             settles_promise: false,
-            run: Box::new(move |env| envs::deliver_log(env, level, &msg)),
+            run: Box::new(move |env| env_state::deliver_log(env, level, &msg)),
         });
     }
 }

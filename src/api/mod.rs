@@ -5,7 +5,7 @@
 //! arguments with `args`; `dispatch` gets a call to the core (inline, blocking on a
 //! core-host thread, or through a promise) and settles promises; [`config`] parses the
 //! configuration; [`errors`] maps failures to JS error codes; [`state`] is the lifecycle
-//! of the process-wide instance and `build` makes its core; [`envs`] holds per-env state
+//! of the process-wide instance and `build` makes its core; [`env_state`] holds per-env state
 //! and teardown; [`log`] delivers log events.
 
 mod args;
@@ -13,7 +13,7 @@ mod build;
 pub mod calls;
 pub mod config;
 mod dispatch;
-pub mod envs;
+pub mod env_state;
 pub mod errors;
 pub mod log;
 mod settings;
@@ -82,7 +82,7 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
 
 /// Initialises this env and fills `exports`.
 pub fn register<'e>(env: &'e Env, exports: Value<'e>) -> JsResult<Value<'e>> {
-    envs::init(env)?;
+    env_state::init(env)?;
     for (name, alias, f) in EXPORTS {
         let func = env.create_function(name, *f)?;
         env.set_property(exports, name, func)?;

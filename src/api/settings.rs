@@ -3,15 +3,15 @@
 
 use super::args::{object_or_json, size_arg, Refused};
 use super::log::{self, Level};
-use super::{dispatch, envs, errors, state};
+use super::{dispatch, env_state, errors, state};
 use crate::core::go;
 use crate::napi::{CallArgs, Env, JsResult, Value, ValueType};
 
 pub fn set_log_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let hook = args.get(0);
     match env.type_of(hook)? {
-        ValueType::Function => envs::set_hook(env, Some(hook))?,
-        ValueType::Undefined | ValueType::Null => envs::set_hook(env, None)?,
+        ValueType::Function => env_state::set_hook(env, Some(hook))?,
+        ValueType::Undefined | ValueType::Null => env_state::set_hook(env, None)?,
         other => {
             return Err(errors::invalid_argument(format!(
                 "set_log_hook expects a function (level, message) => void, or null; got {}",
