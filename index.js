@@ -1,26 +1,10 @@
 'use strict';
-// Loads the asherah-shim N-API module built by `cargo build --release` with process.dlopen
-// (Node >= 18 and Bun >= 1.2) and re-exports it. ASHERAH_SHIM_MODULE overrides the path.
-const path = require('node:path');
-const fs = require('node:fs');
+// asherah-shim: opens the native N-API module with process.dlopen (Node >= 18, Bun >= 1.2,
+// Deno 2 with --allow-ffi --allow-read) and re-exports it. ESM: index.mjs. Types: index.d.ts.
 
-function modulePath() {
-  if (process.env.ASHERAH_SHIM_MODULE) return process.env.ASHERAH_SHIM_MODULE;
-  const candidates = [
-    path.join(__dirname, 'target', 'release', 'libasherah_shim.so'),
-    path.join(__dirname, 'target', 'debug', 'libasherah_shim.so'),
-  ];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) {
-    const err = new Error(
-      `asherah-shim: native module not built; run \`cargo build --release\` in ${__dirname}`,
-    );
-    err.code = 'ERR_ASHERAH_NOT_BUILT';
-    throw err;
-  }
-  return found;
-}
-
+// ---- loader (which .so: lib/locate.cjs, shared with the doctor) ----
+const located = require('./lib/locate.cjs').locate();
+if (located instanceof Error) throw located;
 const mod = { exports: {} };
-process.dlopen(mod, modulePath());
+process.dlopen(mod, located.path);
 module.exports = mod.exports;

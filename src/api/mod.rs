@@ -6,7 +6,8 @@
 //! core-host thread, or through a promise) and settles promises; [`config`] parses the
 //! configuration; [`errors`] maps failures to JS error codes; [`state`] is the lifecycle
 //! of the process-wide instance and `build` makes its core; [`env_state`] holds per-env state
-//! and teardown; [`log`] delivers log events.
+//! and teardown; [`log`] delivers log events; `probe` gathers thread and signal facts for
+//! the doctor.
 
 mod args;
 mod build;
@@ -16,6 +17,7 @@ mod dispatch;
 pub mod env_state;
 pub mod errors;
 pub mod log;
+mod probe;
 mod settings;
 pub mod state;
 
@@ -78,6 +80,7 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
         settings::signal_report,
     ),
     ("_diagnostics", None, settings::diagnostics),
+    ("_threads", None, probe::threads),
 ];
 
 /// Initialises this env and fills `exports`.

@@ -10,6 +10,7 @@
 
 pub mod sys;
 
+pub mod async_work;
 mod env;
 mod error;
 mod function;
