@@ -38,6 +38,14 @@ export type AsherahConfig = {
   SessionCacheDuration?: Duration | null;
   /** Also print the shim's log events to stderr. */
   Verbose?: boolean | null;
+  /** asherah-node 3.x: copy inputs instead of lending JS memory to Go. Accepted; the shim
+   *  always copies (its cores run on other threads than the caller's), so `false` changes
+   *  nothing. */
+  DisableZeroCopy?: boolean | null;
+  /** asherah-node 3.x: guard bytes after Cobhan output buffers. Accepted; the shim's Go core
+   *  always checks them (an overrun fails the call with ERR_ASHERAH_INTERNAL), so `false`
+   *  does not turn the check off. */
+  EnableCanaries?: boolean | null;
 
   // ---- asherah-shim's own keys ----
   /** "native" (default: Asherah in Rust, no foreign runtime) or "go" (the real libasherah). */
@@ -74,11 +82,21 @@ export type SignalDecision = {
   errno?: number;
 };
 
-/** Errors carry a stable `code` (README "Errors"), e.g. ERR_ASHERAH_NOT_INITIALIZED,
- *  ERR_ASHERAH_CONFIG, ERR_ASHERAH_INVALID_ARGUMENT, ERR_ASHERAH_DECRYPT_FAILED,
- *  ERR_ASHERAH_TIMEOUT, ERR_ASHERAH_QUEUE_TIMEOUT, ERR_ASHERAH_OVERLOADED. */
+/** Every `code` an error from this module can carry (README "Errors"). */
+export type AsherahErrorCode =
+  | 'ERR_ASHERAH_INVALID_ARGUMENT' | 'ERR_ASHERAH_CONFIG' | 'ERR_ASHERAH_NOT_INITIALIZED'
+  | 'ERR_ASHERAH_ALREADY_INITIALIZED' | 'ERR_ASHERAH_LIBRARY' | 'ERR_ASHERAH_COBHAN'
+  | 'ERR_ASHERAH_SESSION' | 'ERR_ASHERAH_ENCRYPT_FAILED' | 'ERR_ASHERAH_DECRYPT_FAILED'
+  | 'ERR_ASHERAH_MALFORMED_RECORD' | 'ERR_ASHERAH_NOT_UTF8' | 'ERR_ASHERAH_METASTORE'
+  | 'ERR_ASHERAH_KMS' | 'ERR_ASHERAH_PANIC' | 'ERR_ASHERAH_INPUT_TOO_LARGE'
+  | 'ERR_ASHERAH_TIMEOUT' | 'ERR_ASHERAH_QUEUE_TIMEOUT' | 'ERR_ASHERAH_OVERLOADED'
+  | 'ERR_ASHERAH_CORE_UNUSABLE' | 'ERR_ASHERAH_SHUTTING_DOWN' | 'ERR_ASHERAH_INTERNAL'
+  | 'ERR_ASHERAH_NAPI' | 'ERR_ASHERAH_NOT_BUILT';
+
+/** An error thrown or rejected by this module. Every property below is set only for the
+ *  codes named beside it, always with the type declared (numbers are numbers). */
 export interface AsherahError extends Error {
-  code: string;
+  code: AsherahErrorCode;
   /** ERR_ASHERAH_TIMEOUT / ERR_ASHERAH_QUEUE_TIMEOUT: what the call was doing. */
   phase?: string;
   /** ERR_ASHERAH_TIMEOUT / ERR_ASHERAH_QUEUE_TIMEOUT: the deadline that passed, in ms. */
@@ -113,6 +131,38 @@ export declare function set_max_stack_alloc_item_size(maxItemSize: number): void
 export declare function set_safety_padding_overhead(safetyPaddingOverhead: number): void;
 /** What the signal guard found and did when the Go runtime was loaded. */
 export declare function signal_report(): SignalDecision[];
+
+/** The facts `_diagnostics` and `_threads` report about one thread. */
+export type ThreadFacts = {
+  tid: number;
+  stackSize: number;
+  altStackSize: number;
+  isCoreThread: boolean;
+  blockedSignals: number[];
+};
+/** Test support: the calling thread, the thread of the last Go call (with recording on),
+ *  and whether a Go runtime is loaded. `record` turns per-call recording on or off. */
+export declare function _diagnostics(record?: boolean): {
+  jsThread: ThreadFacts;
+  lastGoCall: ThreadFacts | null;
+  goLoaded: boolean;
+  pid: number;
+};
+/** For the doctor: every readable signal's current disposition, and the mapped file whose
+ *  code its handler is (null for SIG_DFL/SIG_IGN). */
+export declare function _signals(): Array<{
+  signo: number;
+  name: string;
+  disposition: SignalDisposition;
+  owner: string | null;
+}>;
+/** For the doctor: the JS thread, one of the host's N-API pool threads (null if the host
+ *  cancelled the probe) and a core-host thread made as the cores' threads are. */
+export declare function _threads(): Promise<{
+  jsThread: ThreadFacts;
+  poolThread: ThreadFacts | null;
+  coreThread: ThreadFacts;
+}>;
 
 export declare const setupAsync: typeof setup_async;
 export declare const shutdownAsync: typeof shutdown_async;

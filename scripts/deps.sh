@@ -4,7 +4,8 @@
 #   - Debian: libclang-dev (bindgen), postgresql (throw-away test servers), build tools
 #   - npm:    @oven/bun-linux-x64 at each pinned release, node-api-headers (pinned),
 #             fast-check (pinned; the property tests in test-support/properties.cjs),
-#             Deno from @deno/linux-x64-glibc (pinned), typescript (pinned; the type checks)
+#             Deno from @deno/linux-x64-glibc (pinned), typescript and @types/node (pinned;
+#             the type checks)
 #   - PyPI:   the asherah==0.3.9 wheel, for the real libasherah-x64.so
 # Idempotent: a second run only checks. Writes $CACHE/env.sh with the paths it resolved.
 set -euo pipefail
@@ -16,6 +17,7 @@ ASHERAH_WHEEL_VERSION=0.3.9
 FAST_CHECK_VERSION=4.10.2
 DENO_VERSION=2.9.6
 TYPESCRIPT_VERSION=5.9.3
+TYPES_NODE_VERSION=20.19.9
 mkdir -p "$CACHE"
 
 log() { printf '[deps] %s\n' "$*" >&2; }
@@ -57,15 +59,17 @@ fi
 
 # npm tools, installed together (a second `npm install --no-save` into the same prefix
 # would prune the first): fast-check for the property tests (required by path, see
-# env.cjs) and typescript for `tsc --strict` over the types and asherah-node's README example.
+# env.cjs); typescript and @types/node for `tsc --strict` over the types and asherah-node's
+# README example.
 FAST_CHECK_DIR="$CACHE/npm/node_modules/fast-check"
 TSC="$CACHE/npm/node_modules/typescript/bin/tsc"
 npm_version() { node -p "try{require('$CACHE/npm/node_modules/$1/package.json').version}catch{''}" 2>/dev/null; }
-if [ "$(npm_version fast-check)" != "$FAST_CHECK_VERSION" ] || [ "$(npm_version typescript)" != "$TYPESCRIPT_VERSION" ]; then
-  log "fast-check@$FAST_CHECK_VERSION typescript@$TYPESCRIPT_VERSION from npm into $CACHE/npm"
+if [ "$(npm_version fast-check)" != "$FAST_CHECK_VERSION" ] || [ "$(npm_version typescript)" != "$TYPESCRIPT_VERSION" ] \
+  || [ "$(npm_version @types/node)" != "$TYPES_NODE_VERSION" ]; then
+  log "fast-check@$FAST_CHECK_VERSION typescript@$TYPESCRIPT_VERSION @types/node@$TYPES_NODE_VERSION from npm into $CACHE/npm"
   mkdir -p "$CACHE/npm"
   npm install --silent --no-audit --no-fund --no-save --prefix "$CACHE/npm" \
-    "fast-check@$FAST_CHECK_VERSION" "typescript@$TYPESCRIPT_VERSION" >/dev/null
+    "fast-check@$FAST_CHECK_VERSION" "typescript@$TYPESCRIPT_VERSION" "@types/node@$TYPES_NODE_VERSION" >/dev/null
 fi
 
 if [ ! -x "$CACHE/deno/$DENO_VERSION/deno" ]; then

@@ -58,8 +58,10 @@ pub struct Asherah {
     pub static_master_key_hex: Option<String>,
 }
 
-const OUR_KEYS: [&str; 8] = [
+const OUR_KEYS: [&str; 9] = [
     "Core",
+    // asherah-node's own (not Go's): the shim's output buffers always carry canaries.
+    "EnableCanaries",
     "MaxQueuedCalls",
     "GoLibrary",
     "TimeoutMs",
@@ -192,7 +194,7 @@ pub fn parse(
     ] {
         r.string(key)?;
     }
-    for key in ["EnableRegionSuffix", "DisableZeroCopy"] {
+    for key in ["EnableRegionSuffix", "DisableZeroCopy", "EnableCanaries"] {
         r.boolean(key)?;
     }
     let verbose = r.boolean("Verbose")?.unwrap_or(false);
@@ -509,6 +511,21 @@ mod tests {
         assert_eq!(go["ServiceName"], "svc");
         assert_eq!(c.unknown_keys, vec!["Custom".to_string()]);
         assert_eq!(c.timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn asherah_node_3_keys_are_accepted_as_booleans_or_null() {
+        let c = parse_with(r#""DisableZeroCopy":true,"EnableCanaries":false"#).unwrap();
+        assert!(c.unknown_keys.is_empty());
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert!(
+            go.get("EnableCanaries").is_none(),
+            "asherah-node's own key stays out of Go's"
+        );
+        assert!(parse_with(r#""DisableZeroCopy":null,"EnableCanaries":null"#).is_ok());
+        assert!(parse_with(r#""EnableCanaries":"yes""#)
+            .unwrap_err()
+            .contains("EnableCanaries"));
     }
 
     #[test]

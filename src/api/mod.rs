@@ -81,6 +81,7 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
     ),
     ("_diagnostics", None, settings::diagnostics),
     ("_threads", None, probe::threads),
+    ("_signals", None, probe::signals),
 ];
 
 /// Initialises this env and fills `exports`.

@@ -3,13 +3,19 @@
 //! alternate stack) of the calling JS thread, of one of the host's N-API pool threads (where
 //! an unprotected addon's async work runs), and of a core-host thread spawned exactly as the
 //! cores' threads are (default stack size, async signals blocked, own alternate stack).
+//! `_signals()` reads the current disposition of every signal, and names the mapped
+//! file whose code its handler is (`dladdr`), which tells a Go runtime's handler from the
+//! host's.
 
+use std::ffi::CStr;
+use std::mem::MaybeUninit;
 use std::sync::mpsc;
 
-use super::settings::facts_to_js;
+use super::settings::{disposition_to_js, facts_to_js};
 use crate::host::pool::DEFAULT_STACK_SIZE;
 use crate::host::{thread, ThreadFacts};
 use crate::napi::{async_work, CallArgs, Deferred, Env, JsError, JsErrorKind, JsResult, Value};
+use asherah_shim_signals::Disposition;
 
 /// The calling thread's kernel id and facts.
 fn here() -> (i64, ThreadFacts) {
@@ -58,4 +64,58 @@ pub fn threads<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
         };
     })?;
     Ok(promise)
+}
+
+/// `_signals()`: `[{ signo, name, disposition, owner }]` for every signal 1..=64 that
+/// `sigaction` can read (glibc reserves 32 and 33), where `owner` is the path of the mapped
+/// file holding the handler's code, or null (SIG_DFL, SIG_IGN, or an unmapped address).
+pub fn signals<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    let out = env.create_array(0)?;
+    let mut index = 0;
+    for signo in 1..=asherah_shim_signals::MAX_SIGNO {
+        let Ok(d) = Disposition::read(signo) else {
+            continue;
+        };
+        let o = env.create_object()?;
+        env.set_property(o, "signo", env.create_f64(signo as f64)?)?;
+        env.set_property(
+            o,
+            "name",
+            env.create_string(asherah_shim_signals::signal_name(signo))?,
+        )?;
+        env.set_property(o, "disposition", disposition_to_js(env, &d)?)?;
+        let owner = match handler_owner(&d) {
+            Some(path) => env.create_string(&path)?,
+            None => env.null()?,
+        };
+        env.set_property(o, "owner", owner)?;
+        env.set_element(out, index, o)?;
+        index += 1;
+    }
+    Ok(out)
+}
+
+/// The file that maps a handler's address, via `dladdr`.
+fn handler_owner(d: &Disposition) -> Option<String> {
+    if !d.is_handler() {
+        return None;
+    }
+    let mut info = MaybeUninit::<libc::Dl_info>::zeroed();
+    // SAFETY: dladdr only reads the address (it never calls it) and fills `info`.
+    let found = unsafe { libc::dladdr(d.handler as *const libc::c_void, info.as_mut_ptr()) };
+    if found == 0 {
+        return None;
+    }
+    // SAFETY: dladdr returned non-zero, so it filled `info` (zeroed is valid anyway).
+    let info = unsafe { info.assume_init() };
+    if info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dli_fname is a NUL-terminated path owned by the dynamic linker, valid while the
+    // object stays loaded; we copy it at once.
+    Some(
+        unsafe { CStr::from_ptr(info.dli_fname) }
+            .to_string_lossy()
+            .into_owned(),
+    )
 }

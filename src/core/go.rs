@@ -400,5 +400,8 @@ fn buffer_error(e: cobhan::BufferError) -> CoreError {
         cobhan::BufferError::BadLength(n) => {
             CoreError::Internal(format!("libasherah wrote an impossible length {n}"))
         }
+        cobhan::BufferError::Overrun => CoreError::Internal(
+            "libasherah wrote past the end of an output buffer (its canary changed); the result was discarded".into(),
+        ),
     }
 }
