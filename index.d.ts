@@ -156,6 +156,8 @@ export declare function _signals(): Array<{
   disposition: SignalDisposition;
   owner: string | null;
 }>;
+/** For the doctor: the paths of the shared objects loaded in this process. */
+export declare function _libraries(): string[];
 /** For the doctor: the JS thread, one of the host's N-API pool threads (null if the host
  *  cancelled the probe) and a core-host thread made as the cores' threads are. */
 export declare function _threads(): Promise<{

@@ -4,8 +4,9 @@
 // and versions, the stack sizes and alternate stacks of the JS thread, an N-API pool
 // thread and a core-host thread (the module's `_threads()`), the dispositions of the GC
 // signal, SIGPIPE, SIGURG and SIGSEGV with the file each handler lives in (`_signals()`),
-// and whether a Go runtime is mapped into the process (a `.go.buildinfo` marker in a
-// mapped library) and what asherah-shim's signal guard repaired (`signalReport()`).
+// and whether a Go runtime is in the process (a Go buildinfo marker in a loaded library,
+// from `_libraries()`: no /proc/self reads, which Deno denies without --allow-all) and
+// what asherah-shim's signal guard repaired (`signalReport()`).
 // Works under Node, Bun and Deno (--allow-ffi --allow-read); reads no environment it is
 // denied.
 const fs = require('node:fs');
@@ -31,23 +32,9 @@ function bunBefore14(rt) {
   return maj < 1 || (maj === 1 && min < 4);
 }
 
-/** Files mapped into this process (from /proc/self/maps), deduplicated. */
-function mappedFiles() {
-  try {
-    const seen = new Set();
-    for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
-      const p = line.split(/\s+/).slice(5).join(' ');
-      if (p.startsWith('/') && !p.endsWith(' (deleted)')) seen.add(p);
-    }
-    return [...seen];
-  } catch {
-    return [];
-  }
-}
-
-/** Mapped shared libraries that carry a Go runtime (Go writes a buildinfo marker). */
-function goLibraries(maps, exe) {
-  return maps.filter((p) => p !== exe && /\.so(\.|$)|\.node$/.test(p)).filter((p) => {
+/** Loaded shared libraries that carry a Go runtime (Go writes a buildinfo marker). */
+function goLibraries(libs) {
+  return libs.filter((p) => p.startsWith('/') && !/\/(libc|libm|libdl|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so/.test(p)).filter((p) => {
     try {
       return fs.readFileSync(p).indexOf(GO_MARKER) >= 0;
     } catch {
@@ -75,8 +62,8 @@ async function collect(shim, located) {
   const threads = await shim._threads();
   const signals = shim._signals();
   const diag = shim._diagnostics();
-  const maps = mappedFiles();
-  const goLibs = goLibraries(maps, rt.path);
+  const libs = shim._libraries();
+  const goLibs = goLibraries(libs);
   const gcSignal = Number(envVar('JSC_SIGNAL_FOR_GC')) || SIGPWR;
   const bySigno = (n) => signals.find((s) => s.signo === n) || null;
   const pkg = require(path.join(ROOT, 'package.json'));
@@ -84,7 +71,7 @@ async function collect(shim, located) {
   if (located.source === 'package') {
     try { platformVersion = JSON.parse(fs.readFileSync(path.join(path.dirname(located.path), 'package.json'), 'utf8')).version; } catch { /* unknown */ }
   }
-  const preloadActive = maps.some((p) => path.basename(p) === 'libasherah_shim_preload.so');
+  const preloadActive = libs.some((p) => path.basename(p) === 'libasherah_shim_preload.so');
   const thread = (t) => t && { stackSize: t.stackSize, altStackSize: t.altStackSize, blockedSignals: t.blockedSignals.length };
   const sig = (n, role) => {
     const s = bySigno(n);
@@ -132,12 +119,12 @@ function render(f) {
   const lines = [
     `runtime      ${f.runtime.name} ${f.runtime.version} (${f.runtime.path})`,
     `module       asherah-shim ${f.module.version}: ${f.module.path} (${{ env: 'ASHERAH_SHIM_MODULE', package: `platform package ${f.module.platformPackageVersion}`, build: 'local build' }[f.module.source]})`,
-    `preload      ${f.preload.path || 'not found'}${f.preload.active ? ' (active: mapped in this process)' : ' (not active; bin asherah-shim-bun runs Bun with it)'}`,
+    `preload      ${f.preload.path || 'not found'}${f.preload.active ? ' (active: loaded in this process)' : ' (not active; bin asherah-shim-bun runs Bun with it)'}`,
     `JS thread    ${th(t.js)}`,
     `N-API pool   ${th(t.napiPool)}`,
     `core-host    ${th(t.coreHost)}, ${t.coreHost.blockedSignals} signals blocked`,
     ...f.signals.map((s) => `${s.name.padEnd(12)} ${s.text}  [${s.role}]`),
-    `Go runtime   ${f.go.libraries.length ? f.go.libraries.join(', ') : 'none mapped'}${f.go.loadedByShim ? ' (loaded by asherah-shim)' : f.go.libraries.length ? ' (loaded outside asherah-shim)' : ''}`,
+    `Go runtime   ${f.go.libraries.length ? f.go.libraries.join(', ') : 'none loaded'}${f.go.loadedByShim ? ' (loaded by asherah-shim)' : f.go.libraries.length ? ' (loaded outside asherah-shim)' : ''}`,
     ...(f.go.repairs.length ? [`repaired     ${f.go.repairs.join('; ')}`] : []),
     `verdict      ${f.verdict.text}`,
   ];

@@ -82,6 +82,7 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
     ("_diagnostics", None, settings::diagnostics),
     ("_threads", None, probe::threads),
     ("_signals", None, probe::signals),
+    ("_libraries", None, probe::libraries),
 ];
 
 /// Initialises this env and fills `exports`.

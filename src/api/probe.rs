@@ -5,7 +5,8 @@
 //! cores' threads are (default stack size, async signals blocked, own alternate stack).
 //! `_signals()` reads the current disposition of every signal, and names the mapped
 //! file whose code its handler is (`dladdr`), which tells a Go runtime's handler from the
-//! host's.
+//! host's. `_libraries()` lists the shared objects loaded in the process (`dl_iterate_phdr`),
+//! which needs no access to `/proc/self` (Deno denies that without --allow-all).
 
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
@@ -118,4 +119,47 @@ fn handler_owner(d: &Disposition) -> Option<String> {
             .to_string_lossy()
             .into_owned(),
     )
+}
+
+/// `_libraries()`: the paths of the shared objects loaded in the process, in load order
+/// (the main executable, whose name the loader leaves empty, is left out).
+pub fn libraries<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    let mut names: Vec<String> = Vec::new();
+    // SAFETY: the callback only reads the entry it is given and pushes into `names`, which
+    // outlives the call; dl_iterate_phdr holds the loader lock while it runs, so the names
+    // stay valid while we copy them.
+    unsafe {
+        libc::dl_iterate_phdr(
+            Some(collect_name),
+            (&mut names as *mut Vec<String>).cast::<libc::c_void>(),
+        )
+    };
+    let out = env.create_array(names.len())?;
+    for (i, name) in names.iter().enumerate() {
+        env.set_element(out, i as u32, env.create_string(name)?)?;
+    }
+    Ok(out)
+}
+
+/// `dl_iterate_phdr` callback: appends the object's path to the `Vec<String>` in `data`.
+///
+/// # Safety
+/// `info` is a live entry from the loader and `data` the `&mut Vec<String>` passed by
+/// [`libraries`].
+unsafe extern "C" fn collect_name(
+    info: *mut libc::dl_phdr_info,
+    _size: libc::size_t,
+    data: *mut libc::c_void,
+) -> libc::c_int {
+    // SAFETY: see the function's contract.
+    let (info, names) = unsafe { (&*info, &mut *data.cast::<Vec<String>>()) };
+    if !info.dlpi_name.is_null() {
+        // SAFETY: dlpi_name is a NUL-terminated string owned by the loader, valid during the
+        // callback; we copy it at once.
+        let name = unsafe { CStr::from_ptr(info.dlpi_name) }.to_string_lossy();
+        if !name.is_empty() {
+            names.push(name.into_owned());
+        }
+    }
+    0
 }
