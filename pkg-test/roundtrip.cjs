@@ -12,6 +12,7 @@ if (!loaded.some((p) => p.endsWith('/node_modules/asherah-shim-linux-x64-gnu/ash
   throw new Error(`the native module was not loaded from the platform package: ${loaded.join(', ')}`);
 }
 if (loaded.some((p) => p.endsWith('libasherah_shim.so'))) throw new Error('a local build was loaded as well');
+if (typeof require('asherah-shim/doctor').main !== 'function') throw new Error('asherah-shim/doctor is not exported');
 
 (async () => {
   for (const core of lib ? ['native', 'go'] : ['native']) {
