@@ -38,9 +38,10 @@ export type AsherahConfig = {
   SessionCacheDuration?: Duration | null;
   /** Also print the shim's log events to stderr. */
   Verbose?: boolean | null;
-  /** asherah-node 3.x: copy inputs instead of lending JS memory to Go. Accepted; the shim
-   *  always copies (its cores run on other threads than the caller's), so `false` changes
-   *  nothing. */
+  /** asherah-node 3.x: passed to the Go core's libasherah, whose newer releases then copy
+   *  input buffers instead of referencing them (libasherah 0.3.9 ignores it). JS memory is
+   *  never lent to a core either way: the shim copies inputs first. No meaning for the
+   *  native core. */
   DisableZeroCopy?: boolean | null;
   /** asherah-node 3.x: guard bytes after Cobhan output buffers. Accepted; the shim's Go core
    *  always checks them (an overrun fails the call with ERR_ASHERAH_INTERNAL), so `false`
