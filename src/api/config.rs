@@ -522,6 +522,10 @@ mod tests {
             go.get("EnableCanaries").is_none(),
             "asherah-node's own key stays out of Go's"
         );
+        assert_eq!(
+            go["DisableZeroCopy"], true,
+            "libasherah's own option is passed through"
+        );
         assert!(parse_with(r#""DisableZeroCopy":null,"EnableCanaries":null"#).is_ok());
         assert!(parse_with(r#""EnableCanaries":"yes""#)
             .unwrap_err()
