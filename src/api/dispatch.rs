@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::metrics::{self, Op};
 use super::{envs, errors, state};
 use crate::core::{Core, CoreError, InlineCore};
 use crate::host::watchdog::{self, Ticket};
@@ -30,7 +31,7 @@ pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
         let (core, partition, data) = (r.core.clone(), partition.to_owned(), data.to_vec());
         state::call_blocking(&r, "encrypt", move |ct| core.encrypt(ct, &partition, &data))
     };
-    run().map_err(|e| errors::from_core(&e))
+    metrics::timed(Op::Encrypt, run).map_err(|e| errors::from_core(&e))
 }
 
 /// A sync decrypt, inline or on a core-host thread like [`encrypt_sync`].
@@ -46,7 +47,7 @@ pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> 
             core.decrypt(ct, &partition, &record)
         })
     };
-    run().map_err(|e| errors::from_core(&e))
+    metrics::timed(Op::Decrypt, run).map_err(|e| errors::from_core(&e))
 }
 
 /// The plaintext size a record of `record_len` bytes can at most carry: records are the
@@ -68,6 +69,8 @@ pub(super) fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError
 /// cores that allow it) or hosted on a core-host thread.
 pub(super) struct AsyncOp<T> {
     pub phase: &'static str,
+    /// Its duration event for the metrics hook.
+    pub metric: Op,
     pub inline: InlineFn<T>,
     pub hosted: HostedFn<T>,
 }
@@ -79,12 +82,14 @@ pub(super) type HostedFn<T> = fn(&dyn Core, &CoreThread, &str, &[u8]) -> Result<
 
 pub(super) const ENCRYPT: AsyncOp<String> = AsyncOp {
     phase: "encrypt",
+    metric: Op::Encrypt,
     inline: |c, p, d| c.encrypt_inline(p, d),
     hosted: |c, ct, p, d| c.encrypt(ct, p, d),
 };
 
 pub(super) const DECRYPT: AsyncOp<Vec<u8>> = AsyncOp {
     phase: "decrypt",
+    metric: Op::Decrypt,
     inline: |c, p, r| c.decrypt_inline(p, r),
     hosted: |c, ct, p, r| c.decrypt(ct, p, r),
 };
@@ -114,7 +119,7 @@ pub(super) fn async_call<T: Send + 'static>(
     if size <= INLINE_ASYNC_MAX {
         if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
             let v = tri!(
-                (op.inline)(core, &partition, &input)
+                metrics::timed(op.metric, || (op.inline)(core, &partition, &input))
                     .map_err(|e| errors::from_core(&e))
                     .and_then(|out| to_js(env, out)),
                 d
@@ -125,9 +130,9 @@ pub(super) fn async_call<T: Send + 'static>(
         }
     }
     let core = r.core.clone();
-    let hosted = op.hosted;
+    let (hosted, metric) = (op.hosted, op.metric);
     spawn_settled(env, d, &r, op.phase, to_js, move |ct| {
-        hosted(&*core, ct, &partition, &input)
+        metrics::timed(metric, || hosted(&*core, ct, &partition, &input))
     })
 }
 

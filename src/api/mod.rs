@@ -3,7 +3,9 @@
 //! [`register`] runs once per env (main thread and each Worker): it creates the env's state
 //! and defines every export. The work itself lives in [`calls`] (with [`args`] and [`dispatch`]) and `settings`; configuration parsing in
 //! [`config`]; the mapping of failures to JS error codes in [`errors`]; the process-wide
-//! instance in [`state`]; per-env state and teardown in [`envs`]; log events in [`log`].
+//! instance in [`state`]; per-env state and teardown in [`envs`]; log events in [`log`]
+//! (libasherah's own lines in [`go_log`]); asherah 4.x's metrics hook in [`metrics`] and its
+//! camelCase config keys in [`config_keys`].
 
 /// Unwraps a `JsResult` inside a `dispatch::promise` closure, handing the deferred back on
 /// error so the promise is rejected with it.
@@ -19,10 +21,13 @@ macro_rules! tri {
 mod args;
 pub mod calls;
 pub mod config;
+mod config_keys;
 mod dispatch;
 pub mod envs;
 pub mod errors;
+mod go_log;
 pub mod log;
+mod metrics;
 mod settings;
 pub mod state;
 
@@ -68,6 +73,11 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
         calls::get_setup_status,
     ),
     ("set_log_hook", Some("setLogHook"), settings::set_log_hook),
+    (
+        "set_metrics_hook",
+        Some("setMetricsHook"),
+        metrics::set_metrics_hook,
+    ),
     ("setenv", None, settings::setenv),
     (
         "set_max_stack_alloc_item_size",
@@ -85,11 +95,14 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
         settings::signal_report,
     ),
     ("_diagnostics", None, settings::diagnostics),
+    ("_instance_id", None, calls::instance_id),
 ];
 
 /// Initialises this env and fills `exports`.
 pub fn register<'e>(env: &'e Env, exports: Value<'e>) -> JsResult<Value<'e>> {
     envs::init(env)?;
+    crate::napi::set_before_throw(envs::flush);
+    crate::core::native::set_observer(std::sync::Arc::new(metrics::NativeObserver));
     for (name, alias, f) in EXPORTS {
         let func = env.create_function(name, *f)?;
         env.set_property(exports, name, func)?;
