@@ -3,22 +3,27 @@
 //!
 //! libasherah exports no logging hook (its exports are `SetupJson`, `Encrypt*`, `Decrypt*`,
 //! `EstimateBuffer`, `SetEnv`, `Shutdown`), and Go writes straight to fd 2. So while a log
-//! hook is set and the Go core is (or is about to be) loaded, fd 2 is a pipe: a reader thread
-//! takes each complete line that has Go's log form (`YYYY/MM/DD HH:MM:SS asherah-cobhan: `)
-//! to the hook, and writes every other byte, in order, to the real stderr (a saved duplicate
-//! of the original fd 2). Nothing is captured when no hook is set, so Go's lines then reach
-//! stderr as before.
+//! hook is set and the Go core is (or is about to be) loaded, a pipe and a reader thread are
+//! ready, and **while a call is inside Go** fd 2 points at the pipe (the core's call watch,
+//! [`go::set_call_watch`], opens and closes that window). The reader takes each complete
+//! line of Go's log form (`asherah-cobhan: ...`, after an optional `YYYY/MM/DD HH:MM:SS `)
+//! to the hook and writes every other byte, in order, to the real stderr (a saved duplicate
+//! of the original fd 2). When the last call leaves Go, fd 2 is put back and the leaving
+//! thread waits (at most 200 ms) until the reader has handled what is in the pipe. Nothing
+//! is captured when no hook is set: Go's lines then reach stderr as before.
 //!
-//! Trade-offs, by design: the user's stderr output keeps its order (one pipe, one reader,
-//! forwarded as soon as it is read; only a partial line that could still become a Go line is
-//! held until its next byte); a full real stderr blocks writers exactly as before, because
-//! the reader only blocks on that write (it takes no lock a writer holds). While captured,
-//! fd 2 is a pipe, not a TTY, and child processes spawned then inherit the pipe: their
-//! stderr is forwarded while this process lives. At exit (`exit()`, as after an uncaught
-//! error) an `atexit` handler puts fd 2 back and lets the reader forward what is still in the
-//! pipe; a process killed by a signal loses what was not read yet. No signal handler is
-//! involved, so nothing here has to be async-signal-safe.
+//! Trade-offs, by design. Outside Go calls fd 2 is the real stderr, so a JS runtime's own
+//! last words (an uncaught error printed just before `_exit`, which no exit handler sees)
+//! never sit in the pipe; a process that dies while a call is inside Go can lose what the
+//! reader had not read yet (an `atexit` handler drains on `exit()`). Bytes written by other
+//! threads during a window are forwarded in order, but one written just after a window
+//! closes can overtake one written just before it (the pipe is drained right after). A
+//! full real stderr blocks writers exactly as before: the reader only blocks on that write
+//! and takes no lock a writer holds. Child processes spawned during a window inherit the
+//! pipe as their stderr. No signal handler is involved, so nothing here has to be
+//! async-signal-safe.
 
+use std::cell::Cell;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::thread::JoinHandle;
@@ -29,21 +34,45 @@ use parking_lot::Mutex;
 use super::log::{self, Level};
 use crate::core::go;
 
-/// The running capture: the saved real stderr, the pipe's read end, the reader thread.
+/// The reader thread of a running capture.
 struct Tap {
-    real_stderr: RawFd,
     read_end: RawFd,
     reader: JoinHandle<()>,
 }
 
+/// Where fd 2 goes: the number of calls inside Go, and the two ends it switches between
+/// (-1 when no capture runs, so a late window never touches a closed descriptor).
+struct Window {
+    calls: usize,
+    pipe: RawFd,
+    real_stderr: RawFd,
+}
+
 static TAP: Mutex<Option<Tap>> = Mutex::new(None);
+static WINDOW: Mutex<Window> = Mutex::new(Window {
+    calls: 0,
+    pipe: -1,
+    real_stderr: -1,
+});
+/// A capture runs (checked first by every window, so Go calls cost nothing otherwise).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Tells the reader to forward what is left and stop.
 static STOP: AtomicBool = AtomicBool::new(false);
 /// The reader is handling bytes it has read (see [`settle`]).
 static BUSY: AtomicBool = AtomicBool::new(false);
-/// The pipe's read end while a tap runs (for [`settle`] and the exit handler), else -1.
+/// The pipe's read end while a capture runs, else -1.
 static READ_END: AtomicI32 = AtomicI32::new(-1);
 static AT_EXIT: std::sync::Once = std::sync::Once::new();
+
+thread_local! {
+    /// Windows this thread opened and has not closed (a capture may start mid-call).
+    static OPENED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Installs the window around every Go call; called once at module load.
+pub fn install() {
+    go::set_call_watch(enter_go, leave_go);
+}
 
 /// Starts or stops the capture: on while some env has a log hook and the Go core is loaded
 /// or `go_starting` (a Go setup is about to load it), off when no hook is left.
@@ -58,7 +87,7 @@ pub fn update(go_starting: bool) {
                     drop(tap);
                     log::emit(
                     Level::Warn,
-                    format!("libasherah's log lines stay on stderr: capturing fd 2 failed (errno {e})"),
+                    format!("libasherah's log lines stay on stderr: capturing them failed (errno {e})"),
                 );
                 }
             }
@@ -73,26 +102,44 @@ pub fn update(go_starting: bool) {
 }
 
 /// Waits (at most 200 ms) until the reader has handled every byte written to the pipe so
-/// far: a Go call's log line is in the pipe when the call returns, so after this its event
-/// is queued. Called before a sync call throws.
+/// far. Called when the last call leaves Go, and before a sync call throws.
 pub fn settle() {
-    let fd = READ_END.load(Ordering::Acquire);
-    if fd < 0 {
+    settle_for(Duration::from_millis(200));
+}
+
+/// A call enters Go: the first one points fd 2 at the pipe.
+fn enter_go() {
+    if !ACTIVE.load(Ordering::Acquire) {
         return;
     }
-    let deadline = Instant::now() + Duration::from_millis(200);
-    while Instant::now() < deadline {
-        let mut pending: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one c_int through the valid pointer; a stale fd only
-        // makes the call fail, which ends the wait.
-        if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut pending) } != 0 {
-            return;
-        }
-        if pending == 0 && !BUSY.load(Ordering::Acquire) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
+    let mut w = WINDOW.lock();
+    if w.pipe < 0 {
+        return;
     }
+    if w.calls == 0 {
+        // SAFETY: both fds are open while `pipe` is not -1 (cleared under this lock before
+        // they are closed).
+        unsafe { libc::dup2(w.pipe, 2) };
+    }
+    w.calls += 1;
+    OPENED.with(|o| o.set(o.get() + 1));
+}
+
+/// A call leaves Go: the last one puts fd 2 back, then waits for the reader.
+fn leave_go() {
+    if OPENED.with(|o| o.get()) == 0 {
+        return;
+    }
+    OPENED.with(|o| o.set(o.get() - 1));
+    {
+        let mut w = WINDOW.lock();
+        w.calls = w.calls.saturating_sub(1);
+        if w.calls == 0 && w.real_stderr >= 0 {
+            // SAFETY: as in `enter_go`.
+            unsafe { libc::dup2(w.real_stderr, 2) };
+        }
+    }
+    settle();
 }
 
 fn start() -> Result<Tap, i32> {
@@ -102,15 +149,13 @@ fn start() -> Result<Tap, i32> {
         return Err(errno());
     }
     let (read_end, write_end) = (fds[0], fds[1]);
-    // SAFETY: plain fd syscalls on descriptors we own (the pipe) or on fd 2.
+    // SAFETY: duplicating fd 2 (always open in a JS runtime) to a new close-on-exec fd.
     let real_stderr = unsafe { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) };
-    // SAFETY: as above.
-    if real_stderr < 0 || unsafe { libc::dup2(write_end, 2) } < 0 {
+    if real_stderr < 0 {
         let e = errno();
-        close_all(&[read_end, write_end, real_stderr]);
+        close_all(&[read_end, write_end]);
         return Err(e);
     }
-    close_all(&[write_end]);
     STOP.store(false, Ordering::Release);
     READ_END.store(read_end, Ordering::Release);
     AT_EXIT.call_once(|| {
@@ -122,50 +167,76 @@ fn start() -> Result<Tap, i32> {
         .spawn(move || read_loop(read_end, real_stderr))
         .map_err(|e| e.raw_os_error().unwrap_or(libc::EAGAIN));
     match reader {
-        Ok(reader) => Ok(Tap {
-            real_stderr,
-            read_end,
-            reader,
-        }),
+        Ok(reader) => {
+            let mut w = WINDOW.lock();
+            w.pipe = write_end;
+            w.real_stderr = real_stderr;
+            ACTIVE.store(true, Ordering::Release);
+            Ok(Tap { read_end, reader })
+        }
         Err(e) => {
-            restore(real_stderr);
             READ_END.store(-1, Ordering::Release);
-            close_all(&[read_end, real_stderr]);
+            close_all(&[read_end, write_end, real_stderr]);
             Err(e)
         }
     }
 }
 
-/// Puts fd 2 back, lets the reader forward what is left, and closes the pipe.
+/// Puts fd 2 back (even mid-call), lets the reader forward what is left, closes the pipe.
 fn stop(t: Tap) {
-    restore(t.real_stderr);
+    ACTIVE.store(false, Ordering::Release);
+    let (pipe, real_stderr) = {
+        let mut w = WINDOW.lock();
+        if w.calls > 0 && w.real_stderr >= 0 {
+            // SAFETY: as in `enter_go`.
+            unsafe { libc::dup2(w.real_stderr, 2) };
+        }
+        let fds = (w.pipe, w.real_stderr);
+        (w.pipe, w.real_stderr) = (-1, -1);
+        fds
+    };
+    close_all(&[pipe]); // the reader sees EOF once the pipe is empty
     STOP.store(true, Ordering::Release);
     let _ = t.reader.join();
     READ_END.store(-1, Ordering::Release);
-    close_all(&[t.read_end, t.real_stderr]);
+    close_all(&[t.read_end, real_stderr]);
 }
 
-/// The process is exiting: fd 2 goes back to the real stderr and the reader gets up to a
-/// second to forward what is still in the pipe. Takes no lock another thread may hold: if
-/// a tap is being started or stopped right now, it leaves things as they are.
+/// The process is exiting (`exit()`): fd 2 goes back to the real stderr and the reader gets
+/// up to a second to forward what is still in the pipe. Takes no lock another thread may
+/// hold: if one is held right now, it leaves things as they are.
 extern "C" fn stop_at_exit() {
-    let Some(mut tap) = TAP.try_lock() else {
+    let Some(mut w) = WINDOW.try_lock() else {
         return;
     };
-    if let Some(t) = tap.take() {
-        restore(t.real_stderr);
+    if w.calls > 0 && w.real_stderr >= 0 {
+        // SAFETY: as in `enter_go`.
+        unsafe { libc::dup2(w.real_stderr, 2) };
+    }
+    w.calls = 0;
+    drop(w);
+    if ACTIVE.load(Ordering::Acquire) {
         STOP.store(true, Ordering::Release);
-        let deadline = Instant::now() + Duration::from_secs(1);
-        while !t.reader.is_finished() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        READ_END.store(-1, Ordering::Release);
+        settle_for(Duration::from_secs(1));
     }
 }
 
-fn restore(real_stderr: RawFd) {
-    // SAFETY: `real_stderr` is our open duplicate of the original fd 2.
-    unsafe { libc::dup2(real_stderr, 2) };
+/// Waits, polling, until the pipe is empty and the reader idle, or `limit` has passed.
+fn settle_for(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        let fd = READ_END.load(Ordering::Acquire);
+        let mut pending: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int through the valid pointer; a closed fd only
+        // makes the call fail, which ends the wait.
+        if fd < 0 || unsafe { libc::ioctl(fd, libc::FIONREAD, &mut pending) } != 0 {
+            return;
+        }
+        if pending == 0 && !BUSY.load(Ordering::Acquire) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 fn read_loop(read_end: RawFd, real_stderr: RawFd) {

@@ -102,6 +102,7 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
 pub fn register<'e>(env: &'e Env, exports: Value<'e>) -> JsResult<Value<'e>> {
     envs::init(env)?;
     crate::napi::set_before_throw(envs::flush);
+    go_log::install();
     crate::core::native::set_observer(std::sync::Arc::new(metrics::NativeObserver));
     for (name, alias, f) in EXPORTS {
         let func = env.create_function(name, *f)?;
