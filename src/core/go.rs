@@ -91,7 +91,10 @@ pub fn lifecycle(deadline: Instant) -> Result<Lifecycle, CoreError> {
 
 /// Called as a call enters and leaves Go: the API layer routes libasherah's stderr lines
 /// to the log hook while Go runs (`api::go_log`). Set once, at module load.
-static CALL_WATCH: OnceLock<(fn(), fn())> = OnceLock::new();
+static CALL_WATCH: OnceLock<CallWatch> = OnceLock::new();
+
+/// What runs as a call enters Go, and as it leaves.
+type CallWatch = (fn(), fn());
 
 /// Installs the enter/leave pair run around every call into Go; the first one wins.
 pub fn set_call_watch(enter: fn(), leave: fn()) {
