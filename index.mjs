@@ -21,5 +21,7 @@ export const {
   set_max_stack_alloc_item_size, setMaxStackAllocItemSize,
   set_safety_padding_overhead, setSafetyPaddingOverhead,
   signal_report, signalReport,
-  _diagnostics, _threads, _signals, _libraries,
+  set_metrics_hook, setMetricsHook,
+  SessionFactory, AsherahSession, clearPlaintext,
+  _diagnostics, _threads, _signals, _libraries, _instance_id,
 } = shim;

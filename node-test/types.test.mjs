@@ -58,7 +58,7 @@ test("the ES module's named exports are exactly the CommonJS module's keys", () 
 
 test('index.d.ts declares every export of the module', () => {
   const dts = fs.readFileSync(path.join(env.root, 'index.d.ts'), 'utf8');
-  const declared = new Set([...dts.matchAll(/^export declare (?:function|const) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]));
+  const declared = new Set([...dts.matchAll(/^export declare (?:function|const|class) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]));
   const missing = Object.keys(cjs).filter((k) => !declared.has(k));
   assert.deepEqual(missing, [], `exports without a declaration in index.d.ts: ${missing}`);
 });
@@ -67,6 +67,7 @@ test('every error code the native module can raise is in AsherahErrorCode', () =
   const dts = fs.readFileSync(path.join(env.root, 'index.d.ts'), 'utf8');
   const union = dts.slice(dts.indexOf('export type AsherahErrorCode'), dts.indexOf('export interface AsherahError'));
   const codes = new Set();
+  for (const m of fs.readFileSync(path.join(env.root, 'index.js'), 'utf8').matchAll(/'(ERR_ASHERAH_[A-Z0-9_]+)'/g)) codes.add(m[1]);
   for (const dir of ['src/api', 'src/napi', 'src/host', 'src/core']) {
     for (const f of fs.readdirSync(path.join(env.root, dir))) {
       if (!f.endsWith('.rs')) continue;

@@ -16,7 +16,7 @@ use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
     settle_once, string_to_js, unit_to_js, Settle, DECRYPT, ENCRYPT,
 };
-use super::{env_state, errors, state};
+use super::{env_state, errors, go_log, state};
 use crate::core::CoreKind;
 use crate::napi::{CallArgs, Env, JsResult, Value};
 
@@ -27,6 +27,7 @@ pub const DEFAULT_CORE: CoreKind = CoreKind::Native;
 pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     state::ensure_idle().map_err(|e| errors::from_core(&e))?;
     let config = Arc::new(read_config(env, args.get(0))?);
+    go_log::update(config.core == CoreKind::Go);
     let owner = env_state::current(env)?.id;
     let claim = state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e))?;
     state::complete_setup(claim, config, owner).map_err(|e| errors::from_core(&e))?;
@@ -40,6 +41,7 @@ pub fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> 
     promise(env, |env, settle| {
         state::ensure_idle().map_err(|e| errors::from_core(&e))?;
         let config = Arc::new(read_config(env, args.get(0))?);
+        go_log::update(config.core == CoreKind::Go);
         let owner = env_state::current(env)?.id;
         let claim = state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e))?;
         on_helper_thread(env, settle, "asherah-setup", move || {
@@ -95,6 +97,16 @@ fn on_helper_thread(
 
 pub fn get_setup_status<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     env.create_bool(state::is_ready()).map_err(Into::into)
+}
+
+/// `_instance_id()`: the running instance's id (a number), or `null` when none is ready.
+/// `SessionFactory` (index.js) records it, so its sessions never reach an instance that
+/// someone else set up after it was shut down.
+pub fn instance_id<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    match state::instance_id() {
+        Some(id) => env.create_f64(id as f64).map_err(Into::into),
+        None => env.null().map_err(Into::into),
+    }
 }
 
 pub fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {

@@ -2,7 +2,9 @@
 //!
 //! The JS object arrives as JSON (`JSON.stringify` in the caller's realm) and is parsed once,
 //! here, into [`ShimConfig`]; nothing below this module sees untyped configuration. Keys are
-//! asherah-node's PascalCase names; `null` means "not set". Durations (`ExpireAfter`,
+//! asherah-node's PascalCase names, or asherah 4.x's camelCase ones, which
+//! [`super::config_keys`] maps to PascalCase first (refusing mixed styles and unknown keys);
+//! `null` means "not set". Durations (`ExpireAfter`,
 //! `CheckInterval`, `SessionCacheDuration`) are Go `time.Duration` values in nanoseconds, as
 //! asherah-node passed them straight to Go, or strings with a unit (`"90d"`, `"2h"`, `"1500ms"`).
 //! A bare number below one second's worth of nanoseconds is rejected as ambiguous: it is almost
@@ -13,6 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::config_keys;
 use crate::core::CoreKind;
 use crate::host::PoolConfig;
 
@@ -34,8 +37,6 @@ pub struct ShimConfig {
     pub max_input: usize,
     pub verbose: bool,
     pub asherah: Asherah,
-    /// Keys we do not know, passed through to the Go core and reported as a warning.
-    pub unknown_keys: Vec<String>,
     /// The configuration as libasherah's `Options` JSON (Go core only).
     pub go_json: String,
 }
@@ -70,28 +71,6 @@ const OUR_KEYS: [&str; 9] = [
     "MaxInputBytes",
     "Verbose",
 ];
-const GO_KEYS: [&str; 20] = [
-    "ServiceName",
-    "ProductID",
-    "ExpireAfter",
-    "CheckInterval",
-    "Metastore",
-    "ConnectionString",
-    "ReplicaReadConsistency",
-    "SQLMetastoreDBType",
-    "DynamoDBEndpoint",
-    "DynamoDBRegion",
-    "DynamoDBTableName",
-    "SessionCacheMaxSize",
-    "SessionCacheDuration",
-    "KMS",
-    "RegionMap",
-    "PreferredRegion",
-    "EnableRegionSuffix",
-    "EnableSessionCaching",
-    "Verbose",
-    "DisableZeroCopy",
-];
 const DURATION_KEYS: [&str; 3] = ["ExpireAfter", "CheckInterval", "SessionCacheDuration"];
 
 /// Parses the JSON text of the config object. `default_core` applies when `Core` is absent;
@@ -106,7 +85,18 @@ pub fn parse(
         return Err("the configuration must be an object".into());
     };
     let obj: Map<String, Value> = obj.into_iter().filter(|(_, v)| !v.is_null()).collect();
-    let r = Reader(&obj);
+    let normalized = config_keys::normalize(obj)?;
+    parse_pascal(&normalized.obj, default_core, env_go_library)
+        .map_err(|e| config_keys::respell_error(&e, normalized.style))
+}
+
+/// [`parse`] once the keys are PascalCase.
+fn parse_pascal(
+    obj: &Map<String, Value>,
+    default_core: CoreKind,
+    env_go_library: Option<String>,
+) -> Result<ShimConfig, String> {
+    let r = Reader(obj);
 
     let core = match r.string("Core")?.as_deref() {
         None => default_core,
@@ -194,19 +184,19 @@ pub fn parse(
     ] {
         r.string(key)?;
     }
-    for key in ["EnableRegionSuffix", "DisableZeroCopy", "EnableCanaries"] {
+    for key in [
+        "EnableRegionSuffix",
+        "DisableZeroCopy",
+        "NullDataCheck",
+        "EnableCanaries",
+    ] {
         r.boolean(key)?;
     }
     let verbose = r.boolean("Verbose")?.unwrap_or(false);
-    let unknown_keys: Vec<String> = obj
-        .keys()
-        .filter(|k| !OUR_KEYS.contains(&k.as_str()) && !GO_KEYS.contains(&k.as_str()))
-        .cloned()
-        .collect();
     if core == CoreKind::Go {
         check_go_would_not_panic(&asherah)?;
     }
-    let go_json = go_options(&obj, &asherah)?;
+    let go_json = go_options(obj, &asherah)?;
     Ok(ShimConfig {
         core,
         go_library,
@@ -215,7 +205,6 @@ pub fn parse(
         max_input,
         verbose,
         asherah,
-        unknown_keys,
         go_json,
     })
 }
@@ -450,7 +439,6 @@ mod tests {
         assert_eq!(c.core, CoreKind::Go);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
         assert_eq!(c.asherah.service_name, "svc");
-        assert!(c.unknown_keys.is_empty());
     }
 
     #[test]
@@ -499,9 +487,10 @@ mod tests {
     }
 
     #[test]
-    fn our_keys_stay_out_of_the_go_options_and_unknown_keys_are_reported() {
-        let c =
-            parse_with(r#""Core":"go","TimeoutMs":500,"GoLibrary":"/x.so","Custom":1"#).unwrap();
+    fn our_keys_stay_out_of_the_go_options_and_unknown_keys_are_refused() {
+        let e = parse_with(r#""Custom":1"#).unwrap_err();
+        assert!(e.contains("unknown configuration key \"Custom\""), "{e}");
+        let c = parse_with(r#""Core":"go","TimeoutMs":500,"GoLibrary":"/x.so""#).unwrap();
         let go: Value = serde_json::from_str(&c.go_json).unwrap();
         assert!(
             go.get("Core").is_none()
@@ -509,14 +498,12 @@ mod tests {
                 && go.get("GoLibrary").is_none()
         );
         assert_eq!(go["ServiceName"], "svc");
-        assert_eq!(c.unknown_keys, vec!["Custom".to_string()]);
         assert_eq!(c.timeout, Duration::from_millis(500));
     }
 
     #[test]
     fn asherah_node_3_keys_are_accepted_as_booleans_or_null() {
         let c = parse_with(r#""DisableZeroCopy":true,"EnableCanaries":false"#).unwrap();
-        assert!(c.unknown_keys.is_empty());
         let go: Value = serde_json::from_str(&c.go_json).unwrap();
         assert!(
             go.get("EnableCanaries").is_none(),
@@ -530,6 +517,27 @@ mod tests {
         assert!(parse_with(r#""EnableCanaries":"yes""#)
             .unwrap_err()
             .contains("EnableCanaries"));
+    }
+
+    #[test]
+    fn camel_case_configs_parse_and_their_errors_use_their_spelling() {
+        let c = parse(
+            r#"{"serviceName":"s","productId":"p","metastore":"memory","kms":"static","expireAfter":7200,"core":"go"}"#,
+            CoreKind::Native,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.core, CoreKind::Go);
+        assert_eq!(c.asherah.expire_after, Some(Duration::from_secs(7200)));
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert_eq!(go["ExpireAfter"], Value::from(7_200_000_000_000u64));
+        let e = parse(
+            r#"{"productId":"p","metastore":"memory"}"#,
+            CoreKind::Go,
+            None,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("serviceName is required"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use super::metrics::{self, CallKind};
 use super::state::{self, Running};
 use super::{env_state, errors};
 use crate::core::{guarded, Core, CoreError, InlineCore};
@@ -42,7 +43,7 @@ fn sync_call<T: Send + 'static>(
             hosted(&*core, ct, &partition, &input)
         })
     };
-    run().map_err(|e| errors::from_core(&e))
+    metrics::timed(op.metric, run).map_err(|e| errors::from_core(&e))
 }
 
 /// A sync encrypt (see [`sync_call`]).
@@ -74,6 +75,8 @@ pub(super) fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError
 /// it; for async calls, small inputs only) or hosted on a core-host thread.
 pub(super) struct Op<T> {
     pub phase: &'static str,
+    /// Its duration event for the metrics hook.
+    pub metric: CallKind,
     pub inline: InlineFn<T>,
     pub hosted: HostedFn<T>,
 }
@@ -85,12 +88,14 @@ pub(super) type HostedFn<T> = fn(&dyn Core, &CoreThread, &str, &[u8]) -> Result<
 
 pub(super) const ENCRYPT: Op<String> = Op {
     phase: "encrypt",
+    metric: CallKind::Encrypt,
     inline: |c, p, d| c.encrypt_inline(p, d),
     hosted: |c, ct, p, d| c.encrypt(ct, p, d),
 };
 
 pub(super) const DECRYPT: Op<Vec<u8>> = Op {
     phase: "decrypt",
+    metric: CallKind::Decrypt,
     inline: |c, p, r| c.decrypt_inline(p, r),
     hosted: |c, ct, p, r| c.decrypt(ct, p, r),
 };
@@ -116,7 +121,8 @@ pub(super) fn async_call<T: Send + 'static>(
         .map_err(|e| errors::from_core(&e))?;
     if size <= INLINE_ASYNC_MAX {
         if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
-            let out = (op.inline)(core, &partition, &input).map_err(|e| errors::from_core(&e))?;
+            let out = metrics::timed(op.metric, || (op.inline)(core, &partition, &input))
+                .map_err(|e| errors::from_core(&e))?;
             let v = to_js(env, out)?;
             // A failed resolve is an N-API failure, handled like every other settle path.
             let _ = settle.take().resolve(env, v);
@@ -124,9 +130,9 @@ pub(super) fn async_call<T: Send + 'static>(
         }
     }
     let core = r.core.clone();
-    let hosted = op.hosted;
+    let (hosted, metric) = (op.hosted, op.metric);
     spawn_settled(env, settle, &r, op.phase, to_js, move |ct| {
-        hosted(&*core, ct, &partition, &input)
+        metrics::timed(metric, || hosted(&*core, ct, &partition, &input))
     })
 }
 

@@ -14,11 +14,12 @@ pub fn set_log_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>>
         ValueType::Undefined | ValueType::Null => env_state::set_hook(env, None)?,
         other => {
             return Err(errors::invalid_argument(format!(
-                "set_log_hook expects a function (level, message) => void, or null; got {}",
+                "set_log_hook expects a function (level, message) => void or (event) => void, or null; got {}",
                 other.name()
             )))
         }
     }
+    super::go_log::update(false);
     env.undefined().map_err(Into::into)
 }
 

@@ -100,6 +100,15 @@ pub fn is_ready() -> bool {
 }
 
 /// The running instance, or why there is none.
+/// The id of the running instance (its setup attempt), if one is ready: lets a 4.x
+/// `SessionFactory` tell its own instance from one set up after it was shut down.
+pub fn instance_id() -> Option<u64> {
+    match &*PHASE.lock() {
+        Phase::Ready(r) => Some(r.attempt),
+        _ => None,
+    }
+}
+
 pub fn running() -> Result<Arc<Running>, CoreError> {
     match &*PHASE.lock() {
         Phase::Ready(r) => match r.stuck() {

@@ -100,13 +100,49 @@ pub fn lifecycle(deadline: Instant) -> Result<Lifecycle, CoreError> {
     })
 }
 
-/// Counts one call inside Go for as long as it lives.
-struct InGo;
+/// Called as a call enters and leaves Go: the API layer routes libasherah's stderr lines
+/// to the log hook while Go runs (`api::go_log`). Set once, at module load.
+static CALL_WATCH: OnceLock<CallWatch> = OnceLock::new();
+
+/// What runs as a call enters Go, and as it leaves.
+type CallWatch = (fn(), fn());
+
+/// Installs the enter/leave pair run around every call into Go; the first one wins.
+pub fn set_call_watch(enter: fn(), leave: fn()) {
+    let _ = CALL_WATCH.set((enter, leave));
+}
+
+/// Runs the call watch's enter now and its leave when dropped.
+struct Watched;
+
+impl Watched {
+    fn open() -> Watched {
+        if let Some((enter, _)) = CALL_WATCH.get() {
+            enter();
+        }
+        Watched
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some((_, leave)) = CALL_WATCH.get() {
+            leave();
+        }
+    }
+}
+
+/// Counts one call inside Go for as long as it lives (and is watched).
+struct InGo {
+    _watched: Watched,
+}
 
 impl InGo {
     fn enter() -> InGo {
         IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
-        InGo
+        InGo {
+            _watched: Watched::open(),
+        }
     }
 }
 
@@ -225,6 +261,7 @@ impl GoCore {
         wait_no_calls_in_go(deadline)?;
         let mut cfg = Buffer::input(config_json.as_bytes()).map_err(buffer_error)?;
         record_facts(true);
+        let _watched = Watched::open();
         // SAFETY: a valid Cobhan input buffer that outlives the call; core-host thread.
         let mut rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
         // The first Go call has returned, so the runtime has installed all its handlers.
@@ -342,6 +379,7 @@ impl Core for GoCore {
         // Go's setup and shutdown never overlap; the instance's own calls were drained
         // by the caller first.
         let _held = LIFECYCLE.lock();
+        let _watched = Watched::open();
         // SAFETY: no arguments; core-host thread. libasherah tolerates repeated shutdowns.
         unsafe { (self.lib.shutdown)() };
     }

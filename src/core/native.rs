@@ -7,9 +7,13 @@
 //! asherah-node's settings to `asherah_native::Config`, and the crate's error kinds to
 //! [`CoreError`] (which `api::errors` maps to JS codes).
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use asherah_native::{Asherah as Engine, Config, ErrorKind, KmsConfig, MasterKey, MetastoreConfig};
+use asherah_native::{
+    Asherah as Engine, Config, ErrorKind, KmsConfig, MasterKey, MetastoreConfig, Observer,
+    ObserverSlot,
+};
 
 use super::{Core, CoreError, CoreKind, InlineCore};
 use crate::api::config::Asherah;
@@ -24,12 +28,24 @@ pub struct NativeCore {
     in_memory: bool,
 }
 
+/// The observer every native core reports to (cache, metastore and key events), installed
+/// once by the API layer at module load.
+static OBSERVER: OnceLock<Arc<dyn Observer>> = OnceLock::new();
+
+/// Installs the observer for native cores created from now on; the first one wins.
+pub fn set_observer(observer: Arc<dyn Observer>) {
+    let _ = OBSERVER.set(observer);
+}
+
 impl NativeCore {
     /// `timeout` is the shim's `TimeoutMs`: each metastore operation gets a third of it
     /// (see [`metastore_timeout`]).
     pub fn new(a: &Asherah, timeout: Duration) -> Result<NativeCore, CoreError> {
         let mut config = config(a)?;
         config.metastore_timeout = metastore_timeout(timeout);
+        if let Some(o) = OBSERVER.get() {
+            config.observer = ObserverSlot::new(Arc::clone(o));
+        }
         let local = matches!(
             config.metastore,
             MetastoreConfig::Memory | MetastoreConfig::Sqlite { .. }

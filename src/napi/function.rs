@@ -49,6 +49,15 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// What the layer above wants done on the JS thread just before an error is thrown (the
+/// API layer delivers queued log events, so an uncaught error does not lose them).
+static BEFORE_THROW: std::sync::OnceLock<fn(&Env)> = std::sync::OnceLock::new();
+
+/// Registers the before-throw step; the first registration wins.
+pub fn set_before_throw(f: fn(&Env)) {
+    let _ = BEFORE_THROW.set(f);
+}
+
 /// Runs `f`, turning an `Err` into a thrown JS exception and a panic into a thrown
 /// internal error. Returns `None` when something was thrown.
 pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
@@ -65,6 +74,11 @@ pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
             )
         }
     };
+    if let Some(before) = BEFORE_THROW.get() {
+        if !env.is_exception_pending() {
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| before(env)));
+        }
+    }
     throw(env, &err);
     None
 }

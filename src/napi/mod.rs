@@ -20,7 +20,7 @@ mod tsfn;
 
 pub use env::{Env, Ref, Value, ValueType};
 pub use error::{JsError, JsErrorKind, JsResult, PropValue};
-pub use function::{boundary, panic_message, CallArgs, JsFn};
+pub use function::{boundary, panic_message, set_before_throw, CallArgs, JsFn};
 pub use promise::Deferred;
 pub use status::{check as status_check, Status};
 pub use tsfn::Tsfn;

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+use crate::observe::ObserverSlot;
 
 /// The bytes libasherah uses for `KMS: "static"` / `"test-debug-static"`.
 pub const GO_STATIC_MASTER_KEY: &[u8; 32] = b"thisIsAStaticMasterKeyForTesting";
@@ -51,6 +52,8 @@ pub struct Config {
     pub metastore_timeout: Duration,
     /// Time source; [`Clock::System`] except in tests.
     pub clock: Clock,
+    /// Who hears about cache lookups, metastore timings and key events (default: nobody).
+    pub observer: ObserverSlot,
 }
 
 impl Config {
@@ -68,6 +71,7 @@ impl Config {
             session_cache_duration: Duration::from_secs(2 * 3600),
             metastore_timeout: Duration::from_secs(10),
             clock: Clock::System,
+            observer: ObserverSlot::default(),
         }
     }
 

@@ -10,7 +10,8 @@
 //!
 //! Layout: `envelope` (key lifecycle, [`Asherah`]), `cache` (key and session caches),
 //! `record` (JSON), `aead` (AES-256-GCM layout), `keys` (secret keys), `kms` (static KMS),
-//! `metastore` (memory, SQLite, PostgreSQL), `config`, `error`, and `locked`: the one
+//! `metastore` (memory, SQLite, PostgreSQL), `observe` (cache, metastore and key events for
+//! an embedder's observer), `config`, `error`, and `locked`: the one
 //! module allowed `unsafe`, for mlock'ed key memory. The crate root denies `unsafe_code`
 //! (a root-level `forbid` could not be lifted for that module); every other module
 //! `forbid`s it.
@@ -26,6 +27,7 @@ mod keys;
 mod kms;
 mod locked;
 mod metastore;
+mod observe;
 mod record;
 
 pub use crate::config::{
@@ -35,6 +37,9 @@ pub use crate::envelope::Asherah;
 pub use crate::error::{Error, ErrorKind, MAX_MESSAGE_LEN};
 pub use crate::locked::{locked_chunks, memory_lock_failures};
 pub use crate::metastore::{MemoryMetastore, Metastore, PostgresMetastore, SqliteMetastore};
+pub use crate::observe::{
+    CacheKind, CacheOutcome, KeyChange, KeyEvent, MetastoreOp, Observer, ObserverSlot,
+};
 pub use crate::record::{EnvelopeKeyRecord, KeyMeta};
 
 #[cfg(test)]
