@@ -56,10 +56,14 @@ pub struct Asherah {
     pub session_cache_duration: Option<Duration>,
     /// Native core only: a 32-byte static master key as 64 hex digits (default: Go's test key).
     pub static_master_key_hex: Option<String>,
+    /// Native core only: PEM CA certificates trusted for a MySQL or PostgreSQL metastore's
+    /// TLS (`SQLMetastoreCAFile`).
+    pub sql_ca_file: Option<PathBuf>,
 }
 
-const OUR_KEYS: [&str; 8] = [
+const OUR_KEYS: [&str; 9] = [
     "Core",
+    "SQLMetastoreCAFile",
     "MaxQueuedCalls",
     "GoLibrary",
     "TimeoutMs",
@@ -179,9 +183,13 @@ pub fn parse(
         session_cache_max_size: r.integer("SessionCacheMaxSize")?.map(|n| n as usize),
         session_cache_duration: r.duration("SessionCacheDuration")?,
         static_master_key_hex: r.string("StaticMasterKeyHex")?,
+        sql_ca_file: r.string("SQLMetastoreCAFile")?.map(PathBuf::from),
     };
     if core == CoreKind::Go && asherah.static_master_key_hex.is_some() {
         return Err("StaticMasterKeyHex is only supported by Core \"native\": libasherah always uses its built-in test key for KMS \"static\"".into());
+    }
+    if core == CoreKind::Go && asherah.sql_ca_file.is_some() {
+        return Err("SQLMetastoreCAFile is only supported by Core \"native\": libasherah's MySQL driver takes no CA file (for PostgreSQL put sslrootcert=<file> in the ConnectionString)".into());
     }
     for key in [
         "ReplicaReadConsistency",
@@ -221,7 +229,7 @@ pub fn parse(
 /// libasherah 0.3.9 turns some bad settings into a Go panic inside `SetupJson`, which it
 /// re-raises: the whole process aborts. Reject those here, before Go ever sees them.
 /// (Measured: an unknown `Metastore`, an unknown `SQLMetastoreDBType`, and any MySQL DSN
-/// its driver cannot parse, see [`crate::core::mysql_dsn`]; PostgreSQL URLs never panic,
+/// its driver cannot parse, see [`asherah_native::mysql_dsn`]; PostgreSQL URLs never panic,
 /// their errors come back per call.)
 fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     const METASTORES: [&str; 4] = ["memory", "rdbms", "dynamodb", "test-debug-memory"];
@@ -237,8 +245,10 @@ fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     }
     let db = a.sql_db_type.as_deref().unwrap_or("mysql");
     match db {
-        "mysql" | "" => crate::core::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
-            .map_err(|e| format!("ConnectionString: {e}")),
+        "mysql" | "" => {
+            asherah_native::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
+                .map_err(|e| format!("ConnectionString: {e}"))
+        }
         "postgres" => Ok(()),
         other => Err(format!(
             "SQLMetastoreDBType must be \"mysql\" or \"postgres\" for the Go core, not {other:?}"

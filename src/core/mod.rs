@@ -8,7 +8,6 @@
 pub mod cobhan;
 pub mod go;
 pub mod memlock;
-pub mod mysql_dsn;
 pub mod native;
 
 use std::fmt;
