@@ -67,6 +67,9 @@ export type AsherahConfig = {
   MaxQueuedCalls?: number;
   /** Native core only: the static master key as 64 hex digits (default: Go's test key). */
   StaticMasterKeyHex?: string;
+  /** Native core only: a PEM file of CA certificates trusted for a MySQL (with `tls=true`)
+   *  or PostgreSQL metastore's TLS, in place of Mozilla's roots. */
+  SQLMetastoreCAFile?: string;
 };
 
 /** level: syslog severity (3 error, 4 warning, 6 info, 7 debug). A hook declared with exactly

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need, from the registries this machine reaches,
 # into a git-ignored cache (default: <repo>/.cache, override with ASHERAH_SHIM_CACHE).
-#   - Debian: libclang-dev (bindgen), postgresql (throw-away test servers), build tools
+#   - Debian: libclang-dev (bindgen), postgresql and mariadb-server/-client (throw-away
+#             test servers), build tools
 #   - npm:    @oven/bun-linux-x64 at each pinned release, node-api-headers (pinned),
 #             fast-check (pinned; the property tests in test-support/properties.cjs),
 #             Deno from @deno/linux-x64-glibc (pinned), typescript and @types/node (pinned;
@@ -23,7 +24,7 @@ mkdir -p "$CACHE"
 log() { printf '[deps] %s\n' "$*" >&2; }
 
 need_apt=()
-for pkg in libclang-dev postgresql gcc make; do
+for pkg in libclang-dev postgresql mariadb-server mariadb-client gcc make; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -57,12 +57,16 @@ pub struct Asherah {
     pub session_cache_duration: Option<Duration>,
     /// Native core only: a 32-byte static master key as 64 hex digits (default: Go's test key).
     pub static_master_key_hex: Option<String>,
+    /// Native core only: PEM CA certificates trusted for a MySQL or PostgreSQL metastore's
+    /// TLS (`SQLMetastoreCAFile`).
+    pub sql_ca_file: Option<PathBuf>,
 }
 
-const OUR_KEYS: [&str; 9] = [
+const OUR_KEYS: [&str; 10] = [
     "Core",
     // asherah-node's own (not Go's): the shim's output buffers always carry canaries.
     "EnableCanaries",
+    "SQLMetastoreCAFile",
     "MaxQueuedCalls",
     "GoLibrary",
     "TimeoutMs",
@@ -171,9 +175,13 @@ fn parse_pascal(
         session_cache_max_size: r.integer("SessionCacheMaxSize")?.map(|n| n as usize),
         session_cache_duration: r.duration("SessionCacheDuration")?,
         static_master_key_hex: r.string("StaticMasterKeyHex")?,
+        sql_ca_file: r.string("SQLMetastoreCAFile")?.map(PathBuf::from),
     };
     if core == CoreKind::Go && asherah.static_master_key_hex.is_some() {
         return Err("StaticMasterKeyHex is only supported by Core \"native\": libasherah always uses its built-in test key for KMS \"static\"".into());
+    }
+    if core == CoreKind::Go && asherah.sql_ca_file.is_some() {
+        return Err("SQLMetastoreCAFile is only supported by Core \"native\": libasherah's MySQL driver takes no CA file (for PostgreSQL put sslrootcert=<file> in the ConnectionString)".into());
     }
     for key in [
         "ReplicaReadConsistency",
@@ -212,7 +220,7 @@ fn parse_pascal(
 /// libasherah 0.3.9 turns some bad settings into a Go panic inside `SetupJson`, which it
 /// re-raises: the whole process aborts. Reject those here, before Go ever sees them.
 /// (Measured: an unknown `Metastore`, an unknown `SQLMetastoreDBType`, and any MySQL DSN
-/// its driver cannot parse, see [`crate::core::mysql_dsn`]; PostgreSQL URLs never panic,
+/// its driver cannot parse, see [`asherah_native::mysql_dsn`]; PostgreSQL URLs never panic,
 /// their errors come back per call.)
 fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     const METASTORES: [&str; 4] = ["memory", "rdbms", "dynamodb", "test-debug-memory"];
@@ -228,8 +236,10 @@ fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     }
     let db = a.sql_db_type.as_deref().unwrap_or("mysql");
     match db {
-        "mysql" | "" => crate::core::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
-            .map_err(|e| format!("ConnectionString: {e}")),
+        "mysql" | "" => {
+            asherah_native::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
+                .map_err(|e| format!("ConnectionString: {e}"))
+        }
         "postgres" => Ok(()),
         other => Err(format!(
             "SQLMetastoreDBType must be \"mysql\" or \"postgres\" for the Go core, not {other:?}"

@@ -11,7 +11,6 @@
 pub mod cobhan;
 pub mod go;
 pub mod memlock;
-pub mod mysql_dsn;
 pub mod native;
 pub mod signal_guard;
 

@@ -22,7 +22,8 @@ use crate::host::CoreThread;
 pub struct NativeCore {
     engine: Engine,
     /// Memory or SQLite: every call is local and short, so sync calls may run inline on
-    /// the JS thread. PostgreSQL calls go through core-host threads, under the watchdog.
+    /// the JS thread. PostgreSQL and MySQL calls go through core-host threads, under the
+    /// watchdog.
     local: bool,
     /// Memory metastore: no I/O at all, so even async calls may run inline.
     in_memory: bool,
@@ -101,16 +102,23 @@ pub fn config(a: &Asherah) -> Result<Config, CoreError> {
     if let Some(d) = a.session_cache_duration {
         c.session_cache_duration = d;
     }
+    c.metastore_ca_file.clone_from(&a.sql_ca_file);
     c.metastore = match a.metastore.as_str() {
         "memory" | "test-debug-memory" => MetastoreConfig::Memory,
         "rdbms" | "sqlite" | "postgres" => {
             let conn = a.connection_string.as_deref().unwrap_or("");
-            if a.sql_db_type.as_deref() == Some("mysql") {
-                return Err(CoreError::BadConfig(
-                    "the native core does not support MySQL; use SQLite (sqlite://<path>) or PostgreSQL, or Core \"go\"".into(),
-                ));
+            match a.sql_db_type.as_deref() {
+                // Go's DSN, parsed (and any error reported) when the store connects.
+                Some("mysql") => MetastoreConfig::Mysql { dsn: conn.to_owned() },
+                None | Some("postgres" | "sqlite" | "") => {
+                    MetastoreConfig::from_connection_string(conn).map_err(map_error)?
+                }
+                Some(other) => {
+                    return Err(CoreError::BadConfig(format!(
+                        "SQLMetastoreDBType must be \"mysql\", \"postgres\" or \"sqlite\" for the native core, not {other:?}"
+                    )))
+                }
             }
-            MetastoreConfig::from_connection_string(conn).map_err(map_error)?
         }
         "dynamodb" => {
             return Err(CoreError::BadConfig(

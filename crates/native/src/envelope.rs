@@ -63,7 +63,7 @@ impl Asherah {
     /// Opens the configured metastore and KMS.
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
-        let metastore = metastore::open(&config.metastore, config.metastore_timeout)?;
+        let metastore = metastore::open(&config)?;
         Self::with_metastore(config, metastore)
     }
 

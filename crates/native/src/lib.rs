@@ -36,7 +36,9 @@ pub use crate::config::{
 pub use crate::envelope::Asherah;
 pub use crate::error::{Error, ErrorKind, MAX_MESSAGE_LEN};
 pub use crate::locked::{locked_chunks, memory_lock_failures};
-pub use crate::metastore::{MemoryMetastore, Metastore, PostgresMetastore, SqliteMetastore};
+pub use crate::metastore::{
+    mysql_dsn, MemoryMetastore, Metastore, MysqlMetastore, PostgresMetastore, SqliteMetastore,
+};
 pub use crate::observe::{
     CacheKind, CacheOutcome, KeyChange, KeyEvent, MetastoreOp, Observer, ObserverSlot,
 };
