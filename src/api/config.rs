@@ -512,6 +512,20 @@ mod tests {
     }
 
     #[test]
+    fn every_key_this_module_reads_is_a_known_spelling() {
+        // config_keys keeps the list of accepted spellings; a key added here and not there
+        // would be refused as unknown before it is ever read.
+        for key in OUR_KEYS.iter().chain(DURATION_KEYS.iter()) {
+            let obj: Map<String, Value> =
+                [(key.to_string(), Value::Bool(true))].into_iter().collect();
+            assert!(
+                super::super::config_keys::normalize(obj).is_ok(),
+                "{key} is not a known configuration key"
+            );
+        }
+    }
+
+    #[test]
     fn asherah_node_3_keys_are_accepted_as_booleans_or_null() {
         let c = parse_with(r#""DisableZeroCopy":true,"EnableCanaries":false"#).unwrap();
         let go: Value = serde_json::from_str(&c.go_json).unwrap();

@@ -55,6 +55,10 @@ const KEYS: &[(&str, &[&str])] = &[
     ("CoreStackSize", &["coreStackSize"]),
     ("MaxInputBytes", &["maxInputBytes"]),
     ("MaxQueuedCalls", &["maxQueuedCalls"]),
+    (
+        "SQLMetastoreCAFile",
+        &["sqlMetastoreCaFile", "sqlMetastoreCAFile"],
+    ),
 ];
 
 /// 4.x options this shim does not implement, in either spelling.
