@@ -10,6 +10,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const env = require('./env.cjs');
+const { thrown } = require('./regressions.cjs');
 
 const asherah = require(env.root);
 
@@ -17,14 +18,6 @@ const camel = (extra = {}) => ({
   serviceName: 'svc4', productId: 'prod4', metastore: 'memory', kms: 'static', ...extra,
 });
 
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a throw');
-}
 
 /** Runs a script with this runtime (Node or the Bun under test), bounded by a timeout. */
 function run(args) {
