@@ -1,26 +1,136 @@
 'use strict';
-// Loads the asherah-shim N-API module built by `cargo build --release` with process.dlopen
-// (Node >= 18 and Bun >= 1.2) and re-exports it. ASHERAH_SHIM_MODULE overrides the path.
-const path = require('node:path');
-const fs = require('node:fs');
+// asherah-shim: opens the native N-API module with process.dlopen (Node >= 18, Bun >= 1.2,
+// Deno 2 with --allow-ffi --allow-read) and re-exports it. ESM: index.mjs. Types: index.d.ts.
 
-function modulePath() {
-  if (process.env.ASHERAH_SHIM_MODULE) return process.env.ASHERAH_SHIM_MODULE;
-  const candidates = [
-    path.join(__dirname, 'target', 'release', 'libasherah_shim.so'),
-    path.join(__dirname, 'target', 'debug', 'libasherah_shim.so'),
-  ];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) {
-    const err = new Error(
-      `asherah-shim: native module not built; run \`cargo build --release\` in ${__dirname}`,
-    );
-    err.code = 'ERR_ASHERAH_NOT_BUILT';
-    throw err;
-  }
-  return found;
+// ---- loader (which .so: lib/locate.cjs, shared with the doctor) ----
+const located = require('./lib/locate.cjs').locate();
+if (located instanceof Error) throw located;
+const mod = { exports: {} };
+process.dlopen(mod, located.path);
+module.exports = mod.exports;
+
+// ---- asherah 4.x compatibility (GoDaddy's Rust `asherah` npm package) ----------------------
+// SessionFactory / AsherahSession over the shim's one process-wide instance, and
+// clearPlaintext. setMetricsHook, the event-object log hook and camelCase config keys live in
+// the native module. Semantics: docs/migration-asherah-4.md.
+const native = module.exports;
+
+function compatError(Kind, code, message) {
+  const err = new Kind(message);
+  err.code = code;
+  return err;
 }
 
-const mod = { exports: {} };
-process.dlopen(mod, modulePath());
-module.exports = mod.exports;
+function checkPartition(partitionId) {
+  if (typeof partitionId !== 'string') {
+    throw compatError(TypeError, 'ERR_ASHERAH_INVALID_ARGUMENT',
+      `getSession expects a partition id string; got ${partitionId === null ? 'null' : typeof partitionId}`);
+  }
+  if (partitionId === '') {
+    throw compatError(TypeError, 'ERR_ASHERAH_INVALID_ARGUMENT', 'getSession: the partition id must not be empty');
+  }
+}
+
+/** A 4.x factory: `new SessionFactory(config)` sets up the process-wide instance; `close()`
+ *  shuts it down. One factory (or one `setup()`) at a time: a second one fails with
+ *  ERR_ASHERAH_ALREADY_INITIALIZED. */
+class SessionFactory {
+  constructor(config) {
+    try {
+      native.setup(config);
+    } catch (err) {
+      if (err && err.code === 'ERR_ASHERAH_ALREADY_INITIALIZED') {
+        err.message = 'asherah is already set up (by another SessionFactory or setup()); ' +
+          'this shim has one process-wide instance: close the other factory (or call shutdown()) first';
+      }
+      throw err;
+    }
+    this._id = native._instance_id();
+    this._closed = false;
+  }
+
+  /** 4.x builds a factory from environment variables; this shim takes its config as an object. */
+  static fromEnv() {
+    throw compatError(Error, 'ERR_ASHERAH_CONFIG',
+      'SessionFactory.fromEnv() is not supported by asherah-shim: pass the config object to new SessionFactory(config)');
+  }
+
+  getSession(partitionId) {
+    this._check();
+    checkPartition(partitionId);
+    return new AsherahSession(this, partitionId);
+  }
+
+  /** Shuts the instance down if it is still this factory's; idempotent. */
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    if (native._instance_id() === this._id) native.shutdown();
+  }
+
+  _check() {
+    if (this._closed) {
+      throw compatError(Error, 'ERR_ASHERAH_FACTORY_CLOSED', 'this SessionFactory is closed');
+    }
+    const id = native._instance_id();
+    if (id !== this._id) {
+      throw id === null
+        ? compatError(Error, 'ERR_ASHERAH_NOT_INITIALIZED',
+          "this SessionFactory's instance was shut down (shutdown() was called)")
+        : compatError(Error, 'ERR_ASHERAH_FACTORY_CLOSED',
+          "this SessionFactory's instance was shut down and another one set up; create a new factory");
+    }
+  }
+}
+
+/** One partition's session: the module's encrypt/decrypt with the partition bound. */
+class AsherahSession {
+  constructor(factory, partitionId) {
+    this._factory = factory;
+    this._partition = partitionId;
+    this._closed = false;
+  }
+
+  _check() {
+    if (this._closed) {
+      throw compatError(Error, 'ERR_ASHERAH_SESSION_CLOSED', 'this session is closed');
+    }
+    this._factory._check();
+  }
+
+  encrypt(data) { this._check(); return native.encrypt(this._partition, data); }
+  encryptString(data) { this._check(); return native.encrypt_string(this._partition, data); }
+  decrypt(dataRowRecord) { this._check(); return native.decrypt(this._partition, dataRowRecord); }
+  decryptString(dataRowRecord) { this._check(); return native.decrypt_string(this._partition, dataRowRecord); }
+  encryptAsync(data) {
+    try { this._check(); } catch (err) { return Promise.reject(err); }
+    return native.encrypt_async(this._partition, data);
+  }
+  encryptStringAsync(data) {
+    try { this._check(); } catch (err) { return Promise.reject(err); }
+    return native.encrypt_string_async(this._partition, data);
+  }
+  decryptAsync(dataRowRecord) {
+    try { this._check(); } catch (err) { return Promise.reject(err); }
+    return native.decrypt_async(this._partition, dataRowRecord);
+  }
+  decryptStringAsync(dataRowRecord) {
+    try { this._check(); } catch (err) { return Promise.reject(err); }
+    return native.decrypt_string_async(this._partition, dataRowRecord);
+  }
+  /** Idempotent; the keys stay cached in the instance (as 4.x's session cache keeps them). */
+  close() { this._closed = true; }
+}
+
+/** 4.x's best-effort wipe of a decrypted Buffer (fills it with zeros). */
+function clearPlaintext(plaintext) {
+  if (plaintext === null || plaintext === undefined) return;
+  if (!(plaintext instanceof Uint8Array)) {
+    throw compatError(TypeError, 'ERR_ASHERAH_INVALID_ARGUMENT', 'clearPlaintext expects a Buffer or Uint8Array');
+  }
+  plaintext.fill(0);
+}
+
+module.exports.SessionFactory = SessionFactory;
+module.exports.AsherahSession = AsherahSession;
+module.exports.clearPlaintext = clearPlaintext;

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need, from the registries this machine reaches,
 # into a git-ignored cache (default: <repo>/.cache, override with ASHERAH_SHIM_CACHE).
-#   - Debian: libclang-dev (bindgen), postgresql (throw-away test servers), build tools
+#   - Debian: libclang-dev (bindgen), postgresql and mariadb-server/-client (throw-away
+#             test servers), build tools
 #   - npm:    @oven/bun-linux-x64 at each pinned release, node-api-headers (pinned),
-#             fast-check (pinned; the property tests in test-support/properties.cjs)
+#             fast-check (pinned; the property tests in test-support/properties.cjs),
+#             Deno from @deno/linux-x64-glibc (pinned), typescript and @types/node (pinned;
+#             the type checks)
 #   - PyPI:   the asherah==0.3.9 wheel, for the real libasherah-x64.so; moto[server] (pinned,
 #             in a venv) for AWS KMS and DynamoDB on loopback (scripts/moto.sh)
 # Idempotent: a second run only checks. Writes $CACHE/env.sh with the paths it resolved.
@@ -14,12 +17,15 @@ BUN_VERSIONS=${BUN_VERSIONS:-"1.2.19 1.3.14 1.4.5"}
 NODE_API_HEADERS_VERSION=1.9.0
 ASHERAH_WHEEL_VERSION=0.3.9
 FAST_CHECK_VERSION=4.10.2
+DENO_VERSION=2.9.6
+TYPESCRIPT_VERSION=5.9.3
+TYPES_NODE_VERSION=20.19.9
 mkdir -p "$CACHE"
 
 log() { printf '[deps] %s\n' "$*" >&2; }
 
 need_apt=()
-for pkg in libclang-dev postgresql gcc make; do
+for pkg in libclang-dev postgresql mariadb-server mariadb-client gcc make; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -53,12 +59,26 @@ if [ ! -f "$CACHE/node-api-headers/include/node_api.h" ]; then
   npm_fetch "node-api-headers@$NODE_API_HEADERS_VERSION" "$CACHE/node-api-headers"
 fi
 
-# fast-check and its dependencies, for the property tests (required by path, see env.cjs).
+# npm tools, installed together (a second `npm install --no-save` into the same prefix
+# would prune the first): fast-check for the property tests (required by path, see
+# env.cjs); typescript and @types/node for `tsc --strict` over the types and asherah-node's
+# README example.
 FAST_CHECK_DIR="$CACHE/npm/node_modules/fast-check"
-if [ "$(node -p "try{require('$FAST_CHECK_DIR/package.json').version}catch{''}" 2>/dev/null)" != "$FAST_CHECK_VERSION" ]; then
-  log "fast-check@$FAST_CHECK_VERSION from npm into $CACHE/npm"
+TSC="$CACHE/npm/node_modules/typescript/bin/tsc"
+npm_version() { node -p "try{require('$CACHE/npm/node_modules/$1/package.json').version}catch{''}" 2>/dev/null; }
+if [ "$(npm_version fast-check)" != "$FAST_CHECK_VERSION" ] || [ "$(npm_version typescript)" != "$TYPESCRIPT_VERSION" ] \
+  || [ "$(npm_version @types/node)" != "$TYPES_NODE_VERSION" ]; then
+  log "fast-check@$FAST_CHECK_VERSION typescript@$TYPESCRIPT_VERSION @types/node@$TYPES_NODE_VERSION from npm into $CACHE/npm"
   mkdir -p "$CACHE/npm"
-  npm install --silent --no-audit --no-fund --no-save --prefix "$CACHE/npm" "fast-check@$FAST_CHECK_VERSION" >/dev/null
+  npm install --silent --no-audit --no-fund --no-save --prefix "$CACHE/npm" \
+    "fast-check@$FAST_CHECK_VERSION" "typescript@$TYPESCRIPT_VERSION" "@types/node@$TYPES_NODE_VERSION" >/dev/null
+fi
+
+if [ ! -x "$CACHE/deno/$DENO_VERSION/deno" ]; then
+  log "deno $DENO_VERSION from npm @deno/linux-x64-glibc@$DENO_VERSION"
+  rm -rf "$CACHE/deno/$DENO_VERSION"
+  npm_fetch "@deno/linux-x64-glibc@$DENO_VERSION" "$CACHE/deno/$DENO_VERSION"
+  chmod +x "$CACHE/deno/$DENO_VERSION/deno"
 fi
 
 LIBASHERAH="$CACHE/libasherah/$ASHERAH_WHEEL_VERSION/libasherah-x64.so"
@@ -104,6 +124,8 @@ fi
   echo "export NODE_API_HEADERS_DIR='$CACHE/node-api-headers/include'"
   echo "export BUN_VERSIONS='$BUN_VERSIONS'"
   for v in $BUN_VERSIONS; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
+  echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
+  echo "export TSC='$TSC'"
   echo "export PG_BINDIR='$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)'"
 } > "$CACHE/env.sh"
 log "ready: $CACHE/env.sh"

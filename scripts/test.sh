@@ -2,7 +2,8 @@
 # The test command (README): installs what the tests need, builds, and runs every suite:
 # bindings freshness, rustfmt, cargo tests (shim, signals, preload, native incl. Go and peer
 # interop over a throw-away PostgreSQL/SQLite), node --test, bun test under each pinned
-# runner release, the Bun patch series checks, then a quick benchmark smoke run. It runs
+# runner release, the shared scenarios under Deno, the packed npm tarballs installed into a
+# fresh project without Rust, the Bun patch series checks, then a quick benchmark smoke run. It runs
 # every step even after a failure and ends with one summary line; the exit status is
 # non-zero if any step failed.
 set -uo pipefail
@@ -45,6 +46,13 @@ for v in $BUN_RUNNERS; do
   step "bun $v test" env ASHERAH_SHIM_SKIP_MATRIX=$skip "$bun_bin" test --timeout 180000 bun-test/
   first=0
 done
+# The shared scenarios under Deno. The suites spawn Workers and children and write temp
+# files, so they get --allow-all; that loading needs only --allow-ffi --allow-read is
+# proved by the packed-install step below.
+step "deno test" env NO_COLOR=1 "$DENO" test --no-check --allow-all deno-test/
+# scripts/package.sh -> dist/, npm install --offline into a fresh project with no Rust on
+# PATH, round trips under Node, every pinned Bun and Deno, doctor, tsc (pkg-test/).
+step "packed install (no Rust toolchain)" node --test pkg-test/
 # The Bun patch series (patches/README.md): they apply byte-exactly to the stored
 # pre-images, Bun's formatters accept them, and their new Bun tests fail on stock
 # 1.3.14 and pass when the preload applies the same fixes from outside.

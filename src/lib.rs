@@ -1,16 +1,18 @@
-//! asherah-shim: Asherah envelope encryption as an N-API module for Bun and Node, whose
-//! encryption cores run only on threads the module creates and controls.
+//! asherah-shim: Asherah envelope encryption as an N-API module for Bun and Node. The Go
+//! core runs only on threads the module creates and controls (core-host threads); the
+//! native core runs short local calls on the calling JS thread and everything that can wait
+//! on a network or another process on those same core-host threads.
 //!
-//! Layers, each knowing only the one below: [`api`] (JS entry points) -> [`host`] (core-host
-//! threads, queues, completions) -> [`core`] (the Go and native cores). [`napi`] is the safe
-//! layer over the generated bindings; [`signals`] guards the process's signal dispositions
-//! around the Go runtime. This file is only the module registration.
+//! Layers: [`api`] (JS entry points, config parsing, lifecycle) -> [`core`] (the Go and
+//! native cores, which take a [`host::CoreThread`] token) -> [`host`] (core-host threads,
+//! queues, completions, the watchdog) -> [`napi`] (the safe layer over the generated
+//! bindings). `core::signal_guard` guards the process's signal dispositions around the Go
+//! runtime. This file is only the module registration.
 
 pub mod api;
 pub mod core;
 pub mod host;
 pub mod napi;
-pub mod signals;
 
 use napi::{sys, Env};
 

@@ -366,6 +366,17 @@ function buildRows(cores = CORES) {
     }
     add({ core, export: 'setLogHook', what: 'hook is a string', args: () => ['console.log'], code: ARG });
     for (const [t, make] of Object.entries(WRONG_TYPES)) {
+      if (t === 'undefined' || t === 'null' || t === 'function') continue;
+      add({ core, export: 'set_metrics_hook', what: `hook ${t}`, args: () => [make()], code: ARG });
+    }
+    for (const [what, extra] of [
+      ['camelCase mixed with PascalCase', { serviceName: 'svc' }],
+      ['a misspelt key', { Metastorr: 'memory' }],
+      ['an unsupported 4.x option carrying a secret', { AwsProfileName: 'pw-hunter2' }],
+    ]) {
+      add({ core, state: 'none', export: 'setup', what: `config: ${what}`, args: () => [config(core, extra)], code: CONFIG, secrets: ['pw-hunter2'] });
+    }
+    for (const [t, make] of Object.entries(WRONG_TYPES)) {
       if (t === 'object') continue;
       add({ core, export: 'setenv', what: `env ${t}`, args: () => [make()], code: ARG });
     }

@@ -33,6 +33,9 @@ module.exports = {
   goLibrary: get('ASHERAH_GO_LIBRARY'),
   nodeApiHeaders: get('NODE_API_HEADERS_DIR'),
   pgBinDir: get('PG_BINDIR'),
+  /** Deno (pinned in scripts/deps.sh) and tsc (typescript, pinned). */
+  deno: get('DENO') || path.join(cache, 'deno', '2.9.6', 'deno'),
+  tsc: get('TSC') || path.join(cache, 'npm', 'node_modules', 'typescript', 'bin', 'tsc'),
   bunVersions,
   /** Path of the Bun binary for a pinned version, e.g. bun('1.3.14'). */
   bun(version) {

@@ -580,4 +580,9 @@ async function rotationFlow(url) {
     `${rows.length} key rows; go=${go.runtime}`;
 }
 
-module.exports = { register, pg: { startPostgres, stopPostgres, psql } };
+module.exports = {
+  register,
+  pg: { startPostgres, stopPostgres, psql },
+  // For test-support/sql-metastores.cjs: the same child processes and checks.
+  children: { spawnChild, setupCore, assertAllDecrypt },
+};

@@ -231,9 +231,13 @@ function nativeScenarios(t) {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  t.test('native config errors are typed: AWS KMS without RegionMap, MySQL, bad key hex, bad connection string', () => {
+  t.test('native config errors are typed: AWS KMS without RegionMap, MySQL DSN, bad key hex, bad connection string', () => {
     expectCode(() => asherah.setup(config('native', { KMS: 'aws' })), 'ERR_ASHERAH_CONFIG');
-    expectCode(() => asherah.setup(config('native', { Metastore: 'rdbms', SQLMetastoreDBType: 'mysql', ConnectionString: 'u@tcp(h:1)/d' })), 'ERR_ASHERAH_CONFIG');
+    for (const dsn of ['u:pw@tcp(h:1)x/d', 'u:pw@tcp(h:1)/d?tls=preferred', 'u:pw@tcp(h:1)/d?loc=Local']) {
+      expectCode(() => asherah.setup(config('native', { Metastore: 'rdbms', SQLMetastoreDBType: 'mysql', ConnectionString: dsn })), 'ERR_ASHERAH_CONFIG');
+    }
+    expectCode(() => asherah.setup(config('native', { Metastore: 'rdbms', SQLMetastoreDBType: 'mysql', ConnectionString: 'u:pw@tcp(h:1)/d', SQLMetastoreCAFile: '/nonexistent/ca.pem' })), 'ERR_ASHERAH_CONFIG');
+    expectCode(() => asherah.setup(config('go', { Metastore: 'rdbms', SQLMetastoreDBType: 'mysql', ConnectionString: 'u:pw@tcp(h:1)/d?tls=true', SQLMetastoreCAFile: '/ca.pem' })), 'ERR_ASHERAH_CONFIG');
     expectCode(() => asherah.setup(config('native', { StaticMasterKeyHex: 'abc' })), 'ERR_ASHERAH_CONFIG');
     expectCode(() => asherah.setup(config('native', { Metastore: 'rdbms', ConnectionString: 'ftp://x' })), 'ERR_ASHERAH_CONFIG');
     expectCode(() => asherah.setup(config('go', { StaticMasterKeyHex: '00'.repeat(32) })), 'ERR_ASHERAH_CONFIG');

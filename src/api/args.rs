@@ -124,15 +124,6 @@ pub(super) fn read_config(env: &Env, v: Value<'_>) -> JsResult<ShimConfig> {
     let env_lib = std::env::var("ASHERAH_GO_LIBRARY").ok();
     let config = config::parse(&json, DEFAULT_CORE, env_lib).map_err(config_error)?;
     log::set_verbose(config.verbose);
-    if !config.unknown_keys.is_empty() {
-        log::emit(
-            Level::Warn,
-            format!(
-                "setup: unknown config keys passed through to the core: {}",
-                config.unknown_keys.join(", ")
-            ),
-        );
-    }
     Ok(config)
 }
 

@@ -14,9 +14,9 @@ use super::args::{
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
-    settle_once, string_to_js, unit_to_js, DECRYPT, ENCRYPT,
+    settle_once, string_to_js, unit_to_js, Settle, DECRYPT, ENCRYPT,
 };
-use super::{envs, errors, state};
+use super::{env_state, errors, go_log, state};
 use crate::core::CoreKind;
 use crate::napi::{CallArgs, Env, JsResult, Value};
 
@@ -27,7 +27,8 @@ pub const DEFAULT_CORE: CoreKind = CoreKind::Native;
 pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     state::ensure_idle().map_err(|e| errors::from_core(&e))?;
     let config = Arc::new(read_config(env, args.get(0))?);
-    let owner = envs::current(env)?.id;
+    go_log::update(config.core == CoreKind::Go);
+    let owner = env_state::current(env)?.id;
     let claim = state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e))?;
     state::complete_setup(claim, config, owner).map_err(|e| errors::from_core(&e))?;
     env.undefined().map_err(Into::into)
@@ -37,15 +38,13 @@ pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
 /// thread of its own (it may wait for a shutdown in progress, then for the core), settling
 /// the promise through the env's link.
 pub fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    promise(env, |env, d| {
-        tri!(state::ensure_idle().map_err(|e| errors::from_core(&e)), d);
-        let config = Arc::new(tri!(read_config(env, args.get(0)), d));
-        let owner = tri!(envs::current(env), d).id;
-        let claim = tri!(
-            state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e)),
-            d
-        );
-        on_helper_thread(env, d, "asherah-setup", move || {
+    promise(env, |env, settle| {
+        state::ensure_idle().map_err(|e| errors::from_core(&e))?;
+        let config = Arc::new(read_config(env, args.get(0))?);
+        go_log::update(config.core == CoreKind::Go);
+        let owner = env_state::current(env)?.id;
+        let claim = state::claim_setup(&config, owner).map_err(|e| errors::from_core(&e))?;
+        on_helper_thread(env, settle, "asherah-setup", move || {
             state::complete_setup(claim, config, owner)
         })
     })
@@ -58,11 +57,11 @@ pub fn shutdown<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
 }
 
 pub fn shutdown_async<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    promise(env, |env, d| {
+    promise(env, |env, settle| {
         // The phase changes now, so a setup() right after this call waits for the
         // teardown to finish instead of racing it.
         let teardown = state::begin_shutdown(None);
-        on_helper_thread(env, d, "asherah-shutdown", move || {
+        on_helper_thread(env, settle, "asherah-shutdown", move || {
             state::finish_shutdown_blocking(teardown)
         })
     })
@@ -72,12 +71,12 @@ pub fn shutdown_async<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'
 /// with its outcome through this env's link.
 fn on_helper_thread(
     env: &Env,
-    d: crate::napi::Deferred,
+    settle: &Settle,
     name: &str,
     f: impl FnOnce() -> Result<(), crate::core::CoreError> + Send + 'static,
-) -> Result<(), (crate::napi::Deferred, crate::napi::JsError)> {
-    let link = tri!(envs::current(env), d).link.clone();
-    let slot = Arc::new(parking_lot::Mutex::new(Some(d)));
+) -> JsResult<()> {
+    let link = env_state::current(env)?.link.clone();
+    let slot = Arc::new(parking_lot::Mutex::new(Some(settle.take())));
     let (job_slot, job_link) = (slot.clone(), link.clone());
     let spawned = std::thread::Builder::new()
         .name(name.into())
@@ -88,19 +87,26 @@ fn on_helper_thread(
             Ok(())
         }
         Err(e) => {
-            let d = slot.lock().take().expect("the thread never started");
-            Err((
-                d,
-                errors::from_core(&crate::core::CoreError::Internal(format!(
-                    "cannot start a thread: {e}"
-                ))),
-            ))
+            settle.give_back(slot.lock().take().expect("the thread never started"));
+            Err(errors::from_core(&crate::core::CoreError::Internal(
+                format!("cannot start a thread: {e}"),
+            )))
         }
     }
 }
 
 pub fn get_setup_status<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     env.create_bool(state::is_ready()).map_err(Into::into)
+}
+
+/// `_instance_id()`: the running instance's id (a number), or `null` when none is ready.
+/// `SessionFactory` (index.js) records it, so its sessions never reach an instance that
+/// someone else set up after it was shut down.
+pub fn instance_id<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    match state::instance_id() {
+        Some(id) => env.create_f64(id as f64).map_err(Into::into),
+        None => env.null().map_err(Into::into),
+    }
 }
 
 pub fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
@@ -126,35 +132,59 @@ pub fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e
 }
 
 pub fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    promise(env, |env, d| {
-        let partition = tri!(partition_arg(env, args.get(0)), d);
-        let data = tri!(bytes_arg(env, args.get(1), "data"), d);
-        async_call(env, d, &ENCRYPT, data.len(), string_to_js, partition, data)
+    promise(env, |env, settle| {
+        let partition = partition_arg(env, args.get(0))?;
+        let data = bytes_arg(env, args.get(1), "data")?;
+        async_call(
+            env,
+            settle,
+            &ENCRYPT,
+            data.len(),
+            string_to_js,
+            partition,
+            data,
+        )
     })
 }
 
 pub fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    promise(env, |env, d| {
-        let partition = tri!(partition_arg(env, args.get(0)), d);
-        let data = tri!(string_arg(env, args.get(1), "data"), d).into_bytes();
-        async_call(env, d, &ENCRYPT, data.len(), string_to_js, partition, data)
+    promise(env, |env, settle| {
+        let partition = partition_arg(env, args.get(0))?;
+        let data = string_arg(env, args.get(1), "data")?.into_bytes();
+        async_call(
+            env,
+            settle,
+            &ENCRYPT,
+            data.len(),
+            string_to_js,
+            partition,
+            data,
+        )
     })
 }
 
 pub fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    promise(env, |env, d| {
-        let partition = tri!(partition_arg(env, args.get(0)), d);
-        let record = tri!(record_arg(env, args.get(1)), d);
+    promise(env, |env, settle| {
+        let partition = partition_arg(env, args.get(0))?;
+        let record = record_arg(env, args.get(1))?;
         let size = record_budget(record.len());
-        async_call(env, d, &DECRYPT, size, buffer_to_js, partition, record)
+        async_call(env, settle, &DECRYPT, size, buffer_to_js, partition, record)
     })
 }
 
 pub fn decrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    promise(env, |env, d| {
-        let partition = tri!(partition_arg(env, args.get(0)), d);
-        let record = tri!(record_arg(env, args.get(1)), d);
+    promise(env, |env, settle| {
+        let partition = partition_arg(env, args.get(0))?;
+        let record = record_arg(env, args.get(1))?;
         let size = record_budget(record.len());
-        async_call(env, d, &DECRYPT, size, bytes_to_string, partition, record)
+        async_call(
+            env,
+            settle,
+            &DECRYPT,
+            size,
+            bytes_to_string,
+            partition,
+            record,
+        )
     })
 }

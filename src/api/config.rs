@@ -2,7 +2,9 @@
 //!
 //! The JS object arrives as JSON (`JSON.stringify` in the caller's realm) and is parsed once,
 //! here, into [`ShimConfig`]; nothing below this module sees untyped configuration. Keys are
-//! asherah-node's PascalCase names; `null` means "not set". Durations (`ExpireAfter`,
+//! asherah-node's PascalCase names, or asherah 4.x's camelCase ones, which
+//! [`super::config_keys`] maps to PascalCase first (refusing mixed styles and unknown keys);
+//! `null` means "not set". Durations (`ExpireAfter`,
 //! `CheckInterval`, `SessionCacheDuration`) are Go `time.Duration` values in nanoseconds, as
 //! asherah-node passed them straight to Go, or strings with a unit (`"90d"`, `"2h"`, `"1500ms"`).
 //! A bare number below one second's worth of nanoseconds is rejected as ambiguous: it is almost
@@ -13,11 +15,12 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::config_keys;
 use crate::core::CoreKind;
 use crate::host::PoolConfig;
 
 /// Default deadline for one call into a core. Long enough for a cold Go runtime start plus a
-/// first metastore round trip; see README "Timeouts".
+/// first metastore round trip; see README "Lifecycle, deadlines and overload".
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default largest plaintext accepted by `encrypt` (and record by `decrypt`).
 pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
@@ -34,8 +37,6 @@ pub struct ShimConfig {
     pub max_input: usize,
     pub verbose: bool,
     pub asherah: Asherah,
-    /// Keys we do not know, passed through to the Go core and reported as a warning.
-    pub unknown_keys: Vec<String>,
     /// The configuration as libasherah's `Options` JSON (Go core only).
     pub go_json: String,
 }
@@ -65,10 +66,16 @@ pub struct Asherah {
     pub enable_region_suffix: Option<bool>,
     /// The shared-config profile for AWS credentials (`AwsProfileName`).
     pub aws_profile_name: Option<String>,
+    /// Native core only: PEM CA certificates trusted for a MySQL or PostgreSQL metastore's
+    /// TLS (`SQLMetastoreCAFile`).
+    pub sql_ca_file: Option<PathBuf>,
 }
 
-const OUR_KEYS: [&str; 8] = [
+const OUR_KEYS: [&str; 10] = [
     "Core",
+    // asherah-node's own (not Go's): the shim's output buffers always carry canaries.
+    "EnableCanaries",
+    "SQLMetastoreCAFile",
     "MaxQueuedCalls",
     "GoLibrary",
     "TimeoutMs",
@@ -76,29 +83,6 @@ const OUR_KEYS: [&str; 8] = [
     "CoreStackSize",
     "MaxInputBytes",
     "Verbose",
-];
-const GO_KEYS: [&str; 21] = [
-    "ServiceName",
-    "ProductID",
-    "ExpireAfter",
-    "CheckInterval",
-    "Metastore",
-    "ConnectionString",
-    "ReplicaReadConsistency",
-    "SQLMetastoreDBType",
-    "DynamoDBEndpoint",
-    "DynamoDBRegion",
-    "DynamoDBTableName",
-    "SessionCacheMaxSize",
-    "SessionCacheDuration",
-    "KMS",
-    "RegionMap",
-    "PreferredRegion",
-    "EnableRegionSuffix",
-    "AwsProfileName",
-    "EnableSessionCaching",
-    "Verbose",
-    "DisableZeroCopy",
 ];
 const DURATION_KEYS: [&str; 3] = ["ExpireAfter", "CheckInterval", "SessionCacheDuration"];
 
@@ -114,7 +98,18 @@ pub fn parse(
         return Err("the configuration must be an object".into());
     };
     let obj: Map<String, Value> = obj.into_iter().filter(|(_, v)| !v.is_null()).collect();
-    let r = Reader(&obj);
+    let normalized = config_keys::normalize(obj)?;
+    parse_pascal(&normalized.obj, default_core, env_go_library)
+        .map_err(|e| config_keys::respell_error(&e, normalized.style))
+}
+
+/// [`parse`] once the keys are PascalCase.
+fn parse_pascal(
+    obj: &Map<String, Value>,
+    default_core: CoreKind,
+    env_go_library: Option<String>,
+) -> Result<ShimConfig, String> {
+    let r = Reader(obj);
 
     let core = match r.string("Core")?.as_deref() {
         None => default_core,
@@ -205,22 +200,23 @@ pub fn parse(
         dynamodb_table_name: r.string("DynamoDBTableName")?,
         enable_region_suffix: r.boolean("EnableRegionSuffix")?,
         aws_profile_name: r.string("AwsProfileName")?,
+        sql_ca_file: r.string("SQLMetastoreCAFile")?.map(PathBuf::from),
     };
     if core == CoreKind::Go && asherah.static_master_key_hex.is_some() {
         return Err("StaticMasterKeyHex is only supported by Core \"native\": libasherah always uses its built-in test key for KMS \"static\"".into());
     }
+    if core == CoreKind::Go && asherah.sql_ca_file.is_some() {
+        return Err("SQLMetastoreCAFile is only supported by Core \"native\": libasherah's MySQL driver takes no CA file (for PostgreSQL put sslrootcert=<file> in the ConnectionString)".into());
+    }
     r.string("ReplicaReadConsistency")?;
-    r.boolean("DisableZeroCopy")?;
+    for key in ["DisableZeroCopy", "NullDataCheck", "EnableCanaries"] {
+        r.boolean(key)?;
+    }
     let verbose = r.boolean("Verbose")?.unwrap_or(false);
-    let unknown_keys: Vec<String> = obj
-        .keys()
-        .filter(|k| !OUR_KEYS.contains(&k.as_str()) && !GO_KEYS.contains(&k.as_str()))
-        .cloned()
-        .collect();
     if core == CoreKind::Go {
         check_go_would_not_panic(&asherah)?;
     }
-    let go_json = go_options(&obj, &asherah)?;
+    let go_json = go_options(obj, &asherah)?;
     Ok(ShimConfig {
         core,
         go_library,
@@ -229,7 +225,6 @@ pub fn parse(
         max_input,
         verbose,
         asherah,
-        unknown_keys,
         go_json,
     })
 }
@@ -237,7 +232,7 @@ pub fn parse(
 /// libasherah 0.3.9 turns some bad settings into a Go panic inside `SetupJson`, which it
 /// re-raises: the whole process aborts. Reject those here, before Go ever sees them.
 /// (Measured: an unknown `Metastore`, an unknown `SQLMetastoreDBType`, and any MySQL DSN
-/// its driver cannot parse, see [`crate::core::mysql_dsn`]; PostgreSQL URLs never panic,
+/// its driver cannot parse, see [`asherah_native::mysql_dsn`]; PostgreSQL URLs never panic,
 /// their errors come back per call.)
 fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     const METASTORES: [&str; 4] = ["memory", "rdbms", "dynamodb", "test-debug-memory"];
@@ -253,8 +248,10 @@ fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
     }
     let db = a.sql_db_type.as_deref().unwrap_or("mysql");
     match db {
-        "mysql" | "" => crate::core::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
-            .map_err(|e| format!("ConnectionString: {e}")),
+        "mysql" | "" => {
+            asherah_native::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
+                .map_err(|e| format!("ConnectionString: {e}"))
+        }
         "postgres" => Ok(()),
         other => Err(format!(
             "SQLMetastoreDBType must be \"mysql\" or \"postgres\" for the Go core, not {other:?}"
@@ -464,7 +461,6 @@ mod tests {
         assert_eq!(c.core, CoreKind::Go);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
         assert_eq!(c.asherah.service_name, "svc");
-        assert!(c.unknown_keys.is_empty());
     }
 
     #[test]
@@ -513,9 +509,10 @@ mod tests {
     }
 
     #[test]
-    fn our_keys_stay_out_of_the_go_options_and_unknown_keys_are_reported() {
-        let c =
-            parse_with(r#""Core":"go","TimeoutMs":500,"GoLibrary":"/x.so","Custom":1"#).unwrap();
+    fn our_keys_stay_out_of_the_go_options_and_unknown_keys_are_refused() {
+        let e = parse_with(r#""Custom":1"#).unwrap_err();
+        assert!(e.contains("unknown configuration key \"Custom\""), "{e}");
+        let c = parse_with(r#""Core":"go","TimeoutMs":500,"GoLibrary":"/x.so""#).unwrap();
         let go: Value = serde_json::from_str(&c.go_json).unwrap();
         assert!(
             go.get("Core").is_none()
@@ -523,8 +520,60 @@ mod tests {
                 && go.get("GoLibrary").is_none()
         );
         assert_eq!(go["ServiceName"], "svc");
-        assert_eq!(c.unknown_keys, vec!["Custom".to_string()]);
         assert_eq!(c.timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn every_key_this_module_reads_is_a_known_spelling() {
+        // config_keys keeps the list of accepted spellings; a key added here and not there
+        // would be refused as unknown before it is ever read.
+        for key in OUR_KEYS.iter().chain(DURATION_KEYS.iter()) {
+            let obj: Map<String, Value> =
+                [(key.to_string(), Value::Bool(true))].into_iter().collect();
+            assert!(
+                super::super::config_keys::normalize(obj).is_ok(),
+                "{key} is not a known configuration key"
+            );
+        }
+    }
+
+    #[test]
+    fn asherah_node_3_keys_are_accepted_as_booleans_or_null() {
+        let c = parse_with(r#""DisableZeroCopy":true,"EnableCanaries":false"#).unwrap();
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert!(
+            go.get("EnableCanaries").is_none(),
+            "asherah-node's own key stays out of Go's"
+        );
+        assert_eq!(
+            go["DisableZeroCopy"], true,
+            "libasherah's own option is passed through"
+        );
+        assert!(parse_with(r#""DisableZeroCopy":null,"EnableCanaries":null"#).is_ok());
+        assert!(parse_with(r#""EnableCanaries":"yes""#)
+            .unwrap_err()
+            .contains("EnableCanaries"));
+    }
+
+    #[test]
+    fn camel_case_configs_parse_and_their_errors_use_their_spelling() {
+        let c = parse(
+            r#"{"serviceName":"s","productId":"p","metastore":"memory","kms":"static","expireAfter":7200,"core":"go"}"#,
+            CoreKind::Native,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.core, CoreKind::Go);
+        assert_eq!(c.asherah.expire_after, Some(Duration::from_secs(7200)));
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert_eq!(go["ExpireAfter"], Value::from(7_200_000_000_000u64));
+        let e = parse(
+            r#"{"productId":"p","metastore":"memory"}"#,
+            CoreKind::Go,
+            None,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("serviceName is required"), "{e}");
     }
 
     #[test]

@@ -6,47 +6,54 @@
 //! a job whose result, or the watchdog's timeout, settles the promise exactly once (the two
 //! race on a ticket) through the env's batched completion link.
 
+use std::cell::Cell;
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use super::{envs, errors, state};
-use crate::core::{Core, CoreError, InlineCore};
+use super::metrics::{self, CallKind};
+use super::state::{self, Running};
+use super::{env_state, errors};
+use crate::core::{guarded, Core, CoreError, InlineCore};
 use crate::host::watchdog::{self, Ticket};
-use crate::host::{CallState, Completion, CoreThread, EnvLink, Job, Turn};
-use crate::napi::{Deferred, Env, JsError, JsResult, Value};
+use crate::host::{self, CallState, Completion, CoreThread, EnvLink, Job, NoReply, Refusal, Turn};
+use crate::napi::{Deferred, Env, JsResult, Value};
 
 type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
 
-/// A sync encrypt: inline on this thread when the core allows it (the input is then used
-/// in place, no copy), else on a core-host thread with a copy of the input.
-pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
-    let run = || -> Result<String, CoreError> {
+/// Runs `op` synchronously: inline on this thread when the core allows it (the input is
+/// then used in place, no copy), else on a core-host thread with a copy of the input.
+/// `size` is what `MaxInputSize` is checked against.
+fn sync_call<T: Send + 'static>(
+    op: &'static Op<T>,
+    partition: &str,
+    input: &[u8],
+    size: usize,
+) -> JsResult<T> {
+    let run = || -> Result<T, CoreError> {
         let r = state::running()?;
-        check_size(&r, data.len())?;
+        check_size(&r, size)?;
         if let Some(core) = r.core.inline() {
-            return core.encrypt_inline(partition, data);
+            return (op.inline)(core, partition, input);
         }
-        let (core, partition, data) = (r.core.clone(), partition.to_owned(), data.to_vec());
-        state::call_blocking(&r, "encrypt", move |ct| core.encrypt(ct, &partition, &data))
-    };
-    run().map_err(|e| errors::from_core(&e))
-}
-
-/// A sync decrypt, inline or on a core-host thread like [`encrypt_sync`].
-pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> {
-    let run = || -> Result<Vec<u8>, CoreError> {
-        let r = state::running()?;
-        check_size(&r, record_budget(record.len()))?;
-        if let Some(core) = r.core.inline() {
-            return core.decrypt_inline(partition, record);
-        }
-        let (core, partition, record) = (r.core.clone(), partition.to_owned(), record.to_vec());
-        state::call_blocking(&r, "decrypt", move |ct| {
-            core.decrypt(ct, &partition, &record)
+        let (core, partition, input) = (r.core.clone(), partition.to_owned(), input.to_vec());
+        let hosted = op.hosted;
+        call_blocking(&r, op.phase, move |ct| {
+            hosted(&*core, ct, &partition, &input)
         })
     };
-    run().map_err(|e| errors::from_core(&e))
+    metrics::timed(op.metric, run).map_err(|e| errors::from_core(&e))
+}
+
+/// A sync encrypt (see [`sync_call`]).
+pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
+    sync_call(&ENCRYPT, partition, data, data.len())
+}
+
+/// A sync decrypt (see [`sync_call`]).
+pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> {
+    sync_call(&DECRYPT, partition, record, record_budget(record.len()))
 }
 
 /// The plaintext size a record of `record_len` bytes can at most carry: records are the
@@ -64,10 +71,12 @@ pub(super) fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError
     Ok(())
 }
 
-/// What an async export asks of a core: the same operation, runnable inline (small inputs,
-/// cores that allow it) or hosted on a core-host thread.
-pub(super) struct AsyncOp<T> {
+/// What an export asks of a core: the same operation, runnable inline (cores that allow
+/// it; for async calls, small inputs only) or hosted on a core-host thread.
+pub(super) struct Op<T> {
     pub phase: &'static str,
+    /// Its duration event for the metrics hook.
+    pub metric: CallKind,
     pub inline: InlineFn<T>,
     pub hosted: HostedFn<T>,
 }
@@ -77,14 +86,16 @@ pub(super) type InlineFn<T> = fn(&dyn InlineCore, &str, &[u8]) -> Result<T, Core
 /// The operation on a core-host thread.
 pub(super) type HostedFn<T> = fn(&dyn Core, &CoreThread, &str, &[u8]) -> Result<T, CoreError>;
 
-pub(super) const ENCRYPT: AsyncOp<String> = AsyncOp {
+pub(super) const ENCRYPT: Op<String> = Op {
     phase: "encrypt",
+    metric: CallKind::Encrypt,
     inline: |c, p, d| c.encrypt_inline(p, d),
     hosted: |c, ct, p, d| c.encrypt(ct, p, d),
 };
 
-pub(super) const DECRYPT: AsyncOp<Vec<u8>> = AsyncOp {
+pub(super) const DECRYPT: Op<Vec<u8>> = Op {
     phase: "decrypt",
+    metric: CallKind::Decrypt,
     inline: |c, p, r| c.decrypt_inline(p, r),
     hosted: |c, ct, p, r| c.decrypt(ct, p, r),
 };
@@ -98,57 +109,51 @@ const INLINE_ASYNC_MAX: usize = 8 << 10;
 /// Starts an async operation: settles `d` at once when it can run inline, else queues it.
 pub(super) fn async_call<T: Send + 'static>(
     env: &Env,
-    d: Deferred,
-    op: &'static AsyncOp<T>,
+    settle: &Settle,
+    op: &'static Op<T>,
     size: usize,
     to_js: ToJs<T>,
     partition: String,
     input: Vec<u8>,
-) -> Result<(), (Deferred, JsError)> {
-    let r = tri!(
-        state::running()
-            .and_then(|r| check_size(&r, size).map(|_| r))
-            .map_err(|e| errors::from_core(&e)),
-        d
-    );
+) -> JsResult<()> {
+    let r = state::running()
+        .and_then(|r| check_size(&r, size).map(|_| r))
+        .map_err(|e| errors::from_core(&e))?;
     if size <= INLINE_ASYNC_MAX {
         if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
-            let v = tri!(
-                (op.inline)(core, &partition, &input)
-                    .map_err(|e| errors::from_core(&e))
-                    .and_then(|out| to_js(env, out)),
-                d
-            );
+            let out = metrics::timed(op.metric, || (op.inline)(core, &partition, &input))
+                .map_err(|e| errors::from_core(&e))?;
+            let v = to_js(env, out)?;
             // A failed resolve is an N-API failure, handled like every other settle path.
-            let _ = d.resolve(env, v);
+            let _ = settle.take().resolve(env, v);
             return Ok(());
         }
     }
     let core = r.core.clone();
-    let hosted = op.hosted;
-    spawn_settled(env, d, &r, op.phase, to_js, move |ct| {
-        hosted(&*core, ct, &partition, &input)
+    let (hosted, metric) = (op.hosted, op.metric);
+    spawn_settled(env, settle, &r, op.phase, to_js, move |ct| {
+        metrics::timed(metric, || hosted(&*core, ct, &partition, &input))
     })
 }
 
 /// Queues `f` on the instance's pool; its result, or the watchdog at `TimeoutMs`, settles
-/// `d`, whichever claims the ticket first. At the deadline a call still queued is cancelled
+/// the promise, whichever claims the ticket first. At the deadline a call still queued is cancelled
 /// (`QueueTimeout`, it never runs); a running one is rejected with `Timeout` and counted as
 /// stuck if it is still running `TimeoutMs` after it started. A call whose env has gone
 /// (a terminated Worker) is skipped when its turn comes; a closing pool rejects it with
 /// `ShuttingDown` without running it.
 pub(super) fn spawn_settled<T: Send + 'static>(
     env: &Env,
-    d: Deferred,
+    settle: &Settle,
     r: &Arc<state::Running>,
     phase: &'static str,
     to_js: ToJs<T>,
     f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
-) -> Result<(), (Deferred, JsError)> {
-    let link = tri!(envs::current(env), d).link.clone();
+) -> JsResult<()> {
+    let link = env_state::current(env)?.link.clone();
     let ticket = Arc::new(Ticket::default());
     let call = Arc::new(CallState::default());
-    let slot = Arc::new(Mutex::new(Some(d)));
+    let slot = Arc::new(Mutex::new(Some(settle.take())));
     let (job_link, job_slot, job_ticket, job_call, job_r) = (
         link.clone(),
         slot.clone(),
@@ -166,7 +171,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
                 return;
             }
             // None: cancelled at its deadline while queued, already settled.
-            if let Some(out) = state::run_call(ct, &job_call, &job_r, f) {
+            if let Some(out) = run_call(ct, &job_call, &job_r, f) {
                 if job_ticket.claim() {
                     settle_once(&job_link, &job_slot, out, to_js);
                 }
@@ -179,8 +184,8 @@ pub(super) fn spawn_settled<T: Send + 'static>(
         }
     });
     if let Err((_, why)) = r.pool.submit(job) {
-        let d = slot.lock().take().expect("not yet shared");
-        return Err((d, errors::from_core(&state::refused(why))));
+        settle.give_back(slot.lock().take().expect("the job never ran"));
+        return Err(errors::from_core(&refused(why)));
     }
     link.begin_outstanding(env);
     let r = r.clone();
@@ -188,7 +193,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
         std::time::Instant::now() + r.config.timeout,
         ticket,
         Box::new(move || {
-            let err = state::missed_deadline(&r, &call, phase);
+            let err = missed_deadline(&r, &call, phase);
             settle_once(&link, &slot, Err(err), to_js);
         }),
     );
@@ -230,16 +235,43 @@ pub(super) fn settle_completion<T: Send + 'static>(
     }
 }
 
-/// Creates a promise and runs `f` with its settle-side. `f` either takes charge of the
-/// deferred, or hands it back with the error to reject it with.
+/// A new promise's deferred, until something takes charge of settling it.
+///
+/// [`promise`] lends one to its closure. While it still holds the deferred, an `Err` from
+/// the closure rejects the promise with that error, so `?` works and no early return can
+/// leave a promise pending. Code that hands the deferred to a job or a thread takes it
+/// with [`Settle::take`]; if the hand-over then fails, [`Settle::give_back`] returns it
+/// before the error is returned.
+pub(super) struct Settle(Cell<Option<Deferred>>);
+
+impl Settle {
+    /// Takes charge of settling the promise.
+    pub(super) fn take(&self) -> Deferred {
+        self.0
+            .take()
+            .expect("a promise's deferred is taken once, or given back first")
+    }
+
+    /// Hands the deferred back after a failed hand-over; the error returned next rejects it.
+    pub(super) fn give_back(&self, d: Deferred) {
+        self.0.set(Some(d));
+    }
+}
+
+/// Creates a promise and runs `f` with its [`Settle`]: an `Err` from `f` rejects the
+/// promise unless `f` took charge of the deferred (then `f` settles it, and must not fail
+/// after taking it without giving it back).
 pub(super) fn promise<'e>(
     env: &'e Env,
-    f: impl FnOnce(&'e Env, Deferred) -> Result<(), (Deferred, JsError)>,
+    f: impl FnOnce(&'e Env, &Settle) -> JsResult<()>,
 ) -> JsResult<Value<'e>> {
     let (d, p) = Deferred::new(env)?;
-    if let Err((d, e)) = f(env, d) {
-        let ev = e.to_value(env)?;
-        d.reject(env, ev)?;
+    let settle = Settle(Cell::new(Some(d)));
+    if let Err(e) = f(env, &settle) {
+        if let Some(d) = settle.0.take() {
+            let ev = e.to_value(env)?;
+            d.reject(env, ev)?;
+        }
     }
     Ok(p)
 }
@@ -261,4 +293,94 @@ pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
 pub(super) fn bytes_to_string(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
     let s = String::from_utf8(b).map_err(|_| errors::not_utf8())?;
     env.create_string(&s).map_err(Into::into)
+}
+
+/// Runs `f` on a core-host thread of `r`'s pool and waits for it at most `TimeoutMs`.
+///
+/// A call still queued at the deadline is cancelled (it never runs) and fails with
+/// `QueueTimeout`; a call running at the deadline fails with `Timeout`, and if it is still
+/// running `TimeoutMs` after it started, it is counted as stuck until it returns.
+/// How the caller waits (a reply slot, parking at once) is `host::reply`.
+pub(super) fn call_blocking<T: Send + 'static>(
+    r: &Arc<Running>,
+    phase: &'static str,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, CoreError> {
+    let call = Arc::new(CallState::default());
+    let (job_call, job_r) = (call.clone(), r.clone());
+    let reply = host::call_blocking(&r.pool, Instant::now() + r.config.timeout, move |turn| {
+        match turn {
+            // None: cancelled at its deadline while queued; the caller has gone.
+            Turn::Run(ct) => run_call(ct, &job_call, &job_r, f),
+            Turn::Cancelled => {
+                job_call.try_cancel();
+                Some(Err(CoreError::ShuttingDown))
+            }
+        }
+    });
+    match reply {
+        Ok(out) => out,
+        Err(NoReply::Refused(why)) => Err(refused(why)),
+        Err(NoReply::Deadline) => Err(missed_deadline(r, &call, phase)),
+    }
+}
+
+/// Runs a queued call's `f` on its core-host thread, panics turned into errors. `None` if
+/// the call's deadline cancelled it while it was still queued (its caller was answered);
+/// a call that had been counted as stuck is uncounted when it returns.
+pub(super) fn run_call<T>(
+    ct: &CoreThread,
+    call: &CallState,
+    r: &Running,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
+) -> Option<Result<T, CoreError>> {
+    if !call.try_start() {
+        return None;
+    }
+    let out = guarded(ct, f);
+    if call.finish() {
+        r.unstick();
+    }
+    Some(out)
+}
+
+/// What a call that missed its deadline fails with: `QueueTimeout` if it was still queued
+/// (it is cancelled and never runs), else `Timeout`, and then it is watched for being stuck.
+pub(super) fn missed_deadline(
+    r: &Arc<Running>,
+    call: &Arc<CallState>,
+    phase: &'static str,
+) -> CoreError {
+    let millis = r.config.timeout.as_millis() as u64;
+    if call.try_cancel() {
+        return CoreError::QueueTimeout { millis };
+    }
+    watch_stuck(r, call, phase);
+    CoreError::Timeout { phase, millis }
+}
+
+/// The error for a job the pool refused.
+pub(super) fn refused(why: Refusal) -> CoreError {
+    match why {
+        Refusal::Closed => CoreError::ShuttingDown,
+        Refusal::Full { limit } => CoreError::Overloaded { limit },
+    }
+}
+
+/// After a running call missed its caller's deadline: counts it as stuck if it is still
+/// running `TimeoutMs` after it started.
+fn watch_stuck(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) {
+    let Some(started) = call.started_at() else {
+        return;
+    };
+    let (call, r) = (call.clone(), r.clone());
+    watchdog::watch(
+        started + r.config.timeout,
+        Arc::new(watchdog::Ticket::default()),
+        Box::new(move || {
+            if call.mark_stuck() {
+                r.mark_stuck(phase);
+            }
+        }),
+    );
 }

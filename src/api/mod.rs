@@ -1,28 +1,27 @@
 //! The JS-facing API: the export table, with asherah-node's names and camelCase aliases.
 //!
 //! [`register`] runs once per env (main thread and each Worker): it creates the env's state
-//! and defines every export. The work itself lives in [`calls`] (with [`args`] and [`dispatch`]) and `settings`; configuration parsing in
-//! [`config`]; the mapping of failures to JS error codes in [`errors`]; the process-wide
-//! instance in [`state`]; per-env state and teardown in [`envs`]; log events in [`log`].
-
-/// Unwraps a `JsResult` inside a `dispatch::promise` closure, handing the deferred back on
-/// error so the promise is rejected with it.
-macro_rules! tri {
-    ($e:expr, $d:ident) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return Err(($d, e)),
-        }
-    };
-}
+//! and defines every export. The exports live in [`calls`] and `settings`, reading their
+//! arguments with `args`; `dispatch` gets a call to the core (inline, blocking on a
+//! core-host thread, or through a promise) and settles promises; [`config`] parses the
+//! configuration ([`config_keys`]: asherah 4.x's camelCase spellings); [`errors`] maps
+//! failures to JS error codes; [`state`] is the lifecycle of the process-wide instance and
+//! `build` makes its core; [`env_state`] holds per-env state and teardown; [`log`] delivers
+//! log events (libasherah's own lines through [`go_log`]); [`metrics`] is asherah 4.x's
+//! metrics hook; `probe` gathers thread and signal facts for the doctor.
 
 mod args;
+mod build;
 pub mod calls;
 pub mod config;
+mod config_keys;
 mod dispatch;
-pub mod envs;
+pub mod env_state;
 pub mod errors;
+mod go_log;
 pub mod log;
+mod metrics;
+mod probe;
 mod settings;
 pub mod state;
 
@@ -68,6 +67,11 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
         calls::get_setup_status,
     ),
     ("set_log_hook", Some("setLogHook"), settings::set_log_hook),
+    (
+        "set_metrics_hook",
+        Some("setMetricsHook"),
+        metrics::set_metrics_hook,
+    ),
     ("setenv", None, settings::setenv),
     (
         "set_max_stack_alloc_item_size",
@@ -85,11 +89,18 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
         settings::signal_report,
     ),
     ("_diagnostics", None, settings::diagnostics),
+    ("_threads", None, probe::threads),
+    ("_signals", None, probe::signals),
+    ("_libraries", None, probe::libraries),
+    ("_instance_id", None, calls::instance_id),
 ];
 
 /// Initialises this env and fills `exports`.
 pub fn register<'e>(env: &'e Env, exports: Value<'e>) -> JsResult<Value<'e>> {
-    envs::init(env)?;
+    env_state::init(env)?;
+    crate::napi::set_before_throw(env_state::flush);
+    go_log::install();
+    crate::core::native::set_observer(std::sync::Arc::new(metrics::NativeObserver));
     for (name, alias, f) in EXPORTS {
         let func = env.create_function(name, *f)?;
         env.set_property(exports, name, func)?;

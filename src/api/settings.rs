@@ -3,22 +3,23 @@
 
 use super::args::{object_or_json, size_arg, Refused};
 use super::log::{self, Level};
-use super::{envs, errors, state};
+use super::{dispatch, env_state, errors, state};
 use crate::core::go;
 use crate::napi::{CallArgs, Env, JsResult, Value, ValueType};
 
 pub fn set_log_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let hook = args.get(0);
     match env.type_of(hook)? {
-        ValueType::Function => envs::set_hook(env, Some(hook))?,
-        ValueType::Undefined | ValueType::Null => envs::set_hook(env, None)?,
+        ValueType::Function => env_state::set_hook(env, Some(hook))?,
+        ValueType::Undefined | ValueType::Null => env_state::set_hook(env, None)?,
         other => {
             return Err(errors::invalid_argument(format!(
-                "set_log_hook expects a function (level, message) => void, or null; got {}",
+                "set_log_hook expects a function (level, message) => void or (event) => void, or null; got {}",
                 other.name()
             )))
         }
     }
+    super::go_log::update(false);
     env.undefined().map_err(Into::into)
 }
 
@@ -71,10 +72,10 @@ pub(super) fn state_set_go_env(json: String) -> JsResult<()> {
         return Ok(()); // it will read the real environment when it loads
     }
     match state::running() {
-        Ok(r) => state::call_blocking(&r, "setenv", move |ct| go::set_env_loaded(ct, &json))
+        Ok(r) => dispatch::call_blocking(&r, "setenv", move |ct| go::set_env_loaded(ct, &json))
             .map_err(|e| errors::from_core(&e)),
         Err(_) => {
-            state::defer_go_env(json);
+            go::defer_env(json);
             Ok(())
         }
     }
@@ -93,14 +94,14 @@ pub fn set_max_stack_alloc_item_size<'e>(env: &'e Env, args: CallArgs<'e>) -> Js
 
 pub fn set_safety_padding_overhead<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let n = size_arg(env, args.get(0), "safety_padding_overhead")?;
-    go::SAFETY_PADDING.store(n, std::sync::atomic::Ordering::Relaxed);
+    go::set_safety_padding(n);
     env.undefined().map_err(Into::into)
 }
 
 /// `signal_report()`: what the signal guard found and did when the Go runtime was loaded,
 /// one entry per changed signal (an empty array before any Go load).
 pub fn signal_report<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let report = crate::signals::report();
+    let report = crate::core::signal_guard::report();
     let decisions: Vec<_> = report.iter().flat_map(|r| r.iter().copied()).collect();
     let out = env.create_array(decisions.len())?;
     for (i, d) in decisions.iter().enumerate() {
@@ -125,7 +126,7 @@ pub fn signal_report<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e
 
 pub(super) fn disposition_to_js<'e>(
     env: &'e Env,
-    d: &crate::signals::Disposition,
+    d: &crate::core::signal_guard::Disposition,
 ) -> JsResult<Value<'e>> {
     let o = env.create_object()?;
     let handler = if d.is_default() {
@@ -147,7 +148,7 @@ pub(super) fn disposition_to_js<'e>(
 pub fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     if env.type_of(args.get(0))? == ValueType::Boolean {
         let on = env.bool_value(args.get(0))?;
-        go::RECORD_CALL_FACTS.store(on, std::sync::atomic::Ordering::Relaxed);
+        go::record_call_facts(on);
     }
     let out = env.create_object()?;
     // SAFETY: gettid has no preconditions.

@@ -17,17 +17,17 @@
 //! Sync calls wait for their reply at most `TimeoutMs`; async calls race their completion
 //! against the watchdog (see `dispatch`).
 
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
+use super::build::build_core;
 use super::config::ShimConfig;
 use super::log::{self, Level};
-use crate::core::{go, memlock, native, Core, CoreError, CoreKind};
-use crate::host::{watchdog, CallState, CoreThread, Job, Pool, Refusal, Turn};
+use crate::core::{go, guarded, Core, CoreError, CoreKind};
+use crate::host::{call_blocking, CoreThread, Done, Job, NoReply, Pool, ReplySlot, Turn};
 
 /// A running instance.
 pub struct Running {
@@ -46,7 +46,7 @@ impl Running {
         self.stuck.load(Ordering::Acquire)
     }
 
-    fn mark_stuck(&self, phase: &str) {
+    pub(super) fn mark_stuck(&self, phase: &str) {
         self.stuck.fetch_add(1, Ordering::AcqRel);
         log::emit(
             Level::Error,
@@ -58,7 +58,7 @@ impl Running {
         );
     }
 
-    fn unstick(&self) {
+    pub(super) fn unstick(&self) {
         if self.stuck.fetch_sub(1, Ordering::AcqRel) == 1 {
             log::emit(
                 Level::Warn,
@@ -91,45 +91,6 @@ enum Phase {
 static PHASE: Mutex<Phase> = Mutex::new(Phase::Idle);
 static ATTEMPT: AtomicU64 = AtomicU64::new(1);
 
-/// A one-way flag that threads can wait for (the end of a shutdown).
-pub struct Done {
-    set: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Done {
-    fn new() -> Arc<Done> {
-        Arc::new(Done {
-            set: Mutex::new(false),
-            cv: Condvar::new(),
-        })
-    }
-
-    fn set(&self) {
-        *self.set.lock() = true;
-        self.cv.notify_all();
-    }
-
-    /// Waits until set or `deadline`; returns whether it was set.
-    fn wait_until(&self, deadline: Instant) -> bool {
-        let mut set = self.set.lock();
-        while !*set {
-            if self.cv.wait_until(&mut set, deadline).timed_out() {
-                return *set;
-            }
-        }
-        true
-    }
-}
-
-/// `setenv` calls made while a loaded Go runtime had no running instance: applied (in
-/// order) right after the library is next used, before `SetupJson`.
-static PENDING_GO_ENV: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-pub fn defer_go_env(vars_json: String) {
-    PENDING_GO_ENV.lock().push(vars_json);
-}
-
 /// How long `shutdown` waits for core-host threads to end once the core has stopped.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
@@ -139,6 +100,15 @@ pub fn is_ready() -> bool {
 }
 
 /// The running instance, or why there is none.
+/// The id of the running instance (its setup attempt), if one is ready: lets a 4.x
+/// `SessionFactory` tell its own instance from one set up after it was shut down.
+pub fn instance_id() -> Option<u64> {
+    match &*PHASE.lock() {
+        Phase::Ready(r) => Some(r.attempt),
+        _ => None,
+    }
+}
+
 pub fn running() -> Result<Arc<Running>, CoreError> {
     match &*PHASE.lock() {
         Phase::Ready(r) => match r.stuck() {
@@ -241,10 +211,9 @@ pub fn complete_setup(claim: Claim, config: Arc<ShimConfig>, owner: u64) -> Resu
         }
     };
     let deadline = Instant::now() + config.timeout;
-    let slot = Arc::new(ReplySlot::new());
-    let (job_slot, job_pool, job_cfg) = (slot.clone(), pool.clone(), config.clone());
-    let job = Job::new(move |turn| {
-        let out = match turn {
+    let (job_pool, job_cfg) = (pool.clone(), config.clone());
+    let reply = call_blocking(&pool, deadline, move |turn| {
+        Some(match turn {
             Turn::Run(ct) => run_setup(ct, &job_cfg, attempt, owner, &job_pool, deadline),
             Turn::Cancelled => publish_setup(
                 None,
@@ -254,22 +223,19 @@ pub fn complete_setup(claim: Claim, config: Arc<ShimConfig>, owner: u64) -> Resu
                 &job_cfg,
                 owner,
             ),
-        };
-        job_slot.fill(out);
+        })
     });
-    if pool.submit(job).is_err() {
-        return publish_setup(
+    match reply {
+        Ok(out) => out,
+        Err(NoReply::Refused(_)) => publish_setup(
             None,
             attempt,
             Err(CoreError::ShuttingDown),
             &pool,
             &config,
             owner,
-        );
-    }
-    match slot.wait(deadline) {
-        Some(out) => out,
-        None => setup_missed_deadline(attempt, config.core, config.timeout),
+        ),
+        Err(NoReply::Deadline) => setup_missed_deadline(attempt, config.core, config.timeout),
     }
 }
 
@@ -295,62 +261,6 @@ fn run_setup(
     let published = publish_setup(Some(ct), attempt, outcome, pool, config, owner);
     drop(held);
     published
-}
-
-/// Runs on a core-host thread: loads and sets up the configured core.
-/// For the Go core, `held` is the Go lifecycle lock, taken by the caller and kept until
-/// the outcome is published or undone.
-fn build_core(
-    ct: &CoreThread,
-    config: &ShimConfig,
-    held: Option<&go::Lifecycle>,
-    deadline: Instant,
-) -> Result<Arc<dyn Core>, CoreError> {
-    match config.core {
-        CoreKind::Go => {
-            let path = config.go_library.as_ref().ok_or_else(|| {
-                CoreError::BadConfig(
-                    "Core \"go\" needs the path of libasherah: set GoLibrary or ASHERAH_GO_LIBRARY"
-                        .into(),
-                )
-            })?;
-            let a = &config.asherah;
-            let sessions = if a.session_caching.unwrap_or(false) {
-                a.session_cache_max_size
-                    .filter(|n| *n > 0)
-                    .map_or(memlock::GO_DEFAULT_SESSION_CACHE, |n| n as u64)
-            } else {
-                0
-            } + config.pool.threads as u64;
-            if let Some(note) = memlock::ensure_for_go(sessions)? {
-                log::emit(Level::Info, note);
-            }
-            let lib = go::load(ct, path)?;
-            for vars in PENDING_GO_ENV.lock().drain(..) {
-                go::set_env_loaded(ct, &vars)?;
-            }
-            let held = held
-                .ok_or_else(|| CoreError::Internal("Go setup without the lifecycle lock".into()))?;
-            let core = go::GoCore::setup(ct, held, lib, &config.go_json, deadline);
-            for d in crate::signals::take_unlogged() {
-                let level = if d.action.restores() {
-                    Level::Warn
-                } else {
-                    Level::Info
-                };
-                log::emit(level, format!("signal guard: {d}"));
-            }
-            Ok(Arc::new(core?))
-        }
-        CoreKind::Native => {
-            let core = native::NativeCore::new(&config.asherah, config.timeout)?;
-            let failures = asherah_native::memory_lock_failures();
-            if failures > 0 {
-                log::emit(Level::Warn, format!("native core: {failures} key page(s) could not be locked in memory (mlock); raise RLIMIT_MEMLOCK"));
-            }
-            Ok(Arc::new(core))
-        }
-    }
 }
 
 /// Publishes a setup's outcome if its attempt is still the current one; otherwise (its
@@ -580,164 +490,4 @@ fn run_final(pool: &Pool, deadline: Instant, core: Arc<dyn Core>) {
             "shutdown: the core's own shutdown did not finish within TimeoutMs".into(),
         );
     }
-}
-
-/// Runs `f` on a core-host thread of `r`'s pool and waits for it at most `TimeoutMs`.
-///
-/// A call still queued at the deadline is cancelled (it never runs) and fails with
-/// `QueueTimeout`; a call running at the deadline fails with `Timeout`, and if it is still
-/// running `TimeoutMs` after it started, it is counted as stuck until it returns.
-///
-/// The reply comes back through a one-shot slot and an unpark of the waiting thread (no
-/// per-call channel). Spinning before parking was measured: it helps the native core but
-/// slows the Go core 1.5-1.7x on two cores, so the caller parks at once.
-pub fn call_blocking<T: Send + 'static>(
-    r: &Arc<Running>,
-    phase: &'static str,
-    f: impl FnOnce(&CoreThread) -> Result<T, CoreError> + Send + 'static,
-) -> Result<T, CoreError> {
-    let timeout = r.config.timeout;
-    let call = Arc::new(CallState::default());
-    let slot = Arc::new(ReplySlot::<Result<T, CoreError>>::new());
-    let (job_slot, job_call, job_r) = (slot.clone(), call.clone(), r.clone());
-    let job = Job::new(move |turn| match turn {
-        Turn::Run(ct) => {
-            // None: cancelled at its deadline while queued; the caller has gone.
-            if let Some(out) = run_call(ct, &job_call, &job_r, f) {
-                job_slot.fill(out);
-            }
-        }
-        Turn::Cancelled => {
-            job_call.try_cancel();
-            job_slot.fill(Err(CoreError::ShuttingDown));
-        }
-    });
-    r.pool.submit(job).map_err(|(_, why)| refused(why))?;
-    if let Some(out) = slot.wait(Instant::now() + timeout) {
-        return out;
-    }
-    if let Some(out) = slot.try_take() {
-        return out; // finished just after the deadline
-    }
-    Err(missed_deadline(r, &call, phase))
-}
-
-/// Runs a queued call's `f` on its core-host thread, panics turned into errors. `None` if
-/// the call's deadline cancelled it while it was still queued (its caller was answered);
-/// a call that had been counted as stuck is uncounted when it returns.
-pub fn run_call<T>(
-    ct: &CoreThread,
-    call: &CallState,
-    r: &Running,
-    f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
-) -> Option<Result<T, CoreError>> {
-    if !call.try_start() {
-        return None;
-    }
-    let out = guarded(ct, f);
-    if call.finish() {
-        r.unstick();
-    }
-    Some(out)
-}
-
-/// What a call that missed its deadline fails with: `QueueTimeout` if it was still queued
-/// (it is cancelled and never runs), else `Timeout`, and then it is watched for being stuck.
-pub fn missed_deadline(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) -> CoreError {
-    let millis = r.config.timeout.as_millis() as u64;
-    if call.try_cancel() {
-        return CoreError::QueueTimeout { millis };
-    }
-    watch_stuck(r, call, phase);
-    CoreError::Timeout { phase, millis }
-}
-
-/// The error for a job the pool refused.
-pub fn refused(why: Refusal) -> CoreError {
-    match why {
-        Refusal::Closed => CoreError::ShuttingDown,
-        Refusal::Full { limit } => CoreError::Overloaded { limit },
-    }
-}
-
-/// After a running call missed its caller's deadline: counts it as stuck if it is still
-/// running `TimeoutMs` after it started.
-fn watch_stuck(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) {
-    let Some(started) = call.started_at() else {
-        return;
-    };
-    let (call, r) = (call.clone(), r.clone());
-    watchdog::watch(
-        started + r.config.timeout,
-        Arc::new(watchdog::Ticket::default()),
-        Box::new(move || {
-            if call.mark_stuck() {
-                r.mark_stuck(phase);
-            }
-        }),
-    );
-}
-
-/// A one-shot reply: filled once by a core-host thread, taken by the waiting caller.
-struct ReplySlot<T> {
-    done: std::sync::atomic::AtomicBool,
-    value: Mutex<Option<T>>,
-    waiter: std::thread::Thread,
-}
-
-impl<T> ReplySlot<T> {
-    fn new() -> Self {
-        ReplySlot {
-            done: std::sync::atomic::AtomicBool::new(false),
-            value: Mutex::new(None),
-            waiter: std::thread::current(),
-        }
-    }
-
-    fn fill(&self, v: T) {
-        *self.value.lock() = Some(v);
-        self.done.store(true, std::sync::atomic::Ordering::Release);
-        self.waiter.unpark();
-    }
-
-    /// The reply, or `None` at the deadline.
-    fn wait(&self, deadline: Instant) -> Option<T> {
-        use std::sync::atomic::Ordering;
-        // park_timeout may return early (spuriously, or on a token left by an earlier
-        // call's unpark): the flag, not the wake-up, says whether the reply is there.
-        while !self.done.load(Ordering::Acquire) {
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            std::thread::park_timeout(deadline - now);
-        }
-        self.value.lock().take()
-    }
-
-    /// The reply if it has arrived.
-    fn try_take(&self) -> Option<T> {
-        if self.done.load(std::sync::atomic::Ordering::Acquire) {
-            self.value.lock().take()
-        } else {
-            None
-        }
-    }
-}
-
-/// Runs `f` with panics turned into errors (a core-host thread must survive its jobs).
-pub fn guarded<T>(
-    ct: &CoreThread,
-    f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
-) -> Result<T, CoreError> {
-    panic::catch_unwind(AssertUnwindSafe(|| f(ct))).unwrap_or_else(|p| {
-        let what = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(CoreError::Internal(format!(
-            "panic on a core-host thread: {what}"
-        )))
-    })
 }

@@ -4,6 +4,11 @@
 //! by the payload. For outputs the caller writes the capacity into the length field and the
 //! callee overwrites it with the length it produced. A negative length would name a temp
 //! file; libasherah disables those, so we treat one as an error.
+//!
+//! Every output buffer also ends with 8 canary bytes past its capacity (asherah-node's
+//! `EnableCanaries`, always on here: it costs 8 bytes and one compare). A callee that writes
+//! past the capacity it was given lands in them, inside our own allocation, and reading the
+//! payload then fails with [`BufferError::Overrun`] instead of trusting the buffer.
 
 use std::ffi::c_void;
 
@@ -30,7 +35,10 @@ pub const ERR_BAD_CONFIG: i32 = -105;
 pub const ERR_PANIC: i32 = -106;
 
 /// The largest payload a buffer can describe.
-pub const MAX_PAYLOAD: usize = i32::MAX as usize - HEADER;
+pub const MAX_PAYLOAD: usize = i32::MAX as usize - HEADER - CANARY.len();
+
+/// The bytes after an output buffer's capacity (asherah-node uses 0 then 0xdeadbeef too).
+const CANARY: [u8; 8] = [0, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde];
 
 pub fn error_name(code: i32) -> &'static str {
     match code {
@@ -58,6 +66,8 @@ pub fn error_name(code: i32) -> &'static str {
 /// An owned Cobhan buffer (header + payload area).
 pub struct Buffer {
     bytes: Vec<u8>,
+    /// Output buffers end with [`CANARY`]; input buffers have none.
+    canary: bool,
 }
 
 /// Why a buffer could not be made or read.
@@ -66,6 +76,8 @@ pub enum BufferError {
     TooLarge(usize),
     TempFile,
     BadLength(i32),
+    /// The callee wrote past the capacity of an output buffer (its canary changed).
+    Overrun,
 }
 
 impl Buffer {
@@ -78,7 +90,10 @@ impl Buffer {
         bytes.extend_from_slice(&(payload.len() as i32).to_le_bytes());
         bytes.extend_from_slice(&0i32.to_le_bytes());
         bytes.extend_from_slice(payload);
-        Ok(Buffer { bytes })
+        Ok(Buffer {
+            bytes,
+            canary: false,
+        })
     }
 
     /// An empty output buffer with room for `capacity` payload bytes.
@@ -86,9 +101,13 @@ impl Buffer {
         if capacity > MAX_PAYLOAD {
             return Err(BufferError::TooLarge(capacity));
         }
-        let mut bytes = vec![0u8; HEADER + capacity];
+        let mut bytes = vec![0u8; HEADER + capacity + CANARY.len()];
         bytes[..4].copy_from_slice(&(capacity as i32).to_le_bytes());
-        Ok(Buffer { bytes })
+        bytes[HEADER + capacity..].copy_from_slice(&CANARY);
+        Ok(Buffer {
+            bytes,
+            canary: true,
+        })
     }
 
     /// The pointer libasherah expects (to the header).
@@ -97,11 +116,14 @@ impl Buffer {
     }
 
     pub fn capacity(&self) -> usize {
-        self.bytes.len() - HEADER
+        self.bytes.len() - HEADER - if self.canary { CANARY.len() } else { 0 }
     }
 
     /// The payload, as long as the header now says it is.
     pub fn payload(&self) -> Result<&[u8], BufferError> {
+        if self.canary && self.bytes[self.bytes.len() - CANARY.len()..] != CANARY {
+            return Err(BufferError::Overrun);
+        }
         let len = i32::from_le_bytes(self.bytes[..4].try_into().expect("4-byte header field"));
         if len < 0 {
             return Err(BufferError::TempFile);
@@ -125,6 +147,17 @@ impl Buffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_past_an_output_buffers_capacity_is_caught() {
+        let mut b = Buffer::output(4).unwrap();
+        b.bytes[..4].copy_from_slice(&4i32.to_le_bytes());
+        b.bytes[HEADER..HEADER + 4].copy_from_slice(b"abcd");
+        assert_eq!(b.payload().unwrap(), b"abcd");
+        b.bytes[HEADER + 4] = b'e'; // one byte too many
+        assert_eq!(b.payload(), Err(BufferError::Overrun));
+        assert_eq!(b.into_payload(), Err(BufferError::Overrun));
+    }
 
     #[test]
     fn input_has_header_then_payload() {

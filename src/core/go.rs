@@ -16,15 +16,26 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 use super::cobhan::{self, Buffer};
+use super::signal_guard;
 use super::{Core, CoreError, CoreKind};
 use crate::host::{CoreThread, ThreadFacts};
-use crate::signals;
 
 /// Extra output capacity on top of libasherah's own estimate (`set_safety_padding_overhead`).
-pub static SAFETY_PADDING: AtomicUsize = AtomicUsize::new(0);
+/// Read at each call; a change applies to the calls that start after it.
+static SAFETY_PADDING: AtomicUsize = AtomicUsize::new(0);
 
 /// When set, every Go call records the facts of the thread it runs on (tests read them).
-pub static RECORD_CALL_FACTS: AtomicBool = AtomicBool::new(false);
+static RECORD_CALL_FACTS: AtomicBool = AtomicBool::new(false);
+
+/// Sets the extra output capacity given to every later Go call.
+pub fn set_safety_padding(bytes: usize) {
+    SAFETY_PADDING.store(bytes, Ordering::Relaxed);
+}
+
+/// Turns recording of each Go call's thread facts on or off (see [`last_call_facts`]).
+pub fn record_call_facts(on: bool) {
+    RECORD_CALL_FACTS.store(on, Ordering::Relaxed);
+}
 static LAST_CALL_FACTS: Mutex<Option<(i64, ThreadFacts)>> = Mutex::new(None);
 
 /// The kernel thread id and facts of the thread that made the last recorded Go call.
@@ -89,13 +100,49 @@ pub fn lifecycle(deadline: Instant) -> Result<Lifecycle, CoreError> {
     })
 }
 
-/// Counts one call inside Go for as long as it lives.
-struct InGo;
+/// Called as a call enters and leaves Go: the API layer routes libasherah's stderr lines
+/// to the log hook while Go runs (`api::go_log`). Set once, at module load.
+static CALL_WATCH: OnceLock<CallWatch> = OnceLock::new();
+
+/// What runs as a call enters Go, and as it leaves.
+type CallWatch = (fn(), fn());
+
+/// Installs the enter/leave pair run around every call into Go; the first one wins.
+pub fn set_call_watch(enter: fn(), leave: fn()) {
+    let _ = CALL_WATCH.set((enter, leave));
+}
+
+/// Runs the call watch's enter now and its leave when dropped.
+struct Watched;
+
+impl Watched {
+    fn open() -> Watched {
+        if let Some((enter, _)) = CALL_WATCH.get() {
+            enter();
+        }
+        Watched
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some((_, leave)) = CALL_WATCH.get() {
+            leave();
+        }
+    }
+}
+
+/// Counts one call inside Go for as long as it lives (and is watched).
+struct InGo {
+    _watched: Watched,
+}
 
 impl InGo {
     fn enter() -> InGo {
         IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
-        InGo
+        InGo {
+            _watched: Watched::open(),
+        }
     }
 }
 
@@ -144,7 +191,7 @@ pub fn load(_ct: &CoreThread, path: &Path) -> Result<&'static GoLibrary, CoreErr
             wanted.display()
         )));
     }
-    signals::arm();
+    signal_guard::arm();
     // SAFETY: loading runs the library's constructors (the Go runtime's preinit). That is
     // exactly what we intend, on a core-host thread whose async signals are blocked; the
     // signal guard armed above records the dispositions first.
@@ -214,10 +261,11 @@ impl GoCore {
         wait_no_calls_in_go(deadline)?;
         let mut cfg = Buffer::input(config_json.as_bytes()).map_err(buffer_error)?;
         record_facts(true);
+        let _watched = Watched::open();
         // SAFETY: a valid Cobhan input buffer that outlives the call; core-host thread.
         let mut rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
         // The first Go call has returned, so the runtime has installed all its handlers.
-        signals::repair_after_first_call();
+        signal_guard::repair_after_first_call();
         if rc == cobhan::ERR_ALREADY_INITIALIZED {
             // SAFETY: no arguments; core-host thread; no call is inside Go (waited above)
             // and we hold the lifecycle lock.
@@ -331,9 +379,28 @@ impl Core for GoCore {
         // Go's setup and shutdown never overlap; the instance's own calls were drained
         // by the caller first.
         let _held = LIFECYCLE.lock();
+        let _watched = Watched::open();
         // SAFETY: no arguments; core-host thread. libasherah tolerates repeated shutdowns.
         unsafe { (self.lib.shutdown)() };
     }
+}
+
+/// `setenv` calls made while a loaded Go runtime had no running instance: applied (in
+/// order) by [`apply_deferred_env`] right after the library is next set up, before
+/// `SetupJson`.
+static DEFERRED_ENV: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Keeps `vars_json` for the next setup of the Go core (see [`DEFERRED_ENV`]).
+pub fn defer_env(vars_json: String) {
+    DEFERRED_ENV.lock().push(vars_json);
+}
+
+/// Applies, in order, the `setenv` calls kept by [`defer_env`].
+pub fn apply_deferred_env(ct: &CoreThread) -> Result<(), CoreError> {
+    for vars in DEFERRED_ENV.lock().drain(..) {
+        set_env_loaded(ct, &vars)?;
+    }
+    Ok(())
 }
 
 /// Sets variables in an already loaded Go runtime (before setup, e.g. from `setenv`).
@@ -371,5 +438,8 @@ fn buffer_error(e: cobhan::BufferError) -> CoreError {
         cobhan::BufferError::BadLength(n) => {
             CoreError::Internal(format!("libasherah wrote an impossible length {n}"))
         }
+        cobhan::BufferError::Overrun => CoreError::Internal(
+            "libasherah wrote past the end of an output buffer (its canary changed); the result was discarded".into(),
+        ),
     }
 }

@@ -1,19 +1,22 @@
 //! Encryption cores behind one trait.
 //!
-//! A [`Core`] turns plaintext into a DataRowRecord JSON string and back. Every method takes
-//! a [`CoreThread`] token, so a core can only be driven from a core-host thread: for the Go
-//! core that is what keeps Go code off JS threads, which the signal guard relies on.
+//! A [`Core`] turns plaintext into a DataRowRecord JSON string and back. Every [`Core`] method
+//! takes a [`CoreThread`] token, so through it a core can only be driven from a core-host
+//! thread: for the Go core that is what keeps Go code off JS threads, which the signal guard
+//! relies on. A core with no foreign runtime and only local, bounded I/O (the native core on
+//! the memory or SQLite metastore) may also offer [`InlineCore`], which the API layer calls
+//! on the JS thread to skip the thread hop.
 //! [`CoreError`] is the one error type of this layer; `api::errors` maps it to JS.
 
 pub mod cobhan;
 pub mod go;
 pub mod memlock;
-pub mod mysql_dsn;
 pub mod native;
+pub mod signal_guard;
 
 use std::fmt;
 
-use crate::host::CoreThread;
+use crate::host::{catch_panic, CoreThread};
 
 /// Which implementation runs the encryption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +34,7 @@ impl CoreKind {
     }
 }
 
-/// An encryption core, used only from core-host threads.
+/// An encryption core, driven from core-host threads (see [`Core::inline`] for the exception).
 pub trait Core: Send + Sync {
     fn kind(&self) -> CoreKind;
     fn encrypt(&self, ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError>;
@@ -162,3 +165,16 @@ impl fmt::Display for CoreError {
 }
 
 impl std::error::Error for CoreError {}
+
+/// Runs `f` on a core-host thread with a panic turned into [`CoreError::Internal`]: a
+/// core-host thread must survive its jobs.
+pub fn guarded<T>(
+    ct: &CoreThread,
+    f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
+) -> Result<T, CoreError> {
+    catch_panic(|| f(ct)).unwrap_or_else(|what| {
+        Err(CoreError::Internal(format!(
+            "panic on a core-host thread: {what}"
+        )))
+    })
+}

@@ -1,16 +1,19 @@
 //! The native core: `asherah-native` (Asherah's envelope encryption in Rust) behind [`Core`].
 //!
-//! No foreign runtime is involved, so nothing here touches signals. Calls that may touch
-//! the network (PostgreSQL, DynamoDB, AWS KMS) run on core-host threads under the watchdog;
-//! only the memory and SQLite metastores with static KMS may run inline on the JS thread. This module only maps settings in and errors out:
+//! No foreign runtime is involved, so nothing here touches signals. With a local metastore
+//! (memory, SQLite) and static KMS it offers [`InlineCore`], so sync calls (and small async
+//! calls on the memory metastore) run on the calling JS thread; calls that may touch the
+//! network (PostgreSQL, MySQL, DynamoDB, AWS KMS) always go to core-host threads under the
+//! watchdog. This module only maps settings in and errors out:
 //! asherah-node's settings to `asherah_native::Config`, and the crate's error kinds to
 //! [`CoreError`] (which `api::errors` maps to JS codes).
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use asherah_native::{
     Asherah as Engine, AwsKmsConfig, Config, DynamoDbConfig, ErrorKind, KmsConfig, MasterKey,
-    MetastoreConfig,
+    MetastoreConfig, Observer, ObserverSlot,
 };
 
 use super::{Core, CoreError, CoreKind, InlineCore};
@@ -20,11 +23,20 @@ use crate::host::CoreThread;
 pub struct NativeCore {
     engine: Engine,
     /// Memory or SQLite with static KMS: every call is local and short, so sync calls may
-    /// run inline on the JS thread. PostgreSQL, DynamoDB and AWS KMS calls go through
-    /// core-host threads, under the watchdog.
+    /// run inline on the JS thread. PostgreSQL, MySQL, DynamoDB and AWS KMS calls go
+    /// through core-host threads, under the watchdog.
     local: bool,
     /// Memory metastore with static KMS: no I/O at all, so even async calls may run inline.
     in_memory: bool,
+}
+
+/// The observer every native core reports to (cache, metastore and key events), installed
+/// once by the API layer at module load.
+static OBSERVER: OnceLock<Arc<dyn Observer>> = OnceLock::new();
+
+/// Installs the observer for native cores created from now on; the first one wins.
+pub fn set_observer(observer: Arc<dyn Observer>) {
+    let _ = OBSERVER.set(observer);
 }
 
 impl NativeCore {
@@ -33,6 +45,9 @@ impl NativeCore {
     pub fn new(a: &Asherah, timeout: Duration) -> Result<NativeCore, CoreError> {
         let mut config = config(a)?;
         config.metastore_timeout = metastore_timeout(timeout);
+        if let Some(o) = OBSERVER.get() {
+            config.observer = ObserverSlot::new(Arc::clone(o));
+        }
         let static_kms = matches!(config.kms, KmsConfig::Static { .. });
         let local = static_kms
             && matches!(
@@ -90,16 +105,23 @@ pub fn config(a: &Asherah) -> Result<Config, CoreError> {
     if let Some(d) = a.session_cache_duration {
         c.session_cache_duration = d;
     }
+    c.metastore_ca_file.clone_from(&a.sql_ca_file);
     c.metastore = match a.metastore.as_str() {
         "memory" | "test-debug-memory" => MetastoreConfig::Memory,
         "rdbms" | "sqlite" | "postgres" => {
             let conn = a.connection_string.as_deref().unwrap_or("");
-            if a.sql_db_type.as_deref() == Some("mysql") {
-                return Err(CoreError::BadConfig(
-                    "the native core does not support MySQL; use SQLite (sqlite://<path>) or PostgreSQL, or Core \"go\"".into(),
-                ));
+            match a.sql_db_type.as_deref() {
+                // Go's DSN, parsed (and any error reported) when the store connects.
+                Some("mysql") => MetastoreConfig::Mysql { dsn: conn.to_owned() },
+                None | Some("postgres" | "sqlite" | "") => {
+                    MetastoreConfig::from_connection_string(conn).map_err(map_error)?
+                }
+                Some(other) => {
+                    return Err(CoreError::BadConfig(format!(
+                        "SQLMetastoreDBType must be \"mysql\", \"postgres\" or \"sqlite\" for the native core, not {other:?}"
+                    )))
+                }
             }
-            MetastoreConfig::from_connection_string(conn).map_err(map_error)?
         }
         "dynamodb" => MetastoreConfig::DynamoDb(DynamoDbConfig {
             endpoint: a.dynamodb_endpoint.clone(),

@@ -119,6 +119,14 @@ impl EnvLink {
         true
     }
 
+    /// Runs what is queued now, on the JS thread `env` belongs to (a sync call about to
+    /// throw flushes its env's events this way, instead of waiting for the next ring).
+    pub fn drain_now(&self, env: &Env) {
+        if !self.closed.load(Ordering::Acquire) {
+            self.drain(env);
+        }
+    }
+
     /// Runs every queued completion on the JS thread, each in its own handle scope.
     fn drain(&self, env: &Env) {
         let mut settled = 0usize;

@@ -1,17 +1,23 @@
-//! Core-host threads: the only threads on which an encryption core ever runs.
+//! Core-host threads: the only threads on which the Go core ever runs, and where the native
+//! core runs every call that can wait (a network metastore, SQLite for async calls, large
+//! async inputs); short local native calls run inline on the JS thread instead
+//! (`core::InlineCore`).
 //!
 //! [`thread`] creates them with a stack size we choose, every asynchronous signal blocked
 //! and their own alternate signal stack, and hands each job a [`CoreThread`] token that
-//! cannot exist anywhere else. [`pool`] queues requests to them; [`completion`] brings
-//! results back to the JS thread that asked, in batches, through one doorbell per env.
+//! cannot exist anywhere else. [`pool`] queues requests to them; [`reply`] is how a blocked
+//! caller waits for one; [`completion`] brings results back to the JS thread that asked,
+//! in batches, through one doorbell per env; [`watchdog`] enforces deadlines.
 
 pub mod completion;
 #[cfg(test)]
 mod completion_model;
 pub mod pool;
+pub mod reply;
 pub mod thread;
 pub mod watchdog;
 
 pub use completion::{Completion, EnvLink};
 pub use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
+pub use reply::{call_blocking, catch_panic, Done, NoReply, ReplySlot};
 pub use thread::{CoreThread, ThreadFacts};

@@ -40,6 +40,24 @@ impl<'e> CallArgs<'e> {
     }
 }
 
+/// The message a panic was raised with (`panic!("...")`), or "unknown panic".
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// What the layer above wants done on the JS thread just before an error is thrown (the
+/// API layer delivers queued log events, so an uncaught error does not lose them).
+static BEFORE_THROW: std::sync::OnceLock<fn(&Env)> = std::sync::OnceLock::new();
+
+/// Registers the before-throw step; the first registration wins.
+pub fn set_before_throw(f: fn(&Env)) {
+    let _ = BEFORE_THROW.set(f);
+}
+
 /// Runs `f`, turning an `Err` into a thrown JS exception and a panic into a thrown
 /// internal error. Returns `None` when something was thrown.
 pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
@@ -48,11 +66,7 @@ pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
         Ok(Ok(v)) => return Some(v),
         Ok(Err(e)) => e,
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let what = panic_message(payload.as_ref());
             JsError::new(
                 JsErrorKind::Error,
                 "ERR_ASHERAH_INTERNAL",
@@ -60,6 +74,11 @@ pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
             )
         }
     };
+    if let Some(before) = BEFORE_THROW.get() {
+        if !env.is_exception_pending() {
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| before(env)));
+        }
+    }
     throw(env, &err);
     None
 }

@@ -10,6 +10,7 @@
 
 pub mod sys;
 
+pub mod async_work;
 mod env;
 mod error;
 mod function;
@@ -19,7 +20,7 @@ mod tsfn;
 
 pub use env::{Env, Ref, Value, ValueType};
 pub use error::{JsError, JsErrorKind, JsResult, PropValue};
-pub use function::{boundary, CallArgs, JsFn};
+pub use function::{boundary, panic_message, set_before_throw, CallArgs, JsFn};
 pub use promise::Deferred;
 pub use status::{check as status_check, Status};
 pub use tsfn::Tsfn;

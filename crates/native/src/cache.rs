@@ -18,6 +18,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use crate::keys::CryptoKey;
+use crate::observe::CacheOutcome;
 
 /// Freshness and validity rules, in seconds.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +34,30 @@ struct Entry {
     loaded_at: i64,
 }
 
+/// What a key-cache lookup found (reported to the observer as hit, miss or stale).
+pub(crate) enum Lookup {
+    Hit(Arc<CryptoKey>),
+    Miss,
+    Stale,
+}
+
+impl Lookup {
+    pub(crate) fn hit(self) -> Option<Arc<CryptoKey>> {
+        match self {
+            Lookup::Hit(k) => Some(k),
+            Lookup::Miss | Lookup::Stale => None,
+        }
+    }
+
+    pub(crate) fn outcome(&self) -> CacheOutcome {
+        match self {
+            Lookup::Hit(_) => CacheOutcome::Hit,
+            Lookup::Miss => CacheOutcome::Miss,
+            Lookup::Stale => CacheOutcome::Stale,
+        }
+    }
+}
+
 /// Loaded versions of one key id.
 #[derive(Default)]
 pub(crate) struct KeyVersions {
@@ -43,15 +68,37 @@ pub(crate) struct KeyVersions {
 impl KeyVersions {
     /// The latest version, if it is fresh and still valid for encryption.
     pub(crate) fn usable_latest(&self, now: i64, p: &Policy) -> Option<Arc<CryptoKey>> {
-        let e = self.versions.get(&self.latest?)?;
+        self.latest_lookup(now, p).hit()
+    }
+
+    /// [`Self::usable_latest`], telling a stale (old, expired or revoked) entry from none.
+    pub(crate) fn latest_lookup(&self, now: i64, p: &Policy) -> Lookup {
+        let Some(e) = self.latest.and_then(|l| self.versions.get(&l)) else {
+            return Lookup::Miss;
+        };
         let fresh = now - e.loaded_at < p.check_interval;
-        (fresh && !e.key.is_invalid(now, p.expire_after)).then(|| Arc::clone(&e.key))
+        if fresh && !e.key.is_invalid(now, p.expire_after) {
+            Lookup::Hit(Arc::clone(&e.key))
+        } else {
+            Lookup::Stale
+        }
     }
 
     /// The version created at `created`, if loaded and fresh (revoked keys still decrypt).
     pub(crate) fn fresh(&self, created: i64, now: i64, p: &Policy) -> Option<Arc<CryptoKey>> {
-        let e = self.versions.get(&created)?;
-        (now - e.loaded_at < p.check_interval || e.key.revoked()).then(|| Arc::clone(&e.key))
+        self.version_lookup(created, now, p).hit()
+    }
+
+    /// [`Self::fresh`], telling a stale entry from none.
+    pub(crate) fn version_lookup(&self, created: i64, now: i64, p: &Policy) -> Lookup {
+        let Some(e) = self.versions.get(&created) else {
+            return Lookup::Miss;
+        };
+        if now - e.loaded_at < p.check_interval || e.key.revoked() {
+            Lookup::Hit(Arc::clone(&e.key))
+        } else {
+            Lookup::Stale
+        }
     }
 
     /// Records a key just read from the metastore. An already cached version is kept (its
@@ -132,20 +179,20 @@ impl SessionCache {
     }
 
     /// The cached partition, or a new empty one (replacing an expired one, evicting the
-    /// least recently used partition when full).
+    /// least recently used partition when full); `true` when it was cached.
     pub(crate) fn get_or_open(
         &self,
         partition: &str,
         now: i64,
         open: impl FnOnce() -> Partition,
-    ) -> Arc<Partition> {
+    ) -> (Arc<Partition>, bool) {
         if let Some(p) = self.get(partition, now) {
-            return p;
+            return (p, true);
         }
         let mut map = self.partitions.write();
         if let Some(p) = map.get(partition) {
             if now - p.opened_at < self.policy.session_duration {
-                return Arc::clone(p);
+                return (Arc::clone(p), true);
             }
         }
         map.retain(|_, p| now - p.opened_at < self.policy.session_duration);
@@ -161,7 +208,7 @@ impl SessionCache {
         }
         let p = Arc::new(open());
         map.insert(partition.to_owned(), Arc::clone(&p));
-        p
+        (p, false)
     }
 
     #[cfg(test)]

@@ -3,12 +3,13 @@
 //! minutes, session cache on with 1000 partitions for 2 hours, static KMS key
 //! `thisIsAStaticMasterKeyForTesting`. Durations are [`Duration`]s; the JS layer converts
 //! asherah-node's units (Go `time.Duration` nanoseconds) before building a [`Config`].
-//! `Debug` is safe to log: the master key and the PostgreSQL connection string (which may
-//! hold a password, in forms no simple redaction catches: `password = x`, `?password=x`,
+//! `Debug` is safe to log: the master key and the PostgreSQL and MySQL connection strings
+//! (which may hold a password, in forms no simple redaction catches: `password = x`, `?password=x`,
 //! `user:p@ss@host`) are not shown. Errors name the field and the problem, never the value.
 #![forbid(unsafe_code)]
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+use crate::observe::ObserverSlot;
 
 /// The bytes libasherah uses for `KMS: "static"` / `"test-debug-static"`.
 pub const GO_STATIC_MASTER_KEY: &[u8; 32] = b"thisIsAStaticMasterKeyForTesting";
@@ -49,8 +51,13 @@ pub struct Config {
     /// reconnects (default 10 s). Calls that wait for another call's load of the same key
     /// give up after this long too. Also SQLite's busy timeout. Must be > 0.
     pub metastore_timeout: Duration,
+    /// PEM certificates trusted for the TLS of a MySQL or PostgreSQL metastore, in place
+    /// of Mozilla's roots (PostgreSQL: as `sslrootcert`; MySQL: needs `tls=true`).
+    pub metastore_ca_file: Option<PathBuf>,
     /// Time source; [`Clock::System`] except in tests.
     pub clock: Clock,
+    /// Who hears about cache lookups, metastore timings and key events (default: nobody).
+    pub observer: ObserverSlot,
 }
 
 impl Config {
@@ -67,7 +74,9 @@ impl Config {
             session_cache_max_size: 1000,
             session_cache_duration: Duration::from_secs(2 * 3600),
             metastore_timeout: Duration::from_secs(10),
+            metastore_ca_file: None,
             clock: Clock::System,
+            observer: ObserverSlot::default(),
         }
     }
 
@@ -101,6 +110,9 @@ pub enum MetastoreConfig {
     Sqlite { path: String },
     /// PostgreSQL, URL (`postgres://user@host:port/db?sslmode=disable`) or key=value DSN.
     Postgres { url: String },
+    /// MySQL or MariaDB, with Go's DSN (`user:pass@tcp(host:port)/db?tls=true`), checked
+    /// when the store connects.
+    Mysql { dsn: String },
     /// DynamoDB with Go's table layout (`Id` S hash, `Created` N range, `KeyRecord` map).
     DynamoDb(DynamoDbConfig),
 }
@@ -168,6 +180,10 @@ impl fmt::Debug for MetastoreConfig {
             MetastoreConfig::Postgres { .. } => f
                 .debug_struct("Postgres")
                 .field("url", &format_args!("<not shown: may hold a password>"))
+                .finish(),
+            MetastoreConfig::Mysql { .. } => f
+                .debug_struct("Mysql")
+                .field("dsn", &format_args!("<not shown: may hold a password>"))
                 .finish(),
             MetastoreConfig::DynamoDb(d) => f.debug_tuple("DynamoDb").field(d).finish(),
         }

@@ -23,13 +23,14 @@ use aes_gcm::{Aes256Gcm, KeyInit};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::aead::{self, NONCE_LEN, OVERHEAD, SEALED_KEY_LEN};
-use crate::cache::{KeyVersions, Partition, Policy, SessionCache};
+use crate::cache::{KeyVersions, Lookup, Partition, Policy, SessionCache};
 use crate::config::{Clock, Config};
 use crate::error::{Error, ErrorKind};
 use crate::keys::{is_expired, minute_timestamp, random_key, CryptoKey, KeyBytes};
 use crate::kms::Kms;
 use crate::locked::Locked;
 use crate::metastore::{self, Metastore};
+use crate::observe::{CacheKind, KeyChange, MetastoreOp, ObserverSlot};
 use crate::record::{self, EnvelopeKeyRecord, KeyMeta};
 
 /// An Asherah instance for one service/product. `Send + Sync`: share it across threads.
@@ -46,6 +47,7 @@ pub struct Asherah {
     sk_cache: RwLock<KeyVersions>,
     sk_load: Mutex<()>,
     sessions: Option<SessionCache>,
+    observer: ObserverSlot,
 }
 
 impl std::fmt::Debug for Asherah {
@@ -61,7 +63,7 @@ impl Asherah {
     /// Opens the configured metastore and KMS.
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
-        let metastore = metastore::open(&config.metastore, config.metastore_timeout)?;
+        let metastore = metastore::open(&config)?;
         Self::with_metastore(config, metastore)
     }
 
@@ -94,6 +96,7 @@ impl Asherah {
             sk_cache: RwLock::new(KeyVersions::default()),
             sk_load: Mutex::new(()),
             sessions: config.session_cache.then(|| SessionCache::new(policy)),
+            observer: config.observer,
         })
     }
 
@@ -174,12 +177,18 @@ impl Asherah {
                 p.ik_id_json,
             ));
         };
-        if let Some(p) = sessions.get(partition, now) {
-            if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
+        let cached = sessions.get(partition, now);
+        self.observer
+            .cache(CacheKind::Session, lookup_outcome(cached.is_some()));
+        if let Some(p) = cached {
+            let lookup = p.keys.read().latest_lookup(now, &self.policy);
+            self.observer
+                .cache(CacheKind::Intermediate, lookup.outcome());
+            if let Lookup::Hit(k) = lookup {
                 return Ok((k, Arc::clone(&p.ik_id_json)));
             }
         }
-        let p = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
+        let (p, _) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
         let _loading = self.wait_for_load(&p.load)?;
         if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
             return Ok((k, Arc::clone(&p.ik_id_json)));
@@ -198,8 +207,12 @@ impl Asherah {
                 now,
             )?));
         };
-        let p = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
-        if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
+        let (p, hit) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
+        self.observer.cache(CacheKind::Session, lookup_outcome(hit));
+        let lookup = p.keys.read().version_lookup(created, now, &self.policy);
+        self.observer
+            .cache(CacheKind::Intermediate, lookup.outcome());
+        if let Lookup::Hit(k) = lookup {
             return Ok(k);
         }
         let _loading = self.wait_for_load(&p.load)?;
@@ -225,25 +238,25 @@ impl Asherah {
 
     /// Go's `loadLatestOrCreateIntermediateKey`.
     fn load_latest_or_create_ik(&self, ik_id: &str, now: i64) -> Result<CryptoKey, Error> {
-        let Some(ekr) = self.metastore.load_latest(ik_id)? else {
-            return self.create_ik(ik_id, now);
+        let Some(ekr) = self.load_latest(ik_id)? else {
+            return self.create_ik(ik_id, now, KeyChange::Created);
         };
         if ekr.revoked || is_expired(ekr.created, now, self.policy.expire_after) {
-            return self.create_ik(ik_id, now);
+            return self.create_ik(ik_id, now, KeyChange::Rotated);
         }
         let Some(parent) = &ekr.parent_key_meta else {
-            return self.create_ik(ik_id, now);
+            return self.create_ik(ik_id, now, KeyChange::Rotated);
         };
         match self.sk(parent, now) {
             Ok(sk) if !sk.is_invalid(now, self.policy.expire_after) => self
                 .ik_from_record(sk, &ekr, now)
-                .or_else(|_| self.create_ik(ik_id, now)),
-            _ => self.create_ik(ik_id, now),
+                .or_else(|_| self.create_ik(ik_id, now, KeyChange::Rotated)),
+            _ => self.create_ik(ik_id, now, KeyChange::Rotated),
         }
     }
 
     /// Go's `createIntermediateKey`: new IK under the latest SK; a lost race loads the winner.
-    fn create_ik(&self, ik_id: &str, now: i64) -> Result<CryptoKey, Error> {
+    fn create_ik(&self, ik_id: &str, now: i64, change: KeyChange) -> Result<CryptoKey, Error> {
         let sk = self.latest_sk(now)?;
         let created = minute_timestamp(now);
         let key = random_key()?;
@@ -256,13 +269,16 @@ impl Asherah {
                 created: sk.created(),
             }),
         };
-        let store_error = match self.metastore.store(ik_id, created, &record) {
-            Ok(true) => return Ok(CryptoKey::new(created, false, &key)),
+        let store_error = match self.store(ik_id, created, &record) {
+            Ok(true) => {
+                self.observer.key(change, false, created);
+                return Ok(CryptoKey::new(created, false, &key));
+            }
             Ok(false) => None,
             Err(e) => Some(e),
         };
         drop(key);
-        match self.metastore.load_latest(ik_id)? {
+        match self.load_latest(ik_id)? {
             Some(winner) => self.ik_from_record(sk, &winner, now),
             None => Err(store_error.unwrap_or_else(|| {
                 Error::metastore("error loading key from metastore after retry")
@@ -273,7 +289,7 @@ impl Asherah {
     /// Go's `loadIntermediateKey`: an exact IK version and its SK, from the metastore.
     fn load_ik(&self, ik_id: &str, created: i64, now: i64) -> Result<CryptoKey, Error> {
         // Neither the partition (in the id) nor `created` (from the record) is named.
-        let ekr = self.metastore.load(ik_id, created)?.ok_or_else(|| {
+        let ekr = self.load(ik_id, created)?.ok_or_else(|| {
             Error::new(
                 ErrorKind::KeyNotFound,
                 "the record's intermediate key is not in the metastore",
@@ -301,6 +317,7 @@ impl Asherah {
         }
         let key = aead::open_key(sk.cipher(), &ekr.encrypted_key)
             .map_err(|e| e.context("intermediate key"))?;
+        self.observer.key(KeyChange::Loaded, false, ekr.created);
         Ok(CryptoKey::new(ekr.created, ekr.revoked, &key))
     }
 
@@ -311,30 +328,34 @@ impl Asherah {
                 "an intermediate key record's parent is not this service's system key",
             ));
         }
-        if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
+        let lookup = self
+            .sk_cache
+            .read()
+            .version_lookup(meta.created, now, &self.policy);
+        self.observer.cache(CacheKind::System, lookup.outcome());
+        if let Lookup::Hit(k) = lookup {
             return Ok(k);
         }
         let _loading = self.wait_for_load(&self.sk_load)?;
         if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
             return Ok(k);
         }
-        let ekr = self
-            .metastore
-            .load(&meta.id, meta.created)?
-            .ok_or_else(|| {
-                // `created` comes from a key record, which may have been tampered with.
-                Error::new(
-                    ErrorKind::KeyNotFound,
-                    "the system key an intermediate key names is not in the metastore",
-                )
-            })?;
+        let ekr = self.load(&meta.id, meta.created)?.ok_or_else(|| {
+            // `created` comes from a key record, which may have been tampered with.
+            Error::new(
+                ErrorKind::KeyNotFound,
+                "the system key an intermediate key names is not in the metastore",
+            )
+        })?;
         let key = self.sk_from_record(&ekr)?;
         Ok(self.sk_cache.write().insert(key, now, false))
     }
 
     /// The SK to create IKs under (Go's `skCache.GetOrLoadLatest`).
     fn latest_sk(&self, now: i64) -> Result<Arc<CryptoKey>, Error> {
-        if let Some(k) = self.sk_cache.read().usable_latest(now, &self.policy) {
+        let lookup = self.sk_cache.read().latest_lookup(now, &self.policy);
+        self.observer.cache(CacheKind::System, lookup.outcome());
+        if let Lookup::Hit(k) = lookup {
             return Ok(k);
         }
         let _loading = self.wait_for_load(&self.sk_load)?;
@@ -347,11 +368,17 @@ impl Asherah {
 
     /// Go's `loadLatestOrCreateSystemKey`.
     fn load_latest_or_create_sk(&self, now: i64) -> Result<CryptoKey, Error> {
-        if let Some(ekr) = self.metastore.load_latest(&self.sk_id)? {
+        let previous = self.load_latest(&self.sk_id)?;
+        if let Some(ekr) = &previous {
             if !ekr.revoked && !is_expired(ekr.created, now, self.policy.expire_after) {
-                return self.sk_from_record(&ekr);
+                return self.sk_from_record(ekr);
             }
         }
+        let change = if previous.is_some() {
+            KeyChange::Rotated
+        } else {
+            KeyChange::Created
+        };
         let created = minute_timestamp(now);
         let key = random_key()?;
         let record = EnvelopeKeyRecord {
@@ -360,12 +387,15 @@ impl Asherah {
             encrypted_key: self.kms.encrypt_key(&key)?,
             parent_key_meta: None,
         };
-        let store_error = match self.metastore.store(&self.sk_id, created, &record) {
-            Ok(true) => return Ok(CryptoKey::new(created, false, &key)),
+        let store_error = match self.store(&self.sk_id, created, &record) {
+            Ok(true) => {
+                self.observer.key(change, true, created);
+                return Ok(CryptoKey::new(created, false, &key));
+            }
             Ok(false) => None,
             Err(e) => Some(e),
         };
-        match self.metastore.load_latest(&self.sk_id)? {
+        match self.load_latest(&self.sk_id)? {
             Some(winner) => self.sk_from_record(&winner),
             None => Err(store_error.unwrap_or_else(|| {
                 Error::metastore("error loading key from metastore after retry")
@@ -375,7 +405,36 @@ impl Asherah {
 
     fn sk_from_record(&self, ekr: &EnvelopeKeyRecord) -> Result<CryptoKey, Error> {
         let key = self.kms.decrypt_key(&ekr.encrypted_key)?;
+        self.observer.key(KeyChange::Loaded, true, ekr.created);
         Ok(CryptoKey::new(ekr.created, ekr.revoked, &key))
+    }
+
+    /// The metastore's `load`, timed for the observer.
+    fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error> {
+        self.observer
+            .timed(MetastoreOp::Load, || self.metastore.load(id, created))
+    }
+
+    /// The metastore's `load_latest`, timed for the observer.
+    fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error> {
+        self.observer
+            .timed(MetastoreOp::Load, || self.metastore.load_latest(id))
+    }
+
+    /// The metastore's `store`, timed for the observer.
+    fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error> {
+        self.observer.timed(MetastoreOp::Store, || {
+            self.metastore.store(id, created, record)
+        })
+    }
+}
+
+/// A session-cache lookup's outcome (an expired session counts as a miss).
+fn lookup_outcome(hit: bool) -> crate::observe::CacheOutcome {
+    if hit {
+        crate::observe::CacheOutcome::Hit
+    } else {
+        crate::observe::CacheOutcome::Miss
     }
 }
 

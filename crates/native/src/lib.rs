@@ -10,8 +10,9 @@
 //!
 //! Layout: `envelope` (key lifecycle, [`Asherah`]), `cache` (key and session caches),
 //! `record` (JSON), `aead` (AES-256-GCM layout), `keys` (secret keys), `kms` (static and
-//! AWS KMS), `metastore` (memory, SQLite, PostgreSQL, DynamoDB), `aws` (the AWS SDK setup
-//! and runtime those two share), `config`, `error`, and `locked`: the one
+//! AWS KMS), `metastore` (memory, SQLite, PostgreSQL, MySQL, DynamoDB), `aws` (the AWS SDK
+//! setup and runtime those two share), `observe` (cache, metastore and key events for an
+//! embedder's observer), `config`, `error`, and `locked`: the one
 //! module allowed `unsafe`, for mlock'ed key memory. The crate root denies `unsafe_code`
 //! (a root-level `forbid` could not be lifted for that module); every other module
 //! `forbid`s it.
@@ -28,6 +29,7 @@ mod keys;
 mod kms;
 mod locked;
 mod metastore;
+mod observe;
 mod record;
 
 pub use crate::config::{
@@ -38,7 +40,10 @@ pub use crate::envelope::Asherah;
 pub use crate::error::{Error, ErrorKind, MAX_MESSAGE_LEN};
 pub use crate::locked::{locked_chunks, memory_lock_failures};
 pub use crate::metastore::{
-    DynamoDbMetastore, MemoryMetastore, Metastore, PostgresMetastore, SqliteMetastore,
+    mysql_dsn, DynamoDbMetastore, MemoryMetastore, Metastore, MysqlMetastore, PostgresMetastore, SqliteMetastore,
+};
+pub use crate::observe::{
+    CacheKind, CacheOutcome, KeyChange, KeyEvent, MetastoreOp, Observer, ObserverSlot,
 };
 pub use crate::record::{EnvelopeKeyRecord, KeyMeta};
 

@@ -703,6 +703,10 @@ fn fuzz_connection_strings() {
                     );
                 }
                 Ok(MetastoreConfig::Memory) => prop_assert!(trimmed.eq_ignore_ascii_case("memory")),
+                // Only built from SQLMetastoreDBType "mysql", never from a string alone.
+                Ok(c @ MetastoreConfig::Mysql { .. }) => {
+                    prop_assert!(false, "a connection string parsed as MySQL: {c:?}")
+                }
                 Ok(MetastoreConfig::DynamoDb(_)) => {
                     prop_assert!(false, "a connection string never names DynamoDB")
                 }

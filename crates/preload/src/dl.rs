@@ -191,19 +191,19 @@ static LOCK: RecursiveLock = RecursiveLock(UnsafeCell::new(
     libc::PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
 ));
 
-struct Held;
+struct SerialGuard;
 
 impl RecursiveLock {
-    fn lock(&self) -> Held {
+    fn lock(&self) -> SerialGuard {
         // SAFETY: a statically initialised recursive mutex; relocking by its owner is allowed.
         unsafe { libc::pthread_mutex_lock(self.0.get()) };
-        Held
+        SerialGuard
     }
 }
 
-impl Drop for Held {
+impl Drop for SerialGuard {
     fn drop(&mut self) {
-        // SAFETY: `Held` exists only while this thread owns one level of the lock.
+        // SAFETY: `SerialGuard` exists only while this thread owns one level of the lock.
         unsafe { libc::pthread_mutex_unlock(LOCK.0.get()) };
     }
 }

@@ -142,8 +142,8 @@ unsafe fn raise_stack(
 /// # Safety
 /// Both are initialised attribute objects.
 unsafe fn copy_attr(from: *const pthread_attr_t, to: *mut pthread_attr_t) -> bool {
-    // SAFETY (whole block): `from` and `to` are initialised attribute objects and every
-    // out-parameter is a local of the type the function writes.
+    // SAFETY: (the whole block) `from` and `to` are initialised attribute objects and
+    // every out-parameter is a local of the type the function writes.
     unsafe {
         let mut v: c_int = 0;
         let mut guard: usize = 0;

@@ -83,6 +83,27 @@ fn preload_library() -> PathBuf {
         .clone()
 }
 
+/// Compiles `source` with gcc into `lib<name>.so` in the target's scratch directory and
+/// returns its path. Each library has its own source file (`<name>.c`): tests run in
+/// parallel, and a source file shared between them could be read by one gcc while another
+/// test rewrites it (an empty read builds a library without its constructor).
+fn c_library(name: &str, source: &str, extra_args: &[&str]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).unwrap();
+    let out = dir.join(format!("lib{name}.so"));
+    let ok = Command::new("gcc")
+        .args(["-shared", "-fPIC"])
+        .args(extra_args)
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "gcc failed for {name}");
+    out
+}
+
 fn in_probe(name: &str) -> bool {
     std::env::var(PROBE).is_ok_and(|v| v == name)
 }
@@ -163,11 +184,10 @@ fn spawn_observe(attr: *const libc::pthread_attr_t, detached: bool) -> Seen {
         }
         std::thread::sleep(Duration::from_millis(20));
     } else {
-        // SAFETY: joining the joinable thread we created.
-        assert_eq!(
-            unsafe { libc::pthread_join(t.assume_init(), std::ptr::null_mut()) },
-            0
-        );
+        // SAFETY: joining the joinable thread we created (pthread_create succeeded, so
+        // `t` is initialised).
+        let rc = unsafe { libc::pthread_join(t.assume_init(), std::ptr::null_mut()) };
+        assert_eq!(rc, 0);
     }
     *seen
 }
@@ -283,12 +303,10 @@ fn block_signals_switch_masks_async_signals_only() {
 }
 
 /// A library whose constructor does what Go's does to the host: OR `SA_ONSTACK` into the
-/// SIGUSR1 handler and take over an ignored SIGPIPE. Built with gcc into the target dir.
+/// SIGUSR1 handler and take over an ignored SIGPIPE. Each copy is its own library.
 fn signal_changing_library(copy: usize) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let src = dir.join("gofake.c");
-    std::fs::write(
-        &src,
+    c_library(
+        &format!("gofake{copy}"),
         r#"#include <signal.h>
 #include <string.h>
 static void fake_go_handler(int s, siginfo_t *i, void *c) { (void)s; (void)i; (void)c; }
@@ -303,17 +321,8 @@ __attribute__((constructor)) static void like_go(void) {
   sigaction(SIGPIPE, &sa, NULL);
 }
 "#,
+        &[],
     )
-    .unwrap();
-    let out = dir.join(format!("libgofake{copy}.so"));
-    let ok = Command::new("gcc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "gcc failed");
-    out
 }
 
 extern "C" fn host_handler(_: c_int, _: *mut libc::siginfo_t, _: *mut c_void) {}
@@ -444,19 +453,11 @@ fn real_libasherah_under_the_preload() {
 
 /// A library whose constructor takes a while, so a `dlopen` of it holds the preload's lock.
 fn slow_constructor_library() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let src = dir.join("slowctor.c");
-    std::fs::write(&src, "#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { usleep(500000); }\n")
-        .unwrap();
-    let out = dir.join("libslowctor.so");
-    let ok = Command::new("gcc")
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "gcc failed");
-    out
+    c_library(
+        "slowctor",
+        "#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { usleep(500000); }\n",
+        &[],
+    )
 }
 
 #[test]
@@ -512,17 +513,17 @@ fn fork_while_another_thread_is_in_dlopen() {
 }
 
 /// A library that, like a Go runtime finishing its start on its own thread, takes SIGPIPE
-/// in its constructor and ORs `SA_ONSTACK` into the SIGUSR1 handler 50 ms later.
+/// in its constructor and ORs `SA_ONSTACK` into the SIGUSR1 handler 50 ms later; it then
+/// sets its exported `late_done`, so a probe knows the change was made whatever the load.
 fn late_changing_library() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let src = dir.join("latechange.c");
-    std::fs::write(
-        &src,
+    c_library(
+        "latechange",
         r#"#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 static void fake_go_handler(int s, siginfo_t *i, void *c) { (void)s; (void)i; (void)c; }
+volatile int late_done;
 static void *later(void *arg) {
   struct sigaction sa;
   (void)arg;
@@ -530,6 +531,7 @@ static void *later(void *arg) {
   sigaction(SIGUSR1, NULL, &sa);
   sa.sa_flags |= SA_ONSTACK;
   sigaction(SIGUSR1, &sa, NULL);
+  __atomic_store_n(&late_done, 1, __ATOMIC_SEQ_CST);
   return NULL;
 }
 __attribute__((constructor)) static void start(void) {
@@ -543,17 +545,8 @@ __attribute__((constructor)) static void start(void) {
   pthread_detach(t);
 }
 "#,
+        &["-pthread"],
     )
-    .unwrap();
-    let out = dir.join("liblatechange.so");
-    let ok = Command::new("gcc")
-        .args(["-shared", "-fPIC", "-pthread", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "gcc failed");
-    out
 }
 
 #[test]
@@ -584,7 +577,8 @@ fn late_changes_are_caught_by_the_deferred_recheck() {
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
         let lib = CString::new(std::env::var("LATE_LIB").unwrap()).unwrap();
         // SAFETY: loading the test library through the preload.
-        assert!(!unsafe { libc::dlopen(lib.as_ptr(), libc::RTLD_NOW) }.is_null());
+        let handle = unsafe { libc::dlopen(lib.as_ptr(), libc::RTLD_NOW) };
+        assert!(!handle.is_null());
         assert_eq!(
             flags(libc::SIGPIPE).0,
             libc::SIG_IGN,
@@ -592,18 +586,22 @@ fn late_changes_are_caught_by_the_deferred_recheck() {
         );
         // The host changes its own handler after the load: the re-check must leave it.
         install(libc::SIGUSR2, libc::SA_SIGINFO | libc::SA_ONSTACK);
-        std::thread::sleep(Duration::from_millis(80));
-        assert_ne!(
-            flags(libc::SIGUSR1).1 & libc::SA_ONSTACK,
-            0,
-            "the late change happened"
-        );
-        std::thread::sleep(Duration::from_millis(150)); // past the 100 ms re-check
-        assert_eq!(
-            flags(libc::SIGUSR1).1 & libc::SA_ONSTACK,
-            0,
-            "late SA_ONSTACK not removed"
-        );
+        // SAFETY: looking up the library's exported int by name.
+        let done = unsafe { libc::dlsym(handle, c"late_done".as_ptr()) } as *const i32;
+        assert!(!done.is_null());
+        // No timing assumption: wait until the library's thread has made its late change
+        // (it may run before or after the first re-check on a loaded machine), then until
+        // a re-check (100 ms, 1 s and 4 s after the load) has undone it. Both bounded.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // SAFETY: `done` points at the library's int, which its thread writes atomically.
+        while unsafe { std::ptr::read_volatile(done) } == 0 {
+            assert!(Instant::now() < deadline, "the late change never happened");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        while flags(libc::SIGUSR1).1 & libc::SA_ONSTACK != 0 {
+            assert!(Instant::now() < deadline, "late SA_ONSTACK not removed");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         assert_ne!(
             flags(libc::SIGUSR2).1 & libc::SA_ONSTACK,
             0,
@@ -618,7 +616,8 @@ fn late_changes_are_caught_by_the_deferred_recheck() {
         &[("LATE_LIB", lib.to_str().unwrap())],
     );
     assert!(
-        log.contains("deferred re-check 100ms: SIGUSR1(10)"),
+        log.lines()
+            .any(|l| l.contains("deferred re-check") && l.contains("SIGUSR1(10)")),
         "{log}"
     );
     assert!(!log.contains("SIGUSR2"), "{log}");

@@ -79,9 +79,11 @@ impl Disposition {
         }
     }
 
+    /// `SIG_DFL`: the kernel's default action.
     pub fn is_default(&self) -> bool {
         self.handler == libc::SIG_DFL
     }
+    /// `SIG_IGN`: the signal is discarded.
     pub fn is_ignore(&self) -> bool {
         self.handler == libc::SIG_IGN
     }
@@ -89,9 +91,11 @@ impl Disposition {
     pub fn is_handler(&self) -> bool {
         !self.is_default() && !self.is_ignore()
     }
+    /// Whether the handler runs on the thread's alternate signal stack (`SA_ONSTACK`).
     pub fn has_onstack(&self) -> bool {
         self.flags & libc::SA_ONSTACK != 0
     }
+    /// Whether the handler takes `siginfo_t` and a context (`SA_SIGINFO`).
     pub fn has_siginfo(&self) -> bool {
         self.flags & libc::SA_SIGINFO != 0
     }

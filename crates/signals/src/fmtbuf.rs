@@ -14,22 +14,27 @@ pub struct StackBuf<const N: usize> {
 }
 
 impl<const N: usize> StackBuf<N> {
+    /// An empty buffer.
     pub const fn new() -> Self {
         StackBuf {
             buf: [0; N],
             len: 0,
         }
     }
+    /// What has been written so far.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
+    /// What has been written so far, as text.
     pub fn as_str(&self) -> &str {
         // Truncation happens on char boundaries (see write_str), so this never fails.
         core::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
+    /// Forgets what was written.
     pub fn clear(&mut self) {
         self.len = 0;
     }
+    /// Whether a write was (or would be) cut short.
     pub fn is_full(&self) -> bool {
         self.len == N
     }

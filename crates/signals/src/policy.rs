@@ -1,9 +1,9 @@
 //! The repair policy: a pure function from a signal's disposition before and after loading
 //! a Go library to the [`Action`] to take. Nothing here touches process state.
 //!
-//! The rules follow DESIGN.md section 3. The host's own handlers are the host's: if Go only
-//! changed their flags (it ORs in `SA_ONSTACK`, which breaks JavaScriptCore's GC-suspend
-//! handler), the host's flags come back; a host `SIG_IGN` (SIGPIPE) comes back. For the
+//! The rules (the reason for each is in docs/root-cause.md, section 3): the host's own
+//! handlers are the host's. If Go only changed their flags (it ORs in `SA_ONSTACK`, which
+//! breaks JavaScriptCore's GC-suspend handler), the host's flags come back; a host `SIG_IGN` (SIGPIPE) comes back. For the
 //! synchronous fault signals Go's handler is kept, because it forwards faults that are not
 //! Go's to the handler it replaced. A Go handler over `SIG_DFL` (SIGURG for preemption,
 //! the fault signals in a host without handlers) is kept. Any other replaced host handler
@@ -68,6 +68,7 @@ impl fmt::Display for Action {
 pub struct SignalSet(u64);
 
 impl SignalSet {
+    /// No signal.
     pub const EMPTY: SignalSet = SignalSet(0);
 
     /// The set holding `signals` (numbers outside `1..=64` are dropped).
@@ -80,6 +81,7 @@ impl SignalSet {
         }
         set
     }
+    /// This set plus `signo` (unchanged if `signo` is outside `1..=64`).
     pub const fn with(self, signo: c_int) -> SignalSet {
         if signo >= 1 && signo <= 64 {
             SignalSet(self.0 | 1 << (signo - 1))
@@ -87,12 +89,13 @@ impl SignalSet {
             self
         }
     }
+    /// Whether `signo` is in the set.
     pub const fn contains(self, signo: c_int) -> bool {
         signo >= 1 && signo <= 64 && self.0 & (1 << (signo - 1)) != 0
     }
 }
 
-/// Knobs of the policy; [`Policy::DEFAULT`] is DESIGN.md section 3.
+/// Knobs of the policy; [`Policy::DEFAULT`] is the set of rules in this module's doc.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Policy {
     /// Signals where Go's replacement of a host handler is kept because Go forwards them.
@@ -102,6 +105,8 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The rules of this module's doc: keep Go's forwarding handlers for the synchronous
+    /// fault signals, leave nothing out.
     pub const DEFAULT: Policy = Policy {
         forwarding: SignalSet::of(&[libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL]),
         leave: SignalSet::EMPTY,

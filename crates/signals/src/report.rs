@@ -17,12 +17,15 @@ const CAPACITY: usize = MAX_SIGNO as usize;
 /// What happened to one signal.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Decision {
+    /// The signal number.
     pub signo: c_int,
+    /// Its name (`SIGPIPE`), or `"SIG?"` for one without a name here.
     pub name: &'static str,
     /// Before the library was loaded.
     pub before: Disposition,
     /// When the repair looked (before the repair itself).
     pub after: Disposition,
+    /// What the policy decided.
     pub action: Action,
     /// 0, or the errno of a failed restoring `sigaction` (and of a planned-only report: 0).
     pub error: c_int,
@@ -107,12 +110,15 @@ impl Report {
         self.applied = true;
     }
 
+    /// The decisions, in signal-number order.
     pub fn iter(&self) -> impl Iterator<Item = &Decision> {
         self.items[..self.len].iter()
     }
+    /// How many signals changed.
     pub fn len(&self) -> usize {
         self.len
     }
+    /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

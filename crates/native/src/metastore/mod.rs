@@ -9,17 +9,21 @@
 
 mod dynamodb;
 mod memory;
+mod mysql;
+pub mod mysql_dsn;
 mod postgres;
+mod postgres_ssl;
 mod sqlite;
+mod tls;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use self::dynamodb::DynamoDbMetastore;
 pub use self::memory::MemoryMetastore;
+pub use self::mysql::MysqlMetastore;
 pub use self::postgres::PostgresMetastore;
 pub use self::sqlite::SqliteMetastore;
-use crate::config::MetastoreConfig;
+use crate::config::{Config, MetastoreConfig};
 use crate::error::Error;
 use crate::record::EnvelopeKeyRecord;
 
@@ -41,21 +45,35 @@ pub trait Metastore: Send + Sync + 'static {
     }
 }
 
-/// Opens the metastore a config names; `timeout` bounds each of its operations.
-pub fn open(config: &MetastoreConfig, timeout: Duration) -> Result<Arc<dyn Metastore>, Error> {
-    Ok(match config {
+/// Opens the metastore a config names; `metastore_timeout` bounds each of its operations.
+pub fn open(config: &Config) -> Result<Arc<dyn Metastore>, Error> {
+    let timeout = config.metastore_timeout;
+    let ca_file = config.metastore_ca_file.as_deref();
+    if ca_file.is_some()
+        && matches!(
+            config.metastore,
+            MetastoreConfig::Memory | MetastoreConfig::Sqlite { .. } | MetastoreConfig::DynamoDb(_)
+        )
+    {
+        return Err(Error::config(
+            "a metastore CA file applies to MySQL and PostgreSQL only",
+        ));
+    }
+    Ok(match &config.metastore {
         MetastoreConfig::Memory => Arc::new(MemoryMetastore::new()),
         MetastoreConfig::Sqlite { path } => {
             Arc::new(SqliteMetastore::open_with_timeout(path, timeout)?)
         }
         MetastoreConfig::Postgres { url } => {
-            Arc::new(PostgresMetastore::connect_with_timeout(url, timeout)?)
+            Arc::new(PostgresMetastore::connect_with(url, timeout, ca_file)?)
         }
+        MetastoreConfig::Mysql { dsn } => Arc::new(MysqlMetastore::connect(dsn, timeout, ca_file)?),
         MetastoreConfig::DynamoDb(config) => Arc::new(DynamoDbMetastore::open(config, timeout)?),
     })
 }
 
-/// The table both SQL metastores create if it is missing (Go's documented schema).
+/// The table the SQLite and PostgreSQL metastores create if it is missing (Go's
+/// documented schema; MySQL's, with its engine and index, is in `mysql.rs`).
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS encryption_key (
     id VARCHAR(255) NOT NULL,
     created TIMESTAMP NOT NULL,

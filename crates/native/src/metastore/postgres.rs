@@ -1,8 +1,9 @@
 //! PostgreSQL metastore, the one Go's libasherah also speaks (`SQLMetastoreDBType:
 //! "postgres"`). Go's schema, with `created TIMESTAMP` holding UTC wall time: we bind
 //! `SystemTime`, which the driver sends as a UTC timestamp; Go's lib/pq sends local time,
-//! which is UTC on servers (and in our tests). TLS is not built in: URLs must use
-//! `sslmode=disable` or `prefer` (the default, which then falls back to plain TCP).
+//! which is UTC on servers (and in our tests). TLS follows libpq's `sslmode` (see
+//! [`super::postgres_ssl`]), on rustls ([`super::tls`]); `sslrootcert` or the configured
+//! CA file names the trusted roots.
 //!
 //! Every operation has a deadline. A stalled server (SIGSTOP, a hung host behind a live
 //! kernel) keeps ACKing TCP, so neither TCP_USER_TIMEOUT nor keepalives ever fire and a
@@ -25,12 +26,15 @@ use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
+use std::path::Path;
 use tokio::runtime::Runtime;
-use tokio_postgres::error::SqlState;
-use tokio_postgres::tls::NoTlsStream;
-use tokio_postgres::{Client, Connection, NoTls, Socket};
 
-use super::{Metastore, CREATE_TABLE};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{Client, Connection, Socket};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::{postgres_ssl, tls, Metastore, CREATE_TABLE};
 use crate::error::Error;
 use crate::record::EnvelopeKeyRecord;
 
@@ -46,15 +50,19 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// deadline passes. Every call finishes or fails within the configured timeout.
 pub struct PostgresMetastore {
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     timeout: Duration,
     runtime: Runtime,
     live: Mutex<Option<Live>>,
 }
 
+/// A connection's stream: TCP or a Unix socket, with TLS or not (as `sslmode` decided).
+type Stream = <MakeRustlsConnect as MakeTlsConnect<Socket>>::Stream;
+
 /// An open connection: the client and the I/O half that must be polled for it to progress.
 struct Live {
     client: Client,
-    connection: Connection<Socket, NoTlsStream>,
+    connection: Connection<Socket, Stream>,
 }
 
 /// One of the statements this store runs.
@@ -98,21 +106,30 @@ impl PostgresMetastore {
     /// Like [`PostgresMetastore::connect`], with `timeout` as the budget of each operation:
     /// waiting for the connection, connecting and the statement, together.
     pub fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, Error> {
+        Self::connect_with(url, timeout, None)
+    }
+
+    /// Like [`PostgresMetastore::connect_with_timeout`], trusting the PEM certificates of
+    /// `ca_file` for TLS (as `sslrootcert` in `url` would; `url`'s wins if both are given).
+    pub fn connect_with(
+        url: &str,
+        timeout: Duration,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, Error> {
         if timeout.is_zero() {
             return Err(Error::config("metastore timeout must be > 0"));
         }
+        let (url, ssl) = postgres_ssl::split(url, ca_file.is_some())?;
         // The driver's parse errors can quote parts of the string (an option name, a
         // character), and the string may hold a password: name the problem only.
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|_| {
+        let mut config = tokio_postgres::Config::from_str(&url).map_err(|_| {
             Error::config(
                 "invalid PostgreSQL connection string (not shown: it may hold a password)",
             )
         })?;
-        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            return Err(Error::config(
-                "PostgreSQL sslmode=require is not supported by the native core (no TLS built in)",
-            ));
-        }
+        config.ssl_mode(ssl.mode);
+        let roots = ssl.root_cert.as_deref().map(Path::new).or(ca_file);
+        let tls = MakeRustlsConnect::new(tls::client_config(ssl.verify, roots)?);
         // The driver's own TCP connect timeout, per address tried; ours bounds the whole.
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(timeout);
@@ -126,6 +143,7 @@ impl PostgresMetastore {
             })?;
         let store = PostgresMetastore {
             config,
+            tls,
             timeout,
             runtime,
             live: Mutex::new(None),
@@ -156,7 +174,7 @@ impl PostgresMetastore {
         let mut retry = live.is_some();
         loop {
             if live.is_none() {
-                let connect = self.config.connect(NoTls);
+                let connect = self.config.connect(self.tls.clone());
                 let (client, connection) = match self.within(deadline, connect) {
                     Some(Ok(pair)) => pair,
                     Some(Err(e)) => return Err(Error::from(e).context("PostgreSQL connect")),
@@ -219,7 +237,7 @@ impl PostgresMetastore {
 /// Polls `work` and the connection's I/O together until `work` finishes or the connection
 /// ends; this is what makes the statement progress on our current-thread runtime.
 async fn drive<T>(
-    connection: &mut Connection<Socket, NoTlsStream>,
+    connection: &mut Connection<Socket, Stream>,
     work: impl Future<Output = Result<T, tokio_postgres::Error>>,
 ) -> Result<T, Failure> {
     let mut work = pin!(work);

@@ -1,12 +1,14 @@
-//! Test helpers shared by the integration tests: a throw-away PostgreSQL server (through
-//! `scripts/pg.sh`), a moto server for AWS KMS and DynamoDB (`scripts/moto.sh`), the real Go libasherah driven over Cobhan buffers on its own 8 MiB
+//! Test helpers shared by the integration tests: throw-away PostgreSQL and MariaDB servers
+//! (through `scripts/pg.sh` and `scripts/mysql.sh`, optionally with TLS), a moto server for
+//! AWS KMS and DynamoDB (`scripts/moto.sh`), the real Go libasherah driven over Cobhan buffers on its own 8 MiB
 //! thread, and small utilities. Everything external is bounded by timeouts, and a test
 //! whose dependency is missing says so on stderr and returns (a visible skip).
 #![allow(dead_code)]
 
 pub mod golib;
+pub mod interop;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -20,6 +22,11 @@ pub fn skip(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why}");
 }
 
+/// `<repo>/scripts/mysql.sh`.
+pub fn mysql_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mysql.sh")
+}
+
 /// A running throw-away PostgreSQL; stopped (and its directory removed) on drop.
 pub struct PgServer {
     dir: tempfile::TempDir,
@@ -29,26 +36,66 @@ pub struct PgServer {
 impl PgServer {
     /// Starts one, or returns `Err(reason)` when PostgreSQL is not available here.
     pub fn start() -> Result<Self, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("asherah-pg")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        let out = Command::new("timeout")
-            .arg("120")
-            .arg(pg_script())
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .map_err(|e| format!("cannot run pg.sh: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "pg.sh start failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let (dir, url) = start_server(&pg_script(), "asherah-pg", false)?;
         Ok(PgServer { dir, url })
+    }
+
+    /// Starts one that takes TLS connections only, with a password (`pg.sh start --tls`);
+    /// `url` has `sslmode=verify-full` and `sslrootcert` set.
+    pub fn start_tls() -> Result<Self, String> {
+        let (dir, url) = start_server(&pg_script(), "asherah-pgtls", true)?;
+        Ok(PgServer { dir, url })
+    }
+
+    /// The server's data directory's parent (holds `tls/ca.pem`, `tls/other-ca.pem`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `query` with `psql` over the Unix socket (trusted there); its unaligned output.
+    pub fn sql(&self, query: &str) -> String {
+        let bindir = std::env::var("PG_BINDIR").unwrap_or_else(|_| {
+            let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+                .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+                .unwrap_or_default();
+            dirs.sort();
+            dirs.last()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        });
+        let port = std::fs::read_to_string(self.dir.path().join("port")).unwrap();
+        let out = Command::new("timeout")
+            .args(["30", &format!("{bindir}/psql"), "-h"])
+            .arg(self.dir.path())
+            .args([
+                "-p",
+                port.trim(),
+                "-U",
+                "postgres",
+                "-d",
+                "asherah",
+                "-tA",
+                "-c",
+                query,
+            ])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Starts the stopped server again (`pg.sh resume`).
+    pub fn resume(&self) {
+        run_script(&pg_script(), "resume", self.dir.path());
+    }
+
+    /// Stops the server (`pg.sh stop`); [`PgServer::resume`] starts it again.
+    pub fn stop(&self) {
+        run_script(&pg_script(), "stop", self.dir.path());
     }
 
     /// The postmaster's pid (the first line of `postmaster.pid` in the data directory).
@@ -61,14 +108,117 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
-        let _ = Command::new("timeout")
-            .arg("90")
-            .arg(pg_script())
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
+        run_script(&pg_script(), "stop", self.dir.path());
     }
 }
+
+/// A running throw-away MariaDB; stopped (and its directory removed) on drop.
+pub struct MysqlServer {
+    dir: tempfile::TempDir,
+    /// Go's DSN, `asherah:<password>@tcp(127.0.0.1:<port>)/asherah` (no `tls` parameter).
+    pub dsn: String,
+}
+
+impl MysqlServer {
+    /// Starts one, or returns `Err(reason)` when MariaDB is not available here.
+    pub fn start() -> Result<Self, String> {
+        let (dir, dsn) = start_server(&mysql_script(), "asherah-my", false)?;
+        Ok(MysqlServer { dir, dsn })
+    }
+
+    /// Starts one whose user must connect over TLS (`mysql.sh start --tls`).
+    pub fn start_tls() -> Result<Self, String> {
+        let (dir, dsn) = start_server(&mysql_script(), "asherah-mytls", true)?;
+        Ok(MysqlServer { dir, dsn })
+    }
+
+    /// The server's directory (holds `tls/ca.pem`, `tls/other-ca.pem`, `password`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The user's password.
+    pub fn password(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("password"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// Runs `query` as root with the `mariadb` client over the Unix socket; its output.
+    pub fn sql(&self, query: &str) -> String {
+        let out = Command::new("timeout")
+            .args(["30", "mariadb", "--no-defaults", "-S"])
+            .arg(self.dir.path().join("mysqld.sock"))
+            .args(["-u", "root", "-N", "-B", "asherah", "-e", query])
+            .output()
+            .expect("mariadb client");
+        assert!(
+            out.status.success(),
+            "mariadb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Stops the server (`mysql.sh stop`); [`MysqlServer::resume`] starts it again.
+    pub fn stop(&self) {
+        run_script(&mysql_script(), "stop", self.dir.path());
+    }
+
+    /// Starts the stopped server again, same port (`mysql.sh resume`).
+    pub fn resume(&self) {
+        run_script(&mysql_script(), "resume", self.dir.path());
+    }
+}
+
+impl Drop for MysqlServer {
+    fn drop(&mut self) {
+        run_script(&mysql_script(), "stop", self.dir.path());
+    }
+}
+
+/// Runs `<script> start <tempdir> [--tls]` and returns the directory and the first stdout line.
+fn start_server(
+    script: &Path,
+    prefix: &str,
+    tls: bool,
+) -> Result<(tempfile::TempDir, String), String> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let mut cmd = Command::new("timeout");
+    cmd.arg("180").arg(script).arg("start").arg(dir.path());
+    if tls {
+        cmd.arg("--tls");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} start failed ({}): {}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    Ok((dir, line))
+}
+
+/// Runs `<script> <cmd> <dir>` with a timeout, ignoring failure (used for stop and resume;
+/// a resume that failed shows up as the next statement's error).
+fn run_script(script: &Path, cmd: &str, dir: &Path) {
+    let _ = Command::new("timeout")
+        .arg("120")
+        .arg(script)
+        .arg(cmd)
+        .arg(dir)
+        .status();
+}
+
 
 /// `<repo>/scripts/moto.sh`.
 pub fn moto_script() -> PathBuf {
@@ -84,29 +234,8 @@ pub struct MotoServer {
 impl MotoServer {
     /// Starts one, or returns `Err(reason)` when moto is not installed here.
     pub fn start() -> Result<Self, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("asherah-moto")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        let out = Command::new("timeout")
-            .arg("90")
-            .arg(moto_script())
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .map_err(|e| format!("cannot run moto.sh: {e}"))?;
-        let server = MotoServer {
-            dir,
-            url: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        };
-        if !out.status.success() {
-            return Err(format!(
-                "moto.sh start failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(server)
+        let (dir, url) = start_server(&moto_script(), "asherah-moto", false)?;
+        Ok(MotoServer { dir, url })
     }
 
     /// Creates `table` (Go's schema) and one KMS key per region; returns `(region, arn)`s.
@@ -184,15 +313,9 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
-        let _ = Command::new("timeout")
-            .arg("30")
-            .arg(moto_script())
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
+        run_script(&moto_script(), "stop", self.dir.path());
     }
 }
-
 /// Sleeps until `secs_into_minute` seconds past the next minute boundary (for tests that
 /// need a new minute-truncated key timestamp with the real clock).
 pub fn sleep_into_next_minute(secs_into_minute: u64) {

@@ -80,10 +80,8 @@ pub fn set(signo: c_int, handler: usize, flags: c_int) {
     act.sa_sigaction = handler;
     act.sa_flags = flags;
     // SAFETY: `act` is initialised; no old value requested.
-    assert_eq!(
-        unsafe { libc::sigaction(signo, &act, std::ptr::null_mut()) },
-        0
-    );
+    let rc = unsafe { libc::sigaction(signo, &act, std::ptr::null_mut()) };
+    assert_eq!(rc, 0);
 }
 
 /// Does what Go's `setsigstack` does: read the disposition and OR in `SA_ONSTACK`.
@@ -91,16 +89,12 @@ pub fn or_onstack(signo: c_int) {
     // SAFETY: querying into a zeroed, writable sigaction.
     let mut act: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: null `act` only queries.
-    assert_eq!(
-        unsafe { libc::sigaction(signo, std::ptr::null(), &mut act) },
-        0
-    );
+    let rc = unsafe { libc::sigaction(signo, std::ptr::null(), &mut act) };
+    assert_eq!(rc, 0);
     act.sa_flags |= libc::SA_ONSTACK;
     // SAFETY: writing back the handler we just read, which is valid code.
-    assert_eq!(
-        unsafe { libc::sigaction(signo, &act, std::ptr::null_mut()) },
-        0
-    );
+    let rc = unsafe { libc::sigaction(signo, &act, std::ptr::null_mut()) };
+    assert_eq!(rc, 0);
 }
 
 pub fn host() -> usize {

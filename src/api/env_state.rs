@@ -5,7 +5,7 @@
 //! completions for it are dropped, never run against a dead env) and, if this env created
 //! the running instance, shuts that instance down.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +22,10 @@ pub struct EnvState {
     pub id: u64,
     pub link: Arc<EnvLink>,
     hook: RefCell<Option<Ref>>,
+    /// asherah 4.x's metrics hook, when this env set it (see [`super::metrics`]).
+    metrics_hook: RefCell<Option<Ref>>,
+    /// The hook takes one parameter: it gets asherah 4.x's event object, not (level, message).
+    event_form: Cell<bool>,
     hooked: Arc<AtomicBool>,
 }
 
@@ -40,6 +44,8 @@ pub fn init(env: &Env) -> JsResult<()> {
         id,
         link: link.clone(),
         hook: RefCell::new(None),
+        metrics_hook: RefCell::new(None),
+        event_form: Cell::new(false),
         hooked,
     });
     // SAFETY: live env; the box is owned by the host from here and freed in
@@ -73,25 +79,64 @@ pub fn current(env: &Env) -> JsResult<&EnvState> {
     Ok(unsafe { &*data.cast::<EnvState>() })
 }
 
-/// Replaces the log hook (`None` removes it).
+/// Replaces the log hook (`None` removes it). A function declared with exactly one
+/// parameter (`(event) => ...`) gets 4.x's event objects; any other gets (level, message).
 pub fn set_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
+    let state = current(env)?;
+    let new = match hook {
+        Some(f) => {
+            let length = env.get_property(f, "length")?;
+            let one = env.type_of(length)? == ValueType::Number && env.f64_value(length)? == 1.0;
+            state.event_form.set(one);
+            Some(env.create_reference(f)?)
+        }
+        None => None,
+    };
+    let has = new.is_some();
+    if let Some(old) = state.hook.replace(new) {
+        env.delete_reference(old)?;
+    }
+    let had = state.hooked.swap(has, Ordering::AcqRel);
+    log::hook_changed(had, has);
+    Ok(())
+}
+
+/// Replaces this env's metrics hook (`None` removes it).
+pub fn set_metrics_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
     let state = current(env)?;
     let new = match hook {
         Some(f) => Some(env.create_reference(f)?),
         None => None,
     };
-    if let Some(old) = state.hook.replace(new) {
+    if let Some(old) = state.metrics_hook.replace(new) {
         env.delete_reference(old)?;
     }
-    state
-        .hooked
-        .store(state.hook.borrow().is_some(), Ordering::Release);
     Ok(())
+}
+
+/// This env's metrics hook, if it has one.
+pub fn metrics_hook<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
+    let state = current(env)?;
+    let f = match state.metrics_hook.borrow().as_ref() {
+        Some(r) => env.reference_value(r)?,
+        None => return Ok(None),
+    };
+    Ok((env.type_of(f)? == ValueType::Function).then_some(f))
+}
+
+/// Runs this env's queued completions (log events, metrics batches, settled promises) now,
+/// on its JS thread: called just before a sync call throws, so that an uncaught error
+/// cannot end the process before the hooks have seen the events that led to it.
+pub fn flush(env: &Env) {
+    super::go_log::settle();
+    if let Ok(state) = current(env) {
+        state.link.drain_now(env);
+    }
 }
 
 /// Calls this env's hook with one event. A hook that throws does not take the process
 /// down: its exception is cleared and dropped.
-pub fn deliver_log(env: &Env, level: Level, message: &str) {
+pub fn deliver_log(env: &Env, level: Level, target: &str, message: &str) {
     let Ok(state) = current(env) else { return };
     let call = || -> JsResult<()> {
         // Take the function out before calling it: the hook may replace itself
@@ -103,9 +148,18 @@ pub fn deliver_log(env: &Env, level: Level, message: &str) {
         if env.type_of(f)? != ValueType::Function {
             return Ok(());
         }
-        let lvl = env.create_f64(level as i32 as f64)?;
+        let severity = env.create_f64(level as i32 as f64)?;
         let msg = env.create_string(message)?;
-        env.call(f, &[lvl, msg])?;
+        if state.event_form.get() {
+            let event = env.create_object()?;
+            env.set_property(event, "level", env.create_string(level.name_4x())?)?;
+            env.set_property(event, "message", msg)?;
+            env.set_property(event, "target", env.create_string(target)?)?;
+            env.set_property(event, "severity", severity)?;
+            env.call(f, &[event])?;
+        } else {
+            env.call(f, &[severity, msg])?;
+        }
         Ok(())
     };
     if call().is_err() {
@@ -127,6 +181,8 @@ unsafe extern "C" fn on_teardown(arg: *mut c_void) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         cleanup.link.close();
         log::remove_sink(cleanup.id);
+        super::metrics::release(cleanup.id);
+        super::go_log::update(false);
         let teardown = state::begin_shutdown(Some(cleanup.id));
         if !matches!(teardown, state::Teardown::Nothing) {
             log::emit(

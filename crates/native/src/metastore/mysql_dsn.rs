@@ -1,15 +1,20 @@
-//! The MySQL DSN rules of the Go core, checked before Go sees a connection string.
+//! Go's MySQL DSN (go-sql-driver/mysql 1.7.1, the driver libasherah 0.3.9 links): parsed
+//! into a [`MysqlDsn`] for the native core's MySQL metastore, and checked for the Go core.
 //!
-//! libasherah 0.3.9 links go-sql-driver/mysql 1.7.1 and panics (aborting the whole process)
-//! when `sql.Open` cannot parse the DSN during `SetupJson`. So every DSN the driver would
-//! refuse must be refused here first, with a typed error. This is our own reading of the
-//! driver's documented grammar, `[user[:password]@][net[(addr)]]/dbname[?param=value&...]`,
-//! and of the checks it makes while parsing: the last `/` ends the address part, the last
-//! `@` before it ends the credentials, an address in parentheses must end right before
-//! that `/`, a network without an address must be `tcp` or `unix`, and typed parameters
-//! (booleans, durations, integers, TLS mode, time zone) must parse. Connection failures
-//! (a wrong host, a refused port) are not parse errors: Go reports them per call.
-//! Messages name the problem, never the DSN (it may hold a password).
+//! libasherah panics (aborting the whole process) when `sql.Open` cannot parse the DSN
+//! during `SetupJson`, so the shim refuses every DSN the driver would refuse first, with a
+//! typed error ([`check`]). This is our own reading of the driver's documented grammar,
+//! `[user[:password]@][net[(addr)]]/dbname[?param=value&...]`, and of the checks it makes
+//! while parsing: the last `/` ends the address part, the last `@` before it ends the
+//! credentials (the first `:` in them ends the user), an address in parentheses must end
+//! right before that `/`, a network without an address must be `tcp` or `unix`, and typed
+//! parameters (booleans, durations, integers, TLS mode, time zone) must parse. Connection
+//! failures (a wrong host, a refused port) are not parse errors: they come per call.
+//! Messages name the problem, never the DSN (it may hold a password), and `Debug` of a
+//! [`MysqlDsn`] does not show the password.
+#![forbid(unsafe_code)]
+
+use std::fmt;
 
 /// Parameters whose values the driver reads as booleans.
 const BOOL_PARAMS: [&str; 12] = [
@@ -45,10 +50,101 @@ const UNSAFE_COLLATIONS: [&str; 11] = [
     "gb18030_bin",
 ];
 
+/// A DSN the driver accepts, split into its parts. Defaults are the driver's: network
+/// `tcp`, address `127.0.0.1:3306` (`/tmp/mysql.sock` for `unix`), port 3306 when the
+/// address has none.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MysqlDsn {
+    /// The user name (may be empty).
+    pub user: String,
+    /// The password, if the DSN has a `:` in its credentials.
+    pub password: Option<String>,
+    /// `tcp` or `unix` (another network name is refused by [`parse`] for the native core's
+    /// use, see [`MysqlDsn::endpoint`]).
+    pub net: String,
+    /// The address: `host:port` for `tcp` (port added if missing), a socket path for `unix`.
+    pub addr: String,
+    /// The database name, as written (go-sql-driver 1.7.1 does not unescape it).
+    pub db: String,
+    /// The parameters after `?`, in order, values %-unescaped.
+    pub params: Vec<(String, String)>,
+}
+
+/// Where to connect, as the native core's client needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A TCP host (a name, or an IP address without brackets) and port.
+    Tcp { host: String, port: u16 },
+    /// A Unix socket path.
+    Unix { path: String },
+}
+
+impl fmt::Debug for MysqlDsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MysqlDsn")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<not shown>"))
+            .field("net", &self.net)
+            .field("addr", &self.addr)
+            .field("db", &self.db)
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+impl MysqlDsn {
+    /// The value of parameter `key` (the last one, as the driver keeps the last).
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The TCP host and port or the socket path; `Err` for a network the driver knows only
+    /// through registered dialers (`tcp6`, a custom name), which no client here can use.
+    pub fn endpoint(&self) -> Result<Endpoint, String> {
+        match self.net.as_str() {
+            "unix" => Ok(Endpoint::Unix {
+                path: self.addr.clone(),
+            }),
+            "tcp" | "tcp4" | "tcp6" => {
+                let (host, port) = split_host_port(&self.addr)
+                    .ok_or("the MySQL DSN address must be host:port, e.g. tcp(127.0.0.1:3306)")?;
+                let port = port
+                    .parse::<u16>()
+                    .map_err(|_| "the MySQL DSN port must be a number from 0 to 65535")?;
+                Ok(Endpoint::Tcp {
+                    host: host.to_owned(),
+                    port,
+                })
+            }
+            _ => Err(format!(
+                "the MySQL DSN network must be tcp or unix, not {:?}",
+                self.net
+            )),
+        }
+    }
+}
+
 /// Checks `dsn` as the Go core's MySQL driver would parse it; `Err` says why it would not.
 pub fn check(dsn: &str) -> Result<(), String> {
+    parse(dsn).map(|_| ())
+}
+
+/// Parses `dsn` as the driver would; `Err` says why the driver would refuse it.
+pub fn parse(dsn: &str) -> Result<MysqlDsn, String> {
+    let mut out = MysqlDsn {
+        user: String::new(),
+        password: None,
+        net: "tcp".into(),
+        addr: "127.0.0.1:3306".into(),
+        db: String::new(),
+        params: Vec::new(),
+    };
     if dsn.is_empty() {
-        return Ok(()); // the driver's defaults: tcp(127.0.0.1:3306)/
+        return Ok(out); // the driver's defaults: tcp(127.0.0.1:3306)/
     }
     let Some(slash) = dsn.rfind('/') else {
         return Err(
@@ -58,21 +154,42 @@ pub fn check(dsn: &str) -> Result<(), String> {
     };
     let (head, tail) = (&dsn[..slash], &dsn[slash + 1..]);
     let (net, addr) = net_and_addr(head)?;
-    let mut interpolate = false;
-    let mut collation = "";
-    if let Some((_, params)) = tail.split_once('?') {
-        for pair in params.split('&') {
-            let Some((key, value)) = pair.split_once('=') else {
-                continue; // the driver skips a parameter without '='
-            };
-            check_param(key, value)?;
-            match key {
-                "interpolateParams" => interpolate = read_bool(value) == Some(true),
-                "collation" => collation = value,
-                _ => {}
+    if let Some(at) = head.rfind('@') {
+        let credentials = &head[..at];
+        match credentials.split_once(':') {
+            Some((user, password)) => {
+                out.user = user.to_owned();
+                out.password = Some(password.to_owned());
             }
+            None => out.user = credentials.to_owned(),
         }
     }
+    let mut interpolate = false;
+    let mut collation = String::new();
+    let (db, params) = match tail.split_once('?') {
+        Some((db, params)) => (db, Some(params)),
+        None => (tail, None),
+    };
+    out.db = db.to_owned();
+    for pair in params.into_iter().flat_map(|p| p.split('&')) {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue; // the driver skips a parameter without '='
+        };
+        check_param(key, value)?;
+        // check_param refused every bad escape the driver refuses; charset and collation
+        // are taken as written.
+        let value = match key {
+            "charset" | "collation" => value.to_owned(),
+            _ => query_unescape(value).unwrap_or_else(|| value.to_owned()),
+        };
+        match key {
+            "interpolateParams" => interpolate = read_bool(&value) == Some(true),
+            "collation" => collation.clone_from(&value),
+            _ => {}
+        }
+        out.params.push((key.to_owned(), value));
+    }
+    let collation = collation.as_str();
     if interpolate && UNSAFE_COLLATIONS.contains(&collation) {
         return Err(format!(
             "the MySQL DSN combines interpolateParams=true with collation {collation}, which the driver refuses"
@@ -85,7 +202,32 @@ pub fn check(dsn: &str) -> Result<(), String> {
                 .into(),
         );
     }
-    Ok(())
+    if !net.is_empty() {
+        out.net = net.to_owned();
+    }
+    match addr {
+        Some(addr) if !addr.is_empty() => out.addr = addr.to_owned(),
+        _ if out.net == "unix" => out.addr = "/tmp/mysql.sock".into(),
+        _ => {}
+    }
+    if out.net.starts_with("tcp") && split_host_port(&out.addr).is_none() {
+        out.addr = if out.addr.contains(':') && !out.addr.starts_with('[') {
+            format!("[{}]:3306", out.addr) // a bare IPv6 address, as Go's JoinHostPort
+        } else {
+            format!("{}:3306", out.addr)
+        };
+    }
+    Ok(out)
+}
+
+/// Go's `net.SplitHostPort` for the cases a DSN holds: `host:port`, `[v6]:port`.
+fn split_host_port(addr: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = addr.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return Some((host, after.strip_prefix(':')?));
+    }
+    let (host, port) = addr.rsplit_once(':')?;
+    (!host.contains(':')).then_some((host, port))
 }
 
 /// Splits `[user[:password]@][net[(addr)]]` into the network and the address, if any.
@@ -316,6 +458,53 @@ mod tests {
                 "the message must not quote the DSN: {e}"
             );
         }
+    }
+
+    #[test]
+    fn parts_and_defaults() {
+        let d = parse("u:p:w@tcp(db.example:3307)/keys?tls=skip-verify&x=%27a%27").unwrap();
+        assert_eq!((d.user.as_str(), d.password.as_deref()), ("u", Some("p:w")));
+        assert_eq!(
+            (d.net.as_str(), d.addr.as_str(), d.db.as_str()),
+            ("tcp", "db.example:3307", "keys")
+        );
+        assert_eq!(d.param("tls"), Some("skip-verify"));
+        assert_eq!(d.param("x"), Some("'a'"));
+        assert_eq!(
+            d.endpoint(),
+            Ok(Endpoint::Tcp {
+                host: "db.example".into(),
+                port: 3307
+            })
+        );
+        assert!(!format!("{d:?}").contains("p:w"));
+        let d = parse("u@/db").unwrap();
+        assert_eq!((d.password, d.addr.as_str()), (None, "127.0.0.1:3306"));
+        let d = parse("u:p@tcp(::1)/db").unwrap();
+        assert_eq!(
+            d.endpoint(),
+            Ok(Endpoint::Tcp {
+                host: "::1".into(),
+                port: 3306
+            })
+        );
+        let d = parse("u:p@tcp([::1]:5)/db").unwrap();
+        assert_eq!(
+            d.endpoint(),
+            Ok(Endpoint::Tcp {
+                host: "::1".into(),
+                port: 5
+            })
+        );
+        let d = parse("u:p@unix/db").unwrap();
+        assert_eq!(
+            d.endpoint(),
+            Ok(Endpoint::Unix {
+                path: "/tmp/mysql.sock".into()
+            })
+        );
+        assert!(parse("u:p@tcp(h:99999)/db").unwrap().endpoint().is_err());
+        assert!(parse("foo(bar)/db").unwrap().endpoint().is_err());
     }
 
     #[test]
