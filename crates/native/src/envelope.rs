@@ -14,8 +14,15 @@
 //! mutexes, which serialise loaders of one key), and a call waiting for another's load of
 //! the same key gives up after that timeout too. A partition whose keys are cached never
 //! touches the metastore or a load mutex.
+//!
+//! Region suffixes (DynamoDB's `EnableRegionSuffix`): an instance writes and caches only its
+//! own region's keys, but, like Go's `suffixedPartition`, it decrypts records whose IK is
+//! another region's (`_IK_<partition>_<service>_<product>_<other>`) or unsuffixed. Those keys,
+//! and the other regions' SKs they name, are kept apart in a small cache keyed by id and
+//! version, since two regions' keys may share a `Created` minute.
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,8 +43,13 @@ use crate::record::{self, EnvelopeKeyRecord, KeyMeta};
 /// An Asherah instance for one service/product. `Send + Sync`: share it across threads.
 pub struct Asherah {
     sk_id: String,
-    /// `_<service>_<product>`, the tail of every IK id.
+    /// `_<service>_<product>[_<region>]`, the tail of every IK id this instance writes.
     ik_suffix: String,
+    /// With a region suffix: `_<service>_<product>`, the unsuffixed tail, so records of
+    /// other regions (and unsuffixed ones) are recognised as this partition's.
+    foreign_tail: Option<String>,
+    /// Other regions' IKs and SKs, by (key id, created), each with when it was loaded.
+    foreign: Mutex<HashMap<(String, i64), (Arc<CryptoKey>, i64)>>,
     policy: Policy,
     clock: Clock,
     kms: Kms,
@@ -88,6 +100,9 @@ impl Asherah {
         Ok(Asherah {
             sk_id: format!("_SK_{}_{}{region}", config.service_name, config.product_id),
             ik_suffix: format!("_{}_{}{region}", config.service_name, config.product_id),
+            foreign_tail: (!region.is_empty())
+                .then(|| format!("_{}_{}", config.service_name, config.product_id)),
+            foreign: Mutex::new(HashMap::new()),
             policy,
             clock: config.clock,
             kms,
@@ -133,14 +148,17 @@ impl Asherah {
     pub fn decrypt(&self, partition: &str, record_json: &[u8]) -> Result<Vec<u8>, Error> {
         check_partition(partition)?;
         let mut drr = record::parse_data_row_record(record_json)?;
-        if !self.is_ik_id_of(&drr.ik_id, partition) {
+        let now = self.clock.now();
+        let ik = if self.is_ik_id_of(&drr.ik_id, partition) {
+            self.ik(partition, drr.ik_created, now)?
+        } else if self.is_foreign_ik_id_of(&drr.ik_id, partition) {
+            self.foreign_ik(&drr.ik_id, drr.ik_created, now)?
+        } else {
             return Err(Error::new(
                 ErrorKind::PartitionMismatch,
                 "record was not encrypted for this partition",
             ));
-        }
-        let now = self.clock.now();
-        let ik = self.ik(partition, drr.ik_created, now)?;
+        };
         let drk =
             aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))?;
         let drk_cipher = Aes256Gcm::new((&*drk).into());
@@ -159,6 +177,107 @@ impl Asherah {
         id.strip_prefix("_IK_")
             .and_then(|r| r.strip_prefix(partition))
             == Some(self.ik_suffix.as_str())
+    }
+
+    /// With a region suffix: `id` is `partition`'s IK in another region, or unsuffixed. Go's
+    /// `suffixedPartition.IsValidIntermediateKeyID` takes any id that merely starts with the
+    /// unsuffixed IK id, which lets partition `p` read partition `p_svc_prod_x`'s records;
+    /// here the rest must be a region name (see [`is_region_tail`]).
+    fn is_foreign_ik_id_of(&self, id: &str, partition: &str) -> bool {
+        let Some(tail) = &self.foreign_tail else {
+            return false;
+        };
+        match id
+            .strip_prefix("_IK_")
+            .and_then(|r| r.strip_prefix(partition))
+            .and_then(|r| r.strip_prefix(tail.as_str()))
+        {
+            Some(rest) => is_region_tail(rest),
+            None => false,
+        }
+    }
+
+    /// Another region's (or an unsuffixed) IK version, for decryption: from the foreign
+    /// cache while fresh, else from the metastore, unwrapped with the SK it names.
+    fn foreign_ik(&self, ik_id: &str, created: i64, now: i64) -> Result<Arc<CryptoKey>, Error> {
+        if let Some(k) = self.foreign_cached(CacheKind::Intermediate, ik_id, created, now) {
+            return Ok(k);
+        }
+        let ekr = self.load(ik_id, created)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::KeyNotFound,
+                "the record's intermediate key is not in the metastore",
+            )
+        })?;
+        let parent = ekr
+            .parent_key_meta
+            .as_ref()
+            .ok_or_else(|| Error::metastore("intermediate key record has no ParentKeyMeta"))?;
+        let sk = if parent.id == self.sk_id {
+            self.sk(parent, now)?
+        } else {
+            self.foreign_sk(parent, now)?
+        };
+        let key = aead::open_key(sk.cipher(), &ekr.encrypted_key)
+            .map_err(|e| e.context("intermediate key"))?;
+        self.observer.key(KeyChange::Loaded, false, ekr.created);
+        Ok(self.foreign_insert(ik_id, CryptoKey::new(ekr.created, ekr.revoked, &key), now))
+    }
+
+    /// Another region's (or the unsuffixed) SK version that a foreign IK names.
+    fn foreign_sk(&self, meta: &KeyMeta, now: i64) -> Result<Arc<CryptoKey>, Error> {
+        let tail = self.foreign_tail.as_deref().unwrap_or_default();
+        let ours = meta
+            .id
+            .strip_prefix("_SK")
+            .and_then(|r| r.strip_prefix(tail))
+            .is_some_and(is_region_tail);
+        if !ours {
+            return Err(Error::metastore(
+                "an intermediate key record's parent is not this service's system key",
+            ));
+        }
+        if let Some(k) = self.foreign_cached(CacheKind::System, &meta.id, meta.created, now) {
+            return Ok(k);
+        }
+        let ekr = self.load(&meta.id, meta.created)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::KeyNotFound,
+                "the system key an intermediate key names is not in the metastore",
+            )
+        })?;
+        let key = self.sk_from_record(&ekr)?;
+        Ok(self.foreign_insert(&meta.id, key, now))
+    }
+
+    /// A foreign key loaded less than `CheckInterval` ago (or revoked: it cannot change).
+    fn foreign_cached(
+        &self,
+        kind: CacheKind,
+        id: &str,
+        created: i64,
+        now: i64,
+    ) -> Option<Arc<CryptoKey>> {
+        let hit = self
+            .foreign
+            .lock()
+            .get(&(id.to_owned(), created))
+            .filter(|(k, loaded_at)| now - loaded_at < self.policy.check_interval || k.revoked())
+            .map(|(k, _)| Arc::clone(k));
+        self.observer.cache(kind, lookup_outcome(hit.is_some()));
+        hit
+    }
+
+    /// Caches a foreign key; the cache is emptied when it reaches its bound (twice the
+    /// session cache's size, at least 64 keys), so it never grows without limit.
+    fn foreign_insert(&self, id: &str, key: CryptoKey, now: i64) -> Arc<CryptoKey> {
+        let key = Arc::new(key);
+        let mut map = self.foreign.lock();
+        if map.len() >= (2 * self.policy.session_max).max(64) {
+            map.clear();
+        }
+        map.insert((id.to_owned(), key.created()), (Arc::clone(&key), now));
+        key
     }
 
     fn open_partition(&self, partition: &str, now: i64) -> Partition {
@@ -430,6 +549,19 @@ impl Asherah {
 }
 
 /// A session-cache lookup's outcome (an expired session counts as a miss).
+/// `""` (unsuffixed) or `_<region>`, where an AWS region name has no `_` (`us-west-2`,
+/// `us-gov-east-1`). Every other partition's key id leaves a `_<service>_<product>` in the
+/// rest, so it never passes.
+fn is_region_tail(rest: &str) -> bool {
+    rest.is_empty()
+        || rest.strip_prefix('_').is_some_and(|region| {
+            !region.is_empty()
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
 fn lookup_outcome(hit: bool) -> crate::observe::CacheOutcome {
     if hit {
         crate::observe::CacheOutcome::Hit

@@ -6,6 +6,8 @@
 //! keeps its own copy of the environment from process start, so this binary holds exactly
 //! one test and gives Go the AWS test credentials (and `AWS_EC2_METADATA_DISABLED`, so it
 //! never looks for instance metadata off this machine) through `SetEnv` before `SetupJson`.
+//! A last phase turns on `EnableRegionSuffix` and checks that records cross regions of a
+//! global table (simulated by copying items between moto's per-region tables).
 
 mod common;
 
@@ -227,6 +229,61 @@ fn go_and_native_share_dynamodb_across_rotation() {
     );
     assert_eq!(count("_IK_p-go_svc_prod"), "2");
     assert_eq!(count("_IK_p-native_svc_prod"), "2");
+
+    // Phase 3: region suffixes on a global table, with moto's per-region tables standing in
+    // for DynamoDB's replication (items are copied between regions with boto3). Go writes in
+    // us-west-2 with EnableRegionSuffix; a suffixed native instance in us-east-1 reads it (and
+    // the unsuffixed records of the phases before), and Go reads what native wrote there.
+    go.shutdown();
+    let suffixed_go = {
+        let mut v: serde_json::Value = serde_json::from_str(&go_config(&url, long, check)).unwrap();
+        v["EnableRegionSuffix"] = true.into();
+        v.to_string()
+    };
+    assert_eq!(go.setup(&suffixed_go), 0, "SetupJson with EnableRegionSuffix");
+    let go_west = go.encrypt("p-go", b"go in us-west-2").unwrap();
+    assert!(go_west.contains("\"_IK_p-go_svc_prod_us-west-2\""), "{go_west}");
+    moto.setup(TABLE, &["us-east-1"]);
+    let replicate = |from: &str, to: &str| {
+        moto.python(
+            "import sys, boto3\n\
+             src = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name=sys.argv[3])\n\
+             dst = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name=sys.argv[4])\n\
+             for i in src.scan(TableName=sys.argv[2])['Items']:\n\
+             \x20   dst.put_item(TableName=sys.argv[2], Item=i)\n",
+            &[&url, TABLE, from, to],
+        );
+    };
+    replicate("us-west-2", "us-east-1");
+    let mut east = Config::new(SERVICE, PRODUCT);
+    east.metastore = MetastoreConfig::DynamoDb(DynamoDbConfig {
+        region: Some("us-east-1".into()),
+        region_suffix: true,
+        ..ddb(&url)
+    });
+    let east = Asherah::new(east).unwrap();
+    assert_eq!(
+        east.decrypt("p-go", go_west.as_bytes()).unwrap(),
+        b"go in us-west-2",
+        "native in us-east-1 reads Go's us-west-2 record"
+    );
+    assert_eq!(
+        east.decrypt("p-go", go1.as_bytes()).unwrap(),
+        b"written by go, phase 1",
+        "a suffixed instance reads unsuffixed records"
+    );
+    assert!(
+        east.decrypt("p-native", go_west.as_bytes()).is_err(),
+        "another partition's record stays refused"
+    );
+    let nat_east = east.encrypt("p-go", b"native in us-east-1").unwrap();
+    assert!(nat_east.contains("\"_IK_p-go_svc_prod_us-east-1\""), "{nat_east}");
+    replicate("us-east-1", "us-west-2");
+    assert_eq!(
+        go.decrypt("p-go", &nat_east).unwrap(),
+        b"native in us-east-1",
+        "Go in us-west-2 reads native's us-east-1 record"
+    );
     go.shutdown();
     eprintln!(
         "go_dynamodb_interop: {} records cross-decrypted by Go and native over DynamoDB",

@@ -217,3 +217,72 @@ proptest! {
         })?;
     }
 }
+
+/// One region of a global table: a shared store whose key ids carry `region`.
+struct Region {
+    shared: Arc<MemoryMetastore>,
+    region: Option<&'static str>,
+}
+
+impl Metastore for Region {
+    fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error> {
+        self.shared.load(id, created)
+    }
+    fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error> {
+        self.shared.load_latest(id)
+    }
+    fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> Result<bool, Error> {
+        self.shared.store(id, created, record)
+    }
+    fn region_suffix(&self) -> Option<&str> {
+        self.region
+    }
+}
+
+#[test]
+fn suffixed_instances_read_other_regions_records_as_go_does() {
+    let clock = Arc::new(AtomicI64::new(T0));
+    let shared = Arc::new(MemoryMetastore::new());
+    let region = |r| -> Arc<dyn Metastore> {
+        Arc::new(Region {
+            shared: Arc::clone(&shared),
+            region: r,
+        })
+    };
+    let west = setup(region(Some("us-west-2")), &clock, |_| {});
+    let east = setup(region(Some("us-east-1")), &clock, |_| {});
+    let plain = setup(region(None), &clock, |_| {});
+
+    let w = west.encrypt("p", b"west").unwrap();
+    let e = east.encrypt("p", b"east").unwrap();
+    let u = plain.encrypt("p", b"plain").unwrap();
+    assert!(w.contains("_IK_p_svc_prod_us-west-2"), "{w}");
+    // Both regions' keys were created in the same minute: distinct keys, one `Created`.
+    assert_eq!(ik_created(&w), ik_created(&e));
+    for (reader, name) in [(&west, "west"), (&east, "east")] {
+        for _ in 0..2 {
+            // twice: the second read comes from the foreign-key cache
+            assert_eq!(reader.decrypt("p", w.as_bytes()).unwrap(), b"west", "{name}");
+            assert_eq!(reader.decrypt("p", e.as_bytes()).unwrap(), b"east", "{name}");
+            assert_eq!(reader.decrypt("p", u.as_bytes()).unwrap(), b"plain", "{name}");
+        }
+        // Another partition's record, even in another region, is still refused.
+        assert!(reader.decrypt("q", w.as_bytes()).is_err());
+        assert!(reader.decrypt("q", e.as_bytes()).is_err());
+    }
+    // An unsuffixed instance reads only unsuffixed records (Go's default partition).
+    assert_eq!(plain.decrypt("p", u.as_bytes()).unwrap(), b"plain");
+    assert!(plain.decrypt("p", w.as_bytes()).is_err());
+    // A region's own keys are still what it encrypts with.
+    assert!(west.encrypt("p", b"x").unwrap().contains("_IK_p_svc_prod_us-west-2"));
+
+    // Ids that only share a prefix with the partition's are not its records: `p_svc_prodX`
+    // is not a region suffix, and partition `p` does not take partition `p_x`'s records.
+    let forged = w.replace("_IK_p_svc_prod_us-west-2", "_IK_p_svc_prodX");
+    assert!(east.decrypt("p", forged.as_bytes()).is_err());
+    let other = west.encrypt("p_x", b"other partition").unwrap();
+    assert!(east.decrypt("p", other.as_bytes()).is_err());
+    // Go would take this one (its id starts with `_IK_p_svc_prod`); the rest is no region.
+    let prefixed = plain.encrypt("p_svc_prod_evil", b"not p's").unwrap();
+    assert!(east.decrypt("p", prefixed.as_bytes()).is_err());
+}
