@@ -107,12 +107,21 @@ pub enum MetastoreConfig {
     /// In-process only; keys die with the process (Go: `Metastore: "memory"`).
     Memory,
     /// A SQLite file with Go's `encryption_key` table (created if missing).
-    Sqlite { path: String },
+    Sqlite {
+        /// The database file (`sqlite://` stripped).
+        path: String,
+    },
     /// PostgreSQL, URL (`postgres://user@host:port/db?sslmode=disable`) or key=value DSN.
-    Postgres { url: String },
+    Postgres {
+        /// The URL or key=value DSN, as given (may hold a password).
+        url: String,
+    },
     /// MySQL or MariaDB, with Go's DSN (`user:pass@tcp(host:port)/db?tls=true`), checked
     /// when the store connects.
-    Mysql { dsn: String },
+    Mysql {
+        /// Go's DSN, as given (may hold a password).
+        dsn: String,
+    },
     /// DynamoDB with Go's table layout (`Id` S hash, `Created` N range, `KeyRecord` map).
     DynamoDb(DynamoDbConfig),
 }
@@ -165,7 +174,7 @@ impl MetastoreConfig {
         }
         Err(Error::config(
             "unsupported connection string: expected sqlite://<path>, postgres://..., or a key=value PostgreSQL DSN \
-             (MySQL is not supported by the native core)",
+             (a MySQL DSN needs SQLMetastoreDBType \"mysql\")",
         ))
     }
 }
@@ -195,7 +204,10 @@ impl fmt::Debug for MetastoreConfig {
 pub enum KmsConfig {
     /// A static 32-byte master key; `None` means Go's testing key ([`GO_STATIC_MASTER_KEY`]),
     /// so records interoperate with libasherah's `KMS: "static"`.
-    Static { master_key: Option<MasterKey> },
+    Static {
+        /// The key; `None` for Go's testing key.
+        master_key: Option<MasterKey>,
+    },
     /// AWS KMS with Go's multi-region envelope: one key ARN per region.
     Aws(AwsKmsConfig),
 }
@@ -302,6 +314,7 @@ impl fmt::Debug for MasterKey {
 /// The time source for key timestamps, expiry and cache freshness (unix seconds).
 #[derive(Clone, Debug, Default)]
 pub enum Clock {
+    /// The system clock.
     #[default]
     System,
     /// A settable clock for tests: the value is the current unix time in seconds.

@@ -40,6 +40,9 @@ use crate::metastore::{self, Metastore};
 use crate::observe::{CacheKind, KeyChange, MetastoreOp, ObserverSlot};
 use crate::record::{self, EnvelopeKeyRecord, KeyMeta};
 
+/// Other regions' keys: (key id, created) to the key and when it was loaded.
+type ForeignKeys = HashMap<(String, i64), (Arc<CryptoKey>, i64)>;
+
 /// An Asherah instance for one service/product. `Send + Sync`: share it across threads.
 pub struct Asherah {
     sk_id: String,
@@ -49,7 +52,7 @@ pub struct Asherah {
     /// other regions (and unsuffixed ones) are recognised as this partition's.
     foreign_tail: Option<String>,
     /// Other regions' IKs and SKs, by (key id, created), each with when it was loaded.
-    foreign: Mutex<HashMap<(String, i64), (Arc<CryptoKey>, i64)>>,
+    foreign: Mutex<ForeignKeys>,
     policy: Policy,
     clock: Clock,
     kms: Kms,

@@ -17,6 +17,7 @@
 //! (a root-level `forbid` could not be lifted for that module); every other module
 //! `forbid`s it.
 #![deny(unsafe_code)]
+#![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
 mod aead;
@@ -40,7 +41,8 @@ pub use crate::envelope::Asherah;
 pub use crate::error::{Error, ErrorKind, MAX_MESSAGE_LEN};
 pub use crate::locked::{locked_chunks, memory_lock_failures};
 pub use crate::metastore::{
-    mysql_dsn, DynamoDbMetastore, MemoryMetastore, Metastore, MysqlMetastore, PostgresMetastore, SqliteMetastore,
+    mysql_dsn, DynamoDbMetastore, MemoryMetastore, Metastore, MysqlMetastore, PostgresMetastore,
+    SqliteMetastore,
 };
 pub use crate::observe::{
     CacheKind, CacheOutcome, KeyChange, KeyEvent, MetastoreOp, Observer, ObserverSlot,

@@ -71,6 +71,7 @@ pub enum MetastoreOp {
 /// A key lifecycle event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyEvent {
+    /// What happened to the key.
     pub what: KeyChange,
     /// `true` for a system key, `false` for an intermediate key.
     pub system: bool,

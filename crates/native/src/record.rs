@@ -25,8 +25,10 @@ use crate::error::Error;
 /// A key's identity: id and created (unix seconds). JSON: `{"KeyId":..,"Created":..}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
 pub struct KeyMeta {
+    /// The key's id (`_SK_...` or `_IK_...`).
     #[serde(rename = "KeyId")]
     pub id: String,
+    /// The version: when the key was created (unix seconds, minute-aligned).
     #[serde(rename = "Created")]
     pub created: i64,
 }
@@ -35,9 +37,13 @@ pub struct KeyMeta {
 /// system key, under a system key for an intermediate key), so this type holds no secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvelopeKeyRecord {
+    /// The key was revoked: it still decrypts, but is never used to encrypt.
     pub revoked: bool,
+    /// When the key was created (unix seconds): its version.
     pub created: i64,
+    /// The key, sealed by its parent (the KMS, or a system key).
     pub encrypted_key: Vec<u8>,
+    /// The system key that sealed this intermediate key; `None` for a system key.
     pub parent_key_meta: Option<KeyMeta>,
 }
 

@@ -240,9 +240,16 @@ fn go_and_native_share_dynamodb_across_rotation() {
         v["EnableRegionSuffix"] = true.into();
         v.to_string()
     };
-    assert_eq!(go.setup(&suffixed_go), 0, "SetupJson with EnableRegionSuffix");
+    assert_eq!(
+        go.setup(&suffixed_go),
+        0,
+        "SetupJson with EnableRegionSuffix"
+    );
     let go_west = go.encrypt("p-go", b"go in us-west-2").unwrap();
-    assert!(go_west.contains("\"_IK_p-go_svc_prod_us-west-2\""), "{go_west}");
+    assert!(
+        go_west.contains("\"_IK_p-go_svc_prod_us-west-2\""),
+        "{go_west}"
+    );
     moto.setup(TABLE, &["us-east-1"]);
     let replicate = |from: &str, to: &str| {
         moto.python(
@@ -277,7 +284,10 @@ fn go_and_native_share_dynamodb_across_rotation() {
         "another partition's record stays refused"
     );
     let nat_east = east.encrypt("p-go", b"native in us-east-1").unwrap();
-    assert!(nat_east.contains("\"_IK_p-go_svc_prod_us-east-1\""), "{nat_east}");
+    assert!(
+        nat_east.contains("\"_IK_p-go_svc_prod_us-east-1\""),
+        "{nat_east}"
+    );
     replicate("us-east-1", "us-west-2");
     assert_eq!(
         go.decrypt("p-go", &nat_east).unwrap(),

@@ -262,9 +262,21 @@ fn suffixed_instances_read_other_regions_records_as_go_does() {
     for (reader, name) in [(&west, "west"), (&east, "east")] {
         for _ in 0..2 {
             // twice: the second read comes from the foreign-key cache
-            assert_eq!(reader.decrypt("p", w.as_bytes()).unwrap(), b"west", "{name}");
-            assert_eq!(reader.decrypt("p", e.as_bytes()).unwrap(), b"east", "{name}");
-            assert_eq!(reader.decrypt("p", u.as_bytes()).unwrap(), b"plain", "{name}");
+            assert_eq!(
+                reader.decrypt("p", w.as_bytes()).unwrap(),
+                b"west",
+                "{name}"
+            );
+            assert_eq!(
+                reader.decrypt("p", e.as_bytes()).unwrap(),
+                b"east",
+                "{name}"
+            );
+            assert_eq!(
+                reader.decrypt("p", u.as_bytes()).unwrap(),
+                b"plain",
+                "{name}"
+            );
         }
         // Another partition's record, even in another region, is still refused.
         assert!(reader.decrypt("q", w.as_bytes()).is_err());
@@ -274,7 +286,10 @@ fn suffixed_instances_read_other_regions_records_as_go_does() {
     assert_eq!(plain.decrypt("p", u.as_bytes()).unwrap(), b"plain");
     assert!(plain.decrypt("p", w.as_bytes()).is_err());
     // A region's own keys are still what it encrypts with.
-    assert!(west.encrypt("p", b"x").unwrap().contains("_IK_p_svc_prod_us-west-2"));
+    assert!(west
+        .encrypt("p", b"x")
+        .unwrap()
+        .contains("_IK_p_svc_prod_us-west-2"));
 
     // Ids that only share a prefix with the partition's are not its records: `p_svc_prodX`
     // is not a region suffix, and partition `p` does not take partition `p_x`'s records.

@@ -22,6 +22,7 @@
 //! }
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(missing_docs)]
 
 pub mod disposition;
 pub mod fmtbuf;

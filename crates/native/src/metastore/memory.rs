@@ -18,6 +18,7 @@ pub struct MemoryMetastore {
 }
 
 impl MemoryMetastore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }

@@ -74,9 +74,17 @@ pub struct MysqlDsn {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     /// A TCP host (a name, or an IP address without brackets) and port.
-    Tcp { host: String, port: u16 },
+    Tcp {
+        /// Host name or IP address.
+        host: String,
+        /// TCP port.
+        port: u16,
+    },
     /// A Unix socket path.
-    Unix { path: String },
+    Unix {
+        /// The socket's path.
+        path: String,
+    },
 }
 
 impl fmt::Debug for MysqlDsn {

@@ -123,7 +123,9 @@ impl GoAsherah {
         self.call(move |lib| {
             // SAFETY: SetEnv(void* cobhanBuffer) -> int32 is libasherah's exported signature;
             // the buffer is a valid Cobhan input that outlives the call.
-            unsafe { export::<unsafe extern "C" fn(*const u8) -> i32>(lib, b"SetEnv\0")(vars.as_ptr()) }
+            unsafe {
+                export::<unsafe extern "C" fn(*const u8) -> i32>(lib, b"SetEnv\0")(vars.as_ptr())
+            }
         })
     }
 

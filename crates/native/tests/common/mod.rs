@@ -219,7 +219,6 @@ fn run_script(script: &Path, cmd: &str, dir: &Path) {
         .status();
 }
 
-
 /// `<repo>/scripts/moto.sh`.
 pub fn moto_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto.sh")
