@@ -3,16 +3,19 @@
 //! native core runs short local calls on the calling JS thread and everything that can wait
 //! on a network or another process on those same core-host threads.
 //!
-//! Layers: [`api`] (JS entry points, config parsing, lifecycle) -> [`core`] (the Go and
-//! native cores, which take a [`host::CoreThread`] token) -> [`host`] (core-host threads,
-//! queues, completions, the watchdog) -> [`napi`] (the safe layer over the generated
+//! Layers, each using only the ones after it: [`api`] (JS entry points, parsing the JS
+//! configuration into [`core::settings`], lifecycle) -> [`core`] (the Go and native cores,
+//! which take a [`host::CoreThread`] token, and the settings they own) -> [`host`] (core-host
+//! threads, queues, completions, the watchdog) -> [`napi`] (the safe layer over the generated
 //! bindings). `core::signal_guard` guards the process's signal dispositions around the Go
-//! runtime. This file is only the module registration.
+//! runtime. This file is only the module registration. The modules are private and nothing
+//! in them is more public than the crate needs (`unreachable_pub`), so dead code shows.
+#![deny(unreachable_pub)]
 
-pub mod api;
-pub mod core;
-pub mod host;
-pub mod napi;
+mod api;
+mod core;
+mod host;
+mod napi;
 
 use napi::{sys, Env};
 

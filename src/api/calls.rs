@@ -22,9 +22,9 @@ use crate::napi::{CallArgs, Env, JsResult, Value};
 
 /// The core used when the config does not name one: native (no foreign runtime in the
 /// process); `Core: "go"` selects the real libasherah.
-pub const DEFAULT_CORE: CoreKind = CoreKind::Native;
+pub(crate) const DEFAULT_CORE: CoreKind = CoreKind::Native;
 
-pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     state::ensure_idle().map_err(|e| errors::from_core(&e))?;
     let config = Arc::new(read_config(env, args.get(0))?);
     go_log::update(config.core == CoreKind::Go);
@@ -37,7 +37,7 @@ pub fn setup<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
 /// Like `setup`: the phase is claimed at once, on this thread; the rest runs on a helper
 /// thread of its own (it may wait for a shutdown in progress, then for the core), settling
 /// the promise through the env's link.
-pub fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         state::ensure_idle().map_err(|e| errors::from_core(&e))?;
         let config = Arc::new(read_config(env, args.get(0))?);
@@ -50,13 +50,13 @@ pub fn setup_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> 
     })
 }
 
-pub fn shutdown<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn shutdown<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let teardown = state::begin_shutdown(None);
     state::finish_shutdown_blocking(teardown).map_err(|e| errors::from_core(&e))?;
     env.undefined().map_err(Into::into)
 }
 
-pub fn shutdown_async<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn shutdown_async<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         // The phase changes now, so a setup() right after this call waits for the
         // teardown to finish instead of racing it.
@@ -95,43 +95,43 @@ fn on_helper_thread(
     }
 }
 
-pub fn get_setup_status<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn get_setup_status<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     env.create_bool(state::is_ready()).map_err(Into::into)
 }
 
 /// `_instance_id()`: the running instance's id (a number), or `null` when none is ready.
 /// `SessionFactory` (index.js) records it, so its sessions never reach an instance that
 /// someone else set up after it was shut down.
-pub fn instance_id<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn instance_id<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     match state::instance_id() {
         Some(id) => env.create_f64(id as f64).map_err(Into::into),
         None => env.null().map_err(Into::into),
     }
 }
 
-pub fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = bytes_ref(env, args.get(1), "data")?;
     let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data))?;
     env.create_string(&json).map_err(Into::into)
 }
 
-pub fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = string_arg(env, args.get(1), "data")?;
     let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data.as_bytes()))?;
     env.create_string(&json).map_err(Into::into)
 }
 
-pub fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
     env.create_buffer_copy(&plain).map_err(Into::into)
 }
 
-pub fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
     bytes_to_string(env, plain)
 }
 
-pub fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         let partition = partition_arg(env, args.get(0))?;
         let data = bytes_arg(env, args.get(1), "data")?;
@@ -147,7 +147,7 @@ pub fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>
     })
 }
 
-pub fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         let partition = partition_arg(env, args.get(0))?;
         let data = string_arg(env, args.get(1), "data")?.into_bytes();
@@ -163,7 +163,7 @@ pub fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Va
     })
 }
 
-pub fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         let partition = partition_arg(env, args.get(0))?;
         let record = record_arg(env, args.get(1))?;
@@ -172,7 +172,7 @@ pub fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>
     })
 }
 
-pub fn decrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn decrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         let partition = partition_arg(env, args.get(0))?;
         let record = record_arg(env, args.get(1))?;

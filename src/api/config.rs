@@ -16,59 +16,30 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::config_keys;
+use crate::core::settings::{KmsKind, MetastoreKind, Settings, SqlDbType};
 use crate::core::CoreKind;
 use crate::host::PoolConfig;
 
 /// Default deadline for one call into a core. Long enough for a cold Go runtime start plus a
 /// first metastore round trip; see README "Lifecycle, deadlines and overload".
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default largest plaintext accepted by `encrypt` (and record by `decrypt`).
-pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
+pub(crate) const DEFAULT_MAX_INPUT: usize = 256 << 20;
 /// Hard ceiling: what a Cobhan buffer can carry after base64 and the JSON envelope.
-pub const MAX_INPUT_CEILING: usize = 1536 << 20;
+pub(crate) const MAX_INPUT_CEILING: usize = 1536 << 20;
 
 /// Everything `setup` was told, typed.
 #[derive(Debug, Clone)]
-pub struct ShimConfig {
+pub(crate) struct ShimConfig {
     pub core: CoreKind,
     pub go_library: Option<PathBuf>,
     pub timeout: Duration,
     pub pool: PoolConfig,
     pub max_input: usize,
     pub verbose: bool,
-    pub asherah: Asherah,
+    pub asherah: Settings,
     /// The configuration as libasherah's `Options` JSON (Go core only).
     pub go_json: String,
-}
-
-/// The Asherah settings proper, shared by both cores.
-#[derive(Debug, Clone)]
-pub struct Asherah {
-    pub service_name: String,
-    pub product_id: String,
-    pub metastore: String,
-    pub connection_string: Option<String>,
-    pub sql_db_type: Option<String>,
-    pub kms: String,
-    pub expire_after: Option<Duration>,
-    pub check_interval: Option<Duration>,
-    pub session_caching: Option<bool>,
-    pub session_cache_max_size: Option<usize>,
-    pub session_cache_duration: Option<Duration>,
-    /// Native core only: a 32-byte static master key as 64 hex digits (default: Go's test key).
-    pub static_master_key_hex: Option<String>,
-    /// `RegionMap` (KMS aws): region to key ARN, in the order given.
-    pub region_map: Vec<(String, String)>,
-    pub preferred_region: Option<String>,
-    pub dynamodb_endpoint: Option<String>,
-    pub dynamodb_region: Option<String>,
-    pub dynamodb_table_name: Option<String>,
-    pub enable_region_suffix: Option<bool>,
-    /// The shared-config profile for AWS credentials (`AwsProfileName`).
-    pub aws_profile_name: Option<String>,
-    /// Native core only: PEM CA certificates trusted for a MySQL or PostgreSQL metastore's
-    /// TLS (`SQLMetastoreCAFile`).
-    pub sql_ca_file: Option<PathBuf>,
 }
 
 const OUR_KEYS: [&str; 10] = [
@@ -88,7 +59,7 @@ const DURATION_KEYS: [&str; 3] = ["ExpireAfter", "CheckInterval", "SessionCacheD
 
 /// Parses the JSON text of the config object. `default_core` applies when `Core` is absent;
 /// `env_go_library` is `ASHERAH_GO_LIBRARY` from the real process environment.
-pub fn parse(
+pub(crate) fn parse(
     json: &str,
     default_core: CoreKind,
     env_go_library: Option<String>,
@@ -119,15 +90,12 @@ fn parse_pascal(
     };
     let service_name = r.required_string("ServiceName")?;
     let product_id = r.required_string("ProductID")?;
-    let metastore = r.required_string("Metastore")?;
-    let kms = r.string("KMS")?.unwrap_or_else(|| {
-        if core == CoreKind::Native {
-            "static"
-        } else {
-            "aws"
-        }
-        .into()
-    });
+    let metastore = MetastoreKind::parse(&r.required_string("Metastore")?)?;
+    let kms = match r.string("KMS")? {
+        Some(s) => KmsKind::parse(&s)?,
+        None if core == CoreKind::Native => KmsKind::Static,
+        None => KmsKind::Aws,
+    };
     let timeout_ms = r
         .integer("TimeoutMs")?
         .unwrap_or(DEFAULT_TIMEOUT.as_millis() as u64);
@@ -171,12 +139,15 @@ fn parse_pascal(
         .or(env_go_library.filter(|s| !s.is_empty()))
         .map(PathBuf::from);
 
-    let asherah = Asherah {
+    let asherah = Settings {
         service_name,
         product_id,
         metastore,
         connection_string: r.string("ConnectionString")?,
-        sql_db_type: r.string("SQLMetastoreDBType")?,
+        sql_db_type: match r.string("SQLMetastoreDBType")? {
+            Some(s) => SqlDbType::parse(&s)?,
+            None => None,
+        },
         kms,
         expire_after: r.duration("ExpireAfter")?,
         check_interval: r.duration("CheckInterval")?,
@@ -234,33 +205,31 @@ fn parse_pascal(
 /// (Measured: an unknown `Metastore`, an unknown `SQLMetastoreDBType`, and any MySQL DSN
 /// its driver cannot parse, see [`asherah_native::mysql_dsn`]; PostgreSQL URLs never panic,
 /// their errors come back per call.)
-fn check_go_would_not_panic(a: &Asherah) -> Result<(), String> {
-    const METASTORES: [&str; 4] = ["memory", "rdbms", "dynamodb", "test-debug-memory"];
-    if !METASTORES.contains(&a.metastore.as_str()) {
+fn check_go_would_not_panic(a: &Settings) -> Result<(), String> {
+    if !a.metastore.go_supports() {
         return Err(format!(
-            "Metastore must be one of {} for the Go core, not {:?}",
-            METASTORES.join(", "),
+            "Metastore must be \"memory\", \"rdbms\", \"dynamodb\" or \"test-debug-memory\" for the Go core, not \"{}\"",
             a.metastore
         ));
     }
-    if a.metastore != "rdbms" {
+    if a.metastore != MetastoreKind::Rdbms {
         return Ok(());
     }
-    let db = a.sql_db_type.as_deref().unwrap_or("mysql");
-    match db {
-        "mysql" | "" => {
+    match a.sql_db_type.unwrap_or(SqlDbType::Mysql) {
+        SqlDbType::Mysql => {
             asherah_native::mysql_dsn::check(a.connection_string.as_deref().unwrap_or(""))
                 .map_err(|e| format!("ConnectionString: {e}"))
         }
-        "postgres" => Ok(()),
-        other => Err(format!(
-            "SQLMetastoreDBType must be \"mysql\" or \"postgres\" for the Go core, not {other:?}"
-        )),
+        SqlDbType::Postgres => Ok(()),
+        SqlDbType::Sqlite => Err(
+            "SQLMetastoreDBType must be \"mysql\" or \"postgres\" for the Go core, not \"sqlite\""
+                .into(),
+        ),
     }
 }
 
 /// libasherah's `Options` JSON: Go's field names, durations in nanoseconds, our keys removed.
-fn go_options(obj: &Map<String, Value>, a: &Asherah) -> Result<String, String> {
+fn go_options(obj: &Map<String, Value>, a: &Settings) -> Result<String, String> {
     let mut out = Map::new();
     for (k, v) in obj {
         if OUR_KEYS.contains(&k.as_str()) && k != "Verbose" {
@@ -389,7 +358,7 @@ fn too_long() -> String {
 
 /// Parses `"90d"`, `"2h30m"`, `"1500ms"`, `"10s"` (units: ns, us, ms, s, m, h, d). Values
 /// too large for a duration are refused, never saturated. Messages do not quote the input.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || "is not a duration like \"90d\", \"2h30m\" or \"500ms\"".to_string();
     let mut rest = s.trim();
     if rest.is_empty() {

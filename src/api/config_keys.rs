@@ -93,20 +93,20 @@ const CAMEL_DURATIONS: [&str; 3] = ["expireAfter", "checkInterval", "sessionCach
 
 /// Which spelling a config used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
+pub(super) enum Style {
     Pascal,
     Camel,
 }
 
 /// The config with PascalCase keys, and the style it was written in.
 #[derive(Debug)]
-pub struct Normalized {
+pub(super) struct Normalized {
     pub obj: Map<String, Value>,
     pub style: Style,
 }
 
 /// Maps a config object (nulls already removed) to PascalCase keys; see the module docs.
-pub fn normalize(obj: Map<String, Value>) -> Result<Normalized, String> {
+pub(super) fn normalize(obj: Map<String, Value>) -> Result<Normalized, String> {
     let mut first_pascal: Option<&str> = None;
     let mut first_camel: Option<(&str, &str)> = None;
     let mut unknown: Option<&str> = None;
@@ -173,7 +173,7 @@ pub fn normalize(obj: Map<String, Value>) -> Result<Normalized, String> {
 
 /// Rewrites the PascalCase key names in a config error to the camelCase spelling the caller
 /// used, so a camelCase config hears about `serviceName`, not `ServiceName`.
-pub fn respell_error(message: &str, style: Style) -> String {
+pub(super) fn respell_error(message: &str, style: Style) -> String {
     if style == Style::Pascal {
         return message.to_owned();
     }

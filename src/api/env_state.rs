@@ -18,7 +18,7 @@ use crate::napi::{sys, Env, JsResult, Ref, Value, ValueType};
 
 static NEXT_ENV_ID: AtomicU64 = AtomicU64::new(1);
 
-pub struct EnvState {
+pub(crate) struct EnvState {
     pub id: u64,
     pub link: Arc<EnvLink>,
     hook: RefCell<Option<Ref>>,
@@ -35,7 +35,7 @@ struct Cleanup {
 }
 
 /// Sets up this env's state. Called once per env from module registration.
-pub fn init(env: &Env) -> JsResult<()> {
+pub(crate) fn init(env: &Env) -> JsResult<()> {
     let id = NEXT_ENV_ID.fetch_add(1, Ordering::Relaxed);
     let link = EnvLink::new(env)?;
     let hooked = Arc::new(AtomicBool::new(false));
@@ -65,7 +65,7 @@ pub fn init(env: &Env) -> JsResult<()> {
 }
 
 /// This env's state.
-pub fn current(env: &Env) -> JsResult<&EnvState> {
+pub(crate) fn current(env: &Env) -> JsResult<&EnvState> {
     let mut data: *mut c_void = ptr::null_mut();
     // SAFETY: live env; valid out pointer.
     crate::napi::status_check(unsafe { sys::napi_get_instance_data(env.raw(), &mut data) })?;
@@ -81,7 +81,7 @@ pub fn current(env: &Env) -> JsResult<&EnvState> {
 
 /// Replaces the log hook (`None` removes it). A function declared with exactly one
 /// parameter (`(event) => ...`) gets 4.x's event objects; any other gets (level, message).
-pub fn set_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
+pub(crate) fn set_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
     let state = current(env)?;
     let new = match hook {
         Some(f) => {
@@ -102,7 +102,7 @@ pub fn set_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
 }
 
 /// Replaces this env's metrics hook (`None` removes it).
-pub fn set_metrics_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
+pub(crate) fn set_metrics_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
     let state = current(env)?;
     let new = match hook {
         Some(f) => Some(env.create_reference(f)?),
@@ -115,7 +115,7 @@ pub fn set_metrics_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
 }
 
 /// This env's metrics hook, if it has one.
-pub fn metrics_hook<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
+pub(crate) fn metrics_hook<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
     let state = current(env)?;
     let f = match state.metrics_hook.borrow().as_ref() {
         Some(r) => env.reference_value(r)?,
@@ -127,7 +127,7 @@ pub fn metrics_hook<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
 /// Runs this env's queued completions (log events, metrics batches, settled promises) now,
 /// on its JS thread: called just before a sync call throws, so that an uncaught error
 /// cannot end the process before the hooks have seen the events that led to it.
-pub fn flush(env: &Env) {
+pub(crate) fn flush(env: &Env) {
     super::go_log::settle();
     if let Ok(state) = current(env) {
         state.link.drain_now(env);
@@ -136,7 +136,7 @@ pub fn flush(env: &Env) {
 
 /// Calls this env's hook with one event. A hook that throws does not take the process
 /// down: its exception is cleared and dropped.
-pub fn deliver_log(env: &Env, level: Level, target: &str, message: &str) {
+pub(crate) fn deliver_log(env: &Env, level: Level, target: &str, message: &str) {
     let Ok(state) = current(env) else { return };
     let call = || -> JsResult<()> {
         // Take the function out before calling it: the hook may replace itself

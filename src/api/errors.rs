@@ -5,18 +5,18 @@
 //! wrong and never include key material or plaintext.
 
 use crate::core::CoreError;
-use crate::napi::{JsError, JsErrorKind, Status};
+use crate::napi::{JsError, JsErrorKind};
 
-pub const INVALID_ARGUMENT: &str = "ERR_ASHERAH_INVALID_ARGUMENT";
-pub const CONFIG: &str = "ERR_ASHERAH_CONFIG";
+pub(crate) const INVALID_ARGUMENT: &str = "ERR_ASHERAH_INVALID_ARGUMENT";
+pub(crate) const CONFIG: &str = "ERR_ASHERAH_CONFIG";
 
 /// A wrong argument type or value.
-pub fn invalid_argument(message: impl Into<String>) -> JsError {
+pub(crate) fn invalid_argument(message: impl Into<String>) -> JsError {
     JsError::new(JsErrorKind::TypeError, INVALID_ARGUMENT, message.into())
 }
 
 /// `decrypt_string` of a plaintext that is not UTF-8 text.
-pub fn not_utf8() -> JsError {
+pub(crate) fn not_utf8() -> JsError {
     JsError::new(
         JsErrorKind::Error,
         "ERR_ASHERAH_NOT_UTF8",
@@ -25,7 +25,7 @@ pub fn not_utf8() -> JsError {
 }
 
 /// A configuration problem found before any core saw it.
-pub fn config(message: impl Into<String>) -> JsError {
+pub(crate) fn config(message: impl Into<String>) -> JsError {
     JsError::new(
         JsErrorKind::Error,
         CONFIG,
@@ -34,7 +34,7 @@ pub fn config(message: impl Into<String>) -> JsError {
 }
 
 /// Maps a core-layer error to its JS error.
-pub fn from_core(e: &CoreError) -> JsError {
+pub(crate) fn from_core(e: &CoreError) -> JsError {
     let (kind, code) = match e {
         CoreError::NotInitialized => (JsErrorKind::Error, "ERR_ASHERAH_NOT_INITIALIZED"),
         CoreError::AlreadyInitialized => (JsErrorKind::Error, "ERR_ASHERAH_ALREADY_INITIALIZED"),
@@ -70,13 +70,32 @@ pub fn from_core(e: &CoreError) -> JsError {
         CoreError::Cobhan { code, call } => err
             .with_prop("cobhanCode", *code as f64)
             .with_prop("call", *call),
-        _ => err,
+        CoreError::InputTooLarge { len, max } => err
+            .with_prop("length", *len as f64)
+            .with_prop("limit", *max as f64),
+        // No properties beyond `code` and `message` (listed, not wildcarded, so a new
+        // variant must decide).
+        CoreError::NotInitialized
+        | CoreError::AlreadyInitialized
+        | CoreError::BadConfig(_)
+        | CoreError::Library(_)
+        | CoreError::GetSessionFailed
+        | CoreError::EncryptFailed(_)
+        | CoreError::DecryptFailed(_)
+        | CoreError::PartitionMismatch
+        | CoreError::MalformedRecord(_)
+        | CoreError::Metastore(_)
+        | CoreError::Kms(_)
+        | CoreError::Panic(_)
+        | CoreError::Unusable(_)
+        | CoreError::ShuttingDown
+        | CoreError::Internal(_) => err,
     }
 }
 
 /// The longest message an error carries: messages name the field and the problem, and a
 /// core's text beyond this is cut (on a character boundary) rather than passed through.
-pub const MAX_MESSAGE: usize = 512;
+pub(crate) const MAX_MESSAGE: usize = 512;
 
 fn bounded(mut m: String) -> String {
     if m.len() > MAX_MESSAGE {
@@ -88,9 +107,4 @@ fn bounded(mut m: String) -> String {
         m.push_str("...");
     }
     m
-}
-
-/// N-API failures while building a result.
-pub fn from_status(s: Status) -> JsError {
-    JsError::from(s)
 }

@@ -70,13 +70,13 @@ thread_local! {
 }
 
 /// Installs the window around every Go call; called once at module load.
-pub fn install() {
+pub(super) fn install() {
     go::set_call_watch(enter_go, leave_go);
 }
 
 /// Starts or stops the capture: on while some env has a log hook and the Go core is loaded
 /// or `go_starting` (a Go setup is about to load it), off when no hook is left.
-pub fn update(go_starting: bool) {
+pub(super) fn update(go_starting: bool) {
     let want = log::hooked() && (go_starting || go::is_loaded());
     let mut tap = TAP.lock();
     match (tap.is_some(), want) {
@@ -103,7 +103,7 @@ pub fn update(go_starting: bool) {
 
 /// Waits (at most 200 ms) until the reader has handled every byte written to the pipe so
 /// far. Called when the last call leaves Go, and before a sync call throws.
-pub fn settle() {
+pub(super) fn settle() {
     settle_for(Duration::from_millis(200));
 }
 

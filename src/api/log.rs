@@ -20,7 +20,7 @@ use super::env_state;
 use crate::host::{Completion, EnvLink};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
+pub(crate) enum Level {
     Error = 3,
     Warn = 4,
     Info = 6,
@@ -28,16 +28,16 @@ pub enum Level {
 }
 
 /// Where an event came from: its `target` in the event-object form.
-pub const SHIM: &str = "asherah-shim";
+pub(crate) const SHIM: &str = "asherah-shim";
 /// The native core's key lifecycle and cache events.
-pub const NATIVE_CORE: &str = "asherah-shim::native";
+pub(crate) const NATIVE_CORE: &str = "asherah-shim::native";
 /// libasherah's own log lines (Go's `log` package), captured from stderr.
-pub const GO_CORE: &str = "asherah-cobhan";
+pub(crate) const GO_CORE: &str = "asherah-cobhan";
 
 impl Level {
     /// asherah 4.x's level string (Rust `log::Level` names; 4.x's numbers 1 error, 2 warn,
     /// 3 info, 4 debug, 5 trace; nothing here is emitted at trace).
-    pub fn name_4x(self) -> &'static str {
+    pub(crate) fn name_4x(self) -> &'static str {
         match self {
             Level::Error => "error",
             Level::Warn => "warn",
@@ -46,7 +46,7 @@ impl Level {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Level::Error => "ERROR",
             Level::Warn => "WARN",
@@ -67,11 +67,11 @@ static VERBOSE: AtomicBool = AtomicBool::new(false);
 /// How many envs have a log hook (kept by [`hook_changed`] and [`remove_sink`]).
 static HOOKS: AtomicUsize = AtomicUsize::new(0);
 
-pub fn set_verbose(on: bool) {
+pub(crate) fn set_verbose(on: bool) {
     VERBOSE.store(on, Ordering::Relaxed);
 }
 
-pub fn add_sink(env_id: u64, link: &Arc<EnvLink>, hooked: Arc<AtomicBool>) {
+pub(crate) fn add_sink(env_id: u64, link: &Arc<EnvLink>, hooked: Arc<AtomicBool>) {
     SINKS.lock().push(Sink {
         env_id,
         link: Arc::downgrade(link),
@@ -79,7 +79,7 @@ pub fn add_sink(env_id: u64, link: &Arc<EnvLink>, hooked: Arc<AtomicBool>) {
     });
 }
 
-pub fn remove_sink(env_id: u64) {
+pub(crate) fn remove_sink(env_id: u64) {
     SINKS.lock().retain(|s| {
         let keep = s.env_id != env_id;
         if !keep && s.hooked.load(Ordering::Acquire) {
@@ -90,7 +90,7 @@ pub fn remove_sink(env_id: u64) {
 }
 
 /// An env's hook went from `had` to `has` (set, replaced or removed).
-pub fn hook_changed(had: bool, has: bool) {
+pub(crate) fn hook_changed(had: bool, has: bool) {
     match (had, has) {
         (false, true) => {
             HOOKS.fetch_add(1, Ordering::AcqRel);
@@ -103,25 +103,25 @@ pub fn hook_changed(had: bool, has: bool) {
 }
 
 /// Whether some env has a log hook.
-pub fn hooked() -> bool {
+pub(crate) fn hooked() -> bool {
     HOOKS.load(Ordering::Acquire) > 0
 }
 
 /// Whether anyone would see an event now (a hook, or `Verbose`): callers check this before
 /// formatting events that would otherwise be built for nobody.
-pub fn listening() -> bool {
+pub(crate) fn listening() -> bool {
     VERBOSE.load(Ordering::Relaxed) || HOOKS.load(Ordering::Relaxed) > 0
 }
 
 /// Sends one of the shim's own events to every env with a log hook (and to stderr when
 /// verbose).
-pub fn emit(level: Level, message: String) {
+pub(crate) fn emit(level: Level, message: String) {
     emit_from(SHIM, level, message);
 }
 
 /// Sends an event from `target` to every env with a log hook (and to stderr when verbose,
 /// except libasherah's lines, which it printed there itself when no hook captures them).
-pub fn emit_from(target: &'static str, level: Level, message: String) {
+pub(crate) fn emit_from(target: &'static str, level: Level, message: String) {
     if VERBOSE.load(Ordering::Relaxed) && target != GO_CORE {
         eprintln!("{target}: [{}] {message}", level.name());
     }

@@ -26,11 +26,11 @@ use crate::host::{Completion, EnvLink};
 use crate::napi::{CallArgs, Env, JsResult, Value, ValueType};
 
 /// Most events waiting for the JS thread; more are dropped (and counted).
-pub const MAX_PENDING: usize = 1 << 16;
+pub(super) const MAX_PENDING: usize = 1 << 16;
 
 /// A call whose duration is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
+pub(super) enum CallKind {
     Encrypt,
     Decrypt,
 }
@@ -56,7 +56,7 @@ static SCHEDULED: AtomicBool = AtomicBool::new(false);
 static OWNER: Mutex<Option<(u64, Weak<EnvLink>)>> = Mutex::new(None);
 
 /// `setMetricsHook(fn | null)`.
-pub fn set_metrics_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn set_metrics_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let hook = args.get(0);
     let state = env_state::current(env)?;
     match env.type_of(hook)? {
@@ -80,7 +80,7 @@ pub fn set_metrics_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<
 }
 
 /// Stops sending events to `env_id` (its hook was removed, or the env is going away).
-pub fn release(env_id: u64) {
+pub(super) fn release(env_id: u64) {
     let mut owner = OWNER.lock();
     if owner.as_ref().is_some_and(|(id, _)| *id == env_id) {
         *owner = None;
@@ -92,7 +92,7 @@ pub fn release(env_id: u64) {
 }
 
 /// Runs `f`, reporting its duration as an `op` event when a hook is set.
-pub fn timed<T>(op: CallKind, f: impl FnOnce() -> T) -> T {
+pub(super) fn timed<T>(op: CallKind, f: impl FnOnce() -> T) -> T {
     if !ENABLED.load(Ordering::Relaxed) {
         return f();
     }
@@ -112,7 +112,7 @@ pub fn timed<T>(op: CallKind, f: impl FnOnce() -> T) -> T {
 /// The native core's observer: metrics events when a metrics hook is set, debug log events
 /// when someone listens to the log.
 #[derive(Debug)]
-pub struct NativeObserver;
+pub(super) struct NativeObserver;
 
 impl Observer for NativeObserver {
     fn wants(&self) -> bool {

@@ -12,18 +12,18 @@
 
 mod args;
 mod build;
-pub mod calls;
-pub mod config;
+pub(crate) mod calls;
+pub(crate) mod config;
 mod config_keys;
 mod dispatch;
-pub mod env_state;
-pub mod errors;
+pub(crate) mod env_state;
+pub(crate) mod errors;
 mod go_log;
-pub mod log;
+pub(crate) mod log;
 mod metrics;
 mod probe;
 mod settings;
-pub mod state;
+pub(crate) mod state;
 
 use crate::napi::{Env, JsFn, JsResult, Value};
 
@@ -96,7 +96,7 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
 ];
 
 /// Initialises this env and fills `exports`.
-pub fn register<'e>(env: &'e Env, exports: Value<'e>) -> JsResult<Value<'e>> {
+pub(crate) fn register<'e>(env: &'e Env, exports: Value<'e>) -> JsResult<Value<'e>> {
     env_state::init(env)?;
     crate::napi::set_before_throw(env_state::flush);
     go_log::install();

@@ -39,7 +39,7 @@ fn core_thread_facts() -> Result<(i64, ThreadFacts), String> {
         .map_err(|_| "the core-host probe thread sent nothing".to_string())
 }
 
-pub fn threads<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn threads<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let (js_tid, js) = here();
     let core = core_thread_facts()
         .map_err(|m| JsError::new(JsErrorKind::Error, "ERR_ASHERAH_INTERNAL", m))?;
@@ -70,7 +70,7 @@ pub fn threads<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
 /// `_signals()`: `[{ signo, name, disposition, owner }]` for every signal 1..=64 that
 /// `sigaction` can read (glibc reserves 32 and 33), where `owner` is the path of the mapped
 /// file holding the handler's code, or null (SIG_DFL, SIG_IGN, or an unmapped address).
-pub fn signals<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn signals<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let out = env.create_array(0)?;
     let mut index = 0;
     for signo in 1..=asherah_shim_signals::MAX_SIGNO {
@@ -123,7 +123,7 @@ fn handler_owner(d: &Disposition) -> Option<String> {
 
 /// `_libraries()`: the paths of the shared objects loaded in the process, in load order
 /// (the main executable, whose name the loader leaves empty, is left out).
-pub fn libraries<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn libraries<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let mut names: Vec<String> = Vec::new();
     // SAFETY: the callback only reads the entry it is given and pushes into `names`, which
     // outlives the call; dl_iterate_phdr holds the loader lock while it runs, so the names

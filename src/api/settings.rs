@@ -7,7 +7,7 @@ use super::{dispatch, env_state, errors, state};
 use crate::core::go;
 use crate::napi::{CallArgs, Env, JsResult, Value, ValueType};
 
-pub fn set_log_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn set_log_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let hook = args.get(0);
     match env.type_of(hook)? {
         ValueType::Function => env_state::set_hook(env, Some(hook))?,
@@ -23,7 +23,7 @@ pub fn set_log_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>>
     env.undefined().map_err(Into::into)
 }
 
-pub fn setenv<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn setenv<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let json = match object_or_json(env, args.get(0), "the setenv object") {
         Ok(json) => json,
         Err(Refused::Type(t)) => {
@@ -81,7 +81,10 @@ pub(super) fn state_set_go_env(json: String) -> JsResult<()> {
     }
 }
 
-pub fn set_max_stack_alloc_item_size<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn set_max_stack_alloc_item_size<'e>(
+    env: &'e Env,
+    args: CallArgs<'e>,
+) -> JsResult<Value<'e>> {
     // Kept for asherah-node compatibility: this shim never stack-allocates caller data, so
     // the value is validated and recorded but changes nothing.
     let n = size_arg(env, args.get(0), "max_item_size")?;
@@ -92,7 +95,10 @@ pub fn set_max_stack_alloc_item_size<'e>(env: &'e Env, args: CallArgs<'e>) -> Js
     env.undefined().map_err(Into::into)
 }
 
-pub fn set_safety_padding_overhead<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn set_safety_padding_overhead<'e>(
+    env: &'e Env,
+    args: CallArgs<'e>,
+) -> JsResult<Value<'e>> {
     let n = size_arg(env, args.get(0), "safety_padding_overhead")?;
     go::set_safety_padding(n);
     env.undefined().map_err(Into::into)
@@ -100,7 +106,7 @@ pub fn set_safety_padding_overhead<'e>(env: &'e Env, args: CallArgs<'e>) -> JsRe
 
 /// `signal_report()`: what the signal guard found and did when the Go runtime was loaded,
 /// one entry per changed signal (an empty array before any Go load).
-pub fn signal_report<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn signal_report<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let report = crate::core::signal_guard::report();
     let decisions: Vec<_> = report.iter().flat_map(|r| r.iter().copied()).collect();
     let out = env.create_array(decisions.len())?;
@@ -145,7 +151,7 @@ pub(super) fn disposition_to_js<'e>(
 
 /// Test support: `_diagnostics(record?)` returns facts about the calling (JS) thread and
 /// about the thread of the last recorded Go call; `record` turns per-call recording on/off.
-pub fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+pub(super) fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     if env.type_of(args.get(0))? == ValueType::Boolean {
         let on = env.bool_value(args.get(0))?;
         go::record_call_facts(on);

@@ -30,7 +30,7 @@ use crate::core::{go, guarded, Core, CoreError, CoreKind};
 use crate::host::{call_blocking, CoreThread, Done, Job, NoReply, Pool, ReplySlot, Turn};
 
 /// A running instance.
-pub struct Running {
+pub(crate) struct Running {
     pub core: Arc<dyn Core>,
     pub pool: Arc<Pool>,
     pub config: Arc<ShimConfig>,
@@ -42,7 +42,7 @@ pub struct Running {
 
 impl Running {
     /// How many calls are stuck inside the core right now.
-    pub fn stuck(&self) -> usize {
+    pub(crate) fn stuck(&self) -> usize {
         self.stuck.load(Ordering::Acquire)
     }
 
@@ -95,21 +95,21 @@ static ATTEMPT: AtomicU64 = AtomicU64::new(1);
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Whether `setup` has succeeded and no shutdown has begun since.
-pub fn is_ready() -> bool {
+pub(crate) fn is_ready() -> bool {
     matches!(*PHASE.lock(), Phase::Ready(_))
 }
 
 /// The running instance, or why there is none.
 /// The id of the running instance (its setup attempt), if one is ready: lets a 4.x
 /// `SessionFactory` tell its own instance from one set up after it was shut down.
-pub fn instance_id() -> Option<u64> {
+pub(crate) fn instance_id() -> Option<u64> {
     match &*PHASE.lock() {
         Phase::Ready(r) => Some(r.attempt),
         _ => None,
     }
 }
 
-pub fn running() -> Result<Arc<Running>, CoreError> {
+pub(crate) fn running() -> Result<Arc<Running>, CoreError> {
     match &*PHASE.lock() {
         Phase::Ready(r) => match r.stuck() {
             0 => Ok(r.clone()),
@@ -135,7 +135,7 @@ fn setup_still_running(millis: u64, phase: &str) -> CoreError {
 }
 
 /// The phase name used in timeout errors for a setup of this core.
-pub fn setup_phase(kind: CoreKind) -> &'static str {
+pub(crate) fn setup_phase(kind: CoreKind) -> &'static str {
     match kind {
         CoreKind::Go => "Go runtime initialisation (dlopen + SetupJson)",
         CoreKind::Native => "native core setup",
@@ -145,7 +145,7 @@ pub fn setup_phase(kind: CoreKind) -> &'static str {
 /// Fails if an instance exists or is starting (checked before the config is even read,
 /// so that a second `setup` reports "already initialized" whatever it was given). A
 /// shutdown in progress is not an error: setup waits for it.
-pub fn ensure_idle() -> Result<(), CoreError> {
+pub(crate) fn ensure_idle() -> Result<(), CoreError> {
     match &*PHASE.lock() {
         Phase::Idle | Phase::Stopping { .. } => Ok(()),
         Phase::Starting { .. } | Phase::Ready(_) => Err(CoreError::AlreadyInitialized),
@@ -184,19 +184,23 @@ fn begin_setup(config: &ShimConfig, owner: u64) -> Result<Begin, CoreError> {
 }
 
 /// A setup that has claimed its place: the `Starting` phase, or a shutdown to wait for.
-pub struct Claim(Begin);
+pub(crate) struct Claim(Begin);
 
 /// The first half of a setup, on the JS thread that called it: claims `Starting` at once
 /// (so a `shutdown()` right after `setup_async()` applies to this setup), or notes the
 /// shutdown in progress that the second half must wait for.
-pub fn claim_setup(config: &ShimConfig, owner: u64) -> Result<Claim, CoreError> {
+pub(crate) fn claim_setup(config: &ShimConfig, owner: u64) -> Result<Claim, CoreError> {
     begin_setup(config, owner).map(Claim)
 }
 
 /// The second half of a setup (on the JS thread for `setup`, a helper thread for
 /// `setup_async`): waits for a shutdown in progress, builds the core on a core-host
 /// thread and waits at most `TimeoutMs` for the outcome.
-pub fn complete_setup(claim: Claim, config: Arc<ShimConfig>, owner: u64) -> Result<(), CoreError> {
+pub(crate) fn complete_setup(
+    claim: Claim,
+    config: Arc<ShimConfig>,
+    owner: u64,
+) -> Result<(), CoreError> {
     let stop_deadline = Instant::now() + config.timeout + STOP_GRACE;
     let mut begin = claim.0;
     let (pool, attempt) = loop {
@@ -366,7 +370,7 @@ fn setup_missed_deadline(attempt: u64, kind: CoreKind, timeout: Duration) -> Res
 }
 
 /// What `shutdown` has to do after leaving its phase.
-pub enum Teardown {
+pub(crate) enum Teardown {
     /// Nothing was running (or it belongs to another env).
     Nothing,
     /// Stop the instance: reject queued calls, wait for running ones, stop the core.
@@ -379,7 +383,7 @@ pub enum Teardown {
 
 /// Leaves the current phase and says what remains to be torn down. `only_owner`
 /// restricts it to the env that created the instance (env teardown), in every phase.
-pub fn begin_shutdown(only_owner: Option<u64>) -> Teardown {
+pub(crate) fn begin_shutdown(only_owner: Option<u64>) -> Teardown {
     let mut phase = PHASE.lock();
     let owner = match &*phase {
         Phase::Ready(r) => Some(r.owner_env),
@@ -411,7 +415,7 @@ pub fn begin_shutdown(only_owner: Option<u64>) -> Teardown {
 /// then the core's own shutdown runs on a core-host thread, and only then may a new setup
 /// start. Calls stuck inside the core are left behind (and the Go core is then not shut
 /// down under them).
-pub fn finish_shutdown_blocking(t: Teardown) -> Result<(), CoreError> {
+pub(crate) fn finish_shutdown_blocking(t: Teardown) -> Result<(), CoreError> {
     match t {
         Teardown::Nothing => Ok(()),
         Teardown::Wait(done) => {

@@ -12,35 +12,35 @@
 
 use std::ffi::c_void;
 
-pub const HEADER: usize = 8;
+pub(crate) const HEADER: usize = 8;
 
 /// Cobhan's own error codes.
-pub const ERR_NULL_PTR: i32 = -1;
-pub const ERR_BUFFER_TOO_LARGE: i32 = -2;
-pub const ERR_BUFFER_TOO_SMALL: i32 = -3;
-pub const ERR_COPY_FAILED: i32 = -4;
-pub const ERR_JSON_DECODE_FAILED: i32 = -5;
-pub const ERR_JSON_ENCODE_FAILED: i32 = -6;
-pub const ERR_INVALID_UTF8: i32 = -7;
-pub const ERR_READ_TEMP_FILE_FAILED: i32 = -8;
-pub const ERR_WRITE_TEMP_FILE_FAILED: i32 = -9;
+pub(crate) const ERR_NULL_PTR: i32 = -1;
+pub(crate) const ERR_BUFFER_TOO_LARGE: i32 = -2;
+pub(crate) const ERR_BUFFER_TOO_SMALL: i32 = -3;
+pub(crate) const ERR_COPY_FAILED: i32 = -4;
+pub(crate) const ERR_JSON_DECODE_FAILED: i32 = -5;
+pub(crate) const ERR_JSON_ENCODE_FAILED: i32 = -6;
+pub(crate) const ERR_INVALID_UTF8: i32 = -7;
+pub(crate) const ERR_READ_TEMP_FILE_FAILED: i32 = -8;
+pub(crate) const ERR_WRITE_TEMP_FILE_FAILED: i32 = -9;
 
 /// libasherah's error codes.
-pub const ERR_NOT_INITIALIZED: i32 = -100;
-pub const ERR_ALREADY_INITIALIZED: i32 = -101;
-pub const ERR_GET_SESSION_FAILED: i32 = -102;
-pub const ERR_ENCRYPT_FAILED: i32 = -103;
-pub const ERR_DECRYPT_FAILED: i32 = -104;
-pub const ERR_BAD_CONFIG: i32 = -105;
-pub const ERR_PANIC: i32 = -106;
+pub(crate) const ERR_NOT_INITIALIZED: i32 = -100;
+pub(crate) const ERR_ALREADY_INITIALIZED: i32 = -101;
+pub(crate) const ERR_GET_SESSION_FAILED: i32 = -102;
+pub(crate) const ERR_ENCRYPT_FAILED: i32 = -103;
+pub(crate) const ERR_DECRYPT_FAILED: i32 = -104;
+pub(crate) const ERR_BAD_CONFIG: i32 = -105;
+pub(crate) const ERR_PANIC: i32 = -106;
 
 /// The largest payload a buffer can describe.
-pub const MAX_PAYLOAD: usize = i32::MAX as usize - HEADER - CANARY.len();
+pub(crate) const MAX_PAYLOAD: usize = i32::MAX as usize - HEADER - CANARY.len();
 
 /// The bytes after an output buffer's capacity (asherah-node uses 0 then 0xdeadbeef too).
 const CANARY: [u8; 8] = [0, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde];
 
-pub fn error_name(code: i32) -> &'static str {
+pub(crate) fn error_name(code: i32) -> &'static str {
     match code {
         0 => "ok",
         ERR_NULL_PTR => "null pointer",
@@ -64,7 +64,7 @@ pub fn error_name(code: i32) -> &'static str {
 }
 
 /// An owned Cobhan buffer (header + payload area).
-pub struct Buffer {
+pub(crate) struct Buffer {
     bytes: Vec<u8>,
     /// Output buffers end with [`CANARY`]; input buffers have none.
     canary: bool,
@@ -72,7 +72,7 @@ pub struct Buffer {
 
 /// Why a buffer could not be made or read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BufferError {
+pub(crate) enum BufferError {
     TooLarge(usize),
     TempFile,
     BadLength(i32),
@@ -82,7 +82,7 @@ pub enum BufferError {
 
 impl Buffer {
     /// A buffer carrying `payload` as input.
-    pub fn input(payload: &[u8]) -> Result<Buffer, BufferError> {
+    pub(crate) fn input(payload: &[u8]) -> Result<Buffer, BufferError> {
         if payload.len() > MAX_PAYLOAD {
             return Err(BufferError::TooLarge(payload.len()));
         }
@@ -97,7 +97,7 @@ impl Buffer {
     }
 
     /// An empty output buffer with room for `capacity` payload bytes.
-    pub fn output(capacity: usize) -> Result<Buffer, BufferError> {
+    pub(crate) fn output(capacity: usize) -> Result<Buffer, BufferError> {
         if capacity > MAX_PAYLOAD {
             return Err(BufferError::TooLarge(capacity));
         }
@@ -111,16 +111,16 @@ impl Buffer {
     }
 
     /// The pointer libasherah expects (to the header).
-    pub fn as_mut_ptr(&mut self) -> *mut c_void {
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut c_void {
         self.bytes.as_mut_ptr().cast()
     }
 
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.bytes.len() - HEADER - if self.canary { CANARY.len() } else { 0 }
     }
 
     /// The payload, as long as the header now says it is.
-    pub fn payload(&self) -> Result<&[u8], BufferError> {
+    pub(crate) fn payload(&self) -> Result<&[u8], BufferError> {
         if self.canary && self.bytes[self.bytes.len() - CANARY.len()..] != CANARY {
             return Err(BufferError::Overrun);
         }
@@ -136,7 +136,7 @@ impl Buffer {
     }
 
     /// Takes the payload out without another copy.
-    pub fn into_payload(mut self) -> Result<Vec<u8>, BufferError> {
+    pub(crate) fn into_payload(mut self) -> Result<Vec<u8>, BufferError> {
         let len = self.payload()?.len();
         self.bytes.drain(..HEADER);
         self.bytes.truncate(len);

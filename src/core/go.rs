@@ -28,18 +28,18 @@ static SAFETY_PADDING: AtomicUsize = AtomicUsize::new(0);
 static RECORD_CALL_FACTS: AtomicBool = AtomicBool::new(false);
 
 /// Sets the extra output capacity given to every later Go call.
-pub fn set_safety_padding(bytes: usize) {
+pub(crate) fn set_safety_padding(bytes: usize) {
     SAFETY_PADDING.store(bytes, Ordering::Relaxed);
 }
 
 /// Turns recording of each Go call's thread facts on or off (see [`last_call_facts`]).
-pub fn record_call_facts(on: bool) {
+pub(crate) fn record_call_facts(on: bool) {
     RECORD_CALL_FACTS.store(on, Ordering::Relaxed);
 }
 static LAST_CALL_FACTS: Mutex<Option<(i64, ThreadFacts)>> = Mutex::new(None);
 
 /// The kernel thread id and facts of the thread that made the last recorded Go call.
-pub fn last_call_facts() -> Option<(i64, ThreadFacts)> {
+pub(crate) fn last_call_facts() -> Option<(i64, ThreadFacts)> {
     LAST_CALL_FACTS.lock().clone()
 }
 
@@ -64,7 +64,7 @@ type SetEnvFn = unsafe extern "C" fn(*mut c_void) -> i32;
 type ShutdownFn = unsafe extern "C" fn();
 
 /// The resolved exports of a loaded libasherah.
-pub struct GoLibrary {
+pub(crate) struct GoLibrary {
     path: PathBuf,
     setup_json: SetupJsonFn,
     encrypt_to_json: EncryptToJsonFn,
@@ -89,10 +89,10 @@ static LIFECYCLE: ReentrantMutex<()> = ReentrantMutex::new(());
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
 /// Proof of holding the Go lifecycle lock (see [`lifecycle`]).
-pub type Lifecycle = ReentrantMutexGuard<'static, ()>;
+pub(crate) type Lifecycle = ReentrantMutexGuard<'static, ()>;
 
 /// Takes the Go lifecycle lock, waiting at most until `deadline`.
-pub fn lifecycle(deadline: Instant) -> Result<Lifecycle, CoreError> {
+pub(crate) fn lifecycle(deadline: Instant) -> Result<Lifecycle, CoreError> {
     LIFECYCLE.try_lock_until(deadline).ok_or_else(|| {
         CoreError::Unusable(
             "an earlier Go setup or shutdown is still running inside libasherah".into(),
@@ -108,7 +108,7 @@ static CALL_WATCH: OnceLock<CallWatch> = OnceLock::new();
 type CallWatch = (fn(), fn());
 
 /// Installs the enter/leave pair run around every call into Go; the first one wins.
-pub fn set_call_watch(enter: fn(), leave: fn()) {
+pub(crate) fn set_call_watch(enter: fn(), leave: fn()) {
     let _ = CALL_WATCH.set((enter, leave));
 }
 
@@ -170,12 +170,12 @@ fn wait_no_calls_in_go(deadline: Instant) -> Result<(), CoreError> {
 }
 
 /// Whether a Go runtime has been loaded into this process by us.
-pub fn is_loaded() -> bool {
+pub(crate) fn is_loaded() -> bool {
     LIBRARY.get().is_some()
 }
 
 /// Opens libasherah at `path` (once per process) on this core-host thread.
-pub fn load(_ct: &CoreThread, path: &Path) -> Result<&'static GoLibrary, CoreError> {
+pub(crate) fn load(_ct: &CoreThread, path: &Path) -> Result<&'static GoLibrary, CoreError> {
     assert_core_thread();
     let _serial = LOAD_LOCK.lock();
     let wanted = path
@@ -238,7 +238,7 @@ fn assert_core_thread() {
 }
 
 /// An initialised libasherah (after a successful `SetupJson`).
-pub struct GoCore {
+pub(crate) struct GoCore {
     lib: &'static GoLibrary,
 }
 
@@ -249,7 +249,7 @@ impl GoCore {
     /// setting Go up; calls of an abandoned instance still inside Go are waited for (until
     /// `deadline`). Go's own "already initialized" can then only be a leftover of an
     /// abandoned instance, so it is shut down and the setup retried once.
-    pub fn setup(
+    pub(crate) fn setup(
         ct: &CoreThread,
         _held: &Lifecycle,
         lib: &'static GoLibrary,
@@ -391,12 +391,12 @@ impl Core for GoCore {
 static DEFERRED_ENV: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Keeps `vars_json` for the next setup of the Go core (see [`DEFERRED_ENV`]).
-pub fn defer_env(vars_json: String) {
+pub(crate) fn defer_env(vars_json: String) {
     DEFERRED_ENV.lock().push(vars_json);
 }
 
 /// Applies, in order, the `setenv` calls kept by [`defer_env`].
-pub fn apply_deferred_env(ct: &CoreThread) -> Result<(), CoreError> {
+pub(crate) fn apply_deferred_env(ct: &CoreThread) -> Result<(), CoreError> {
     for vars in DEFERRED_ENV.lock().drain(..) {
         set_env_loaded(ct, &vars)?;
     }
@@ -404,7 +404,7 @@ pub fn apply_deferred_env(ct: &CoreThread) -> Result<(), CoreError> {
 }
 
 /// Sets variables in an already loaded Go runtime (before setup, e.g. from `setenv`).
-pub fn set_env_loaded(_ct: &CoreThread, vars_json: &str) -> Result<(), CoreError> {
+pub(crate) fn set_env_loaded(_ct: &CoreThread, vars_json: &str) -> Result<(), CoreError> {
     let Some(lib) = LIBRARY.get() else {
         return Ok(());
     };

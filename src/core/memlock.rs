@@ -16,19 +16,19 @@ const BASE_BYTES: u64 = 48 << 10;
 /// What each cached or in-flight session locks (one page for its intermediate key).
 const PER_SESSION_BYTES: u64 = 4 << 10;
 /// libasherah's default `SessionCacheMaxSize`.
-pub const GO_DEFAULT_SESSION_CACHE: u64 = 1000;
+pub(crate) const GO_DEFAULT_SESSION_CACHE: u64 = 1000;
 
 /// `CAP_IPC_LOCK`'s bit in the capability sets (linux/capability.h).
 const CAP_IPC_LOCK: u32 = 14;
 
 /// The locked memory the Go core needs with `sessions` sessions cached or in flight.
-pub fn needed_bytes(sessions: u64) -> u64 {
+pub(crate) fn needed_bytes(sessions: u64) -> u64 {
     BASE_BYTES + PER_SESSION_BYTES * sessions
 }
 
 /// Makes sure the Go core can lock what `sessions` sessions need, raising the soft limit
 /// if that is enough. Returns a note for the log when it changed the limit.
-pub fn ensure_for_go(sessions: u64) -> Result<Option<String>, CoreError> {
+pub(crate) fn ensure_for_go(sessions: u64) -> Result<Option<String>, CoreError> {
     if has_ipc_lock() {
         return Ok(None);
     }

@@ -8,11 +8,12 @@
 //! on the JS thread to skip the thread hop.
 //! [`CoreError`] is the one error type of this layer; `api::errors` maps it to JS.
 
-pub mod cobhan;
-pub mod go;
-pub mod memlock;
-pub mod native;
-pub mod signal_guard;
+pub(crate) mod cobhan;
+pub(crate) mod go;
+pub(crate) mod memlock;
+pub(crate) mod native;
+pub(crate) mod settings;
+pub(crate) mod signal_guard;
 
 use std::fmt;
 
@@ -20,13 +21,13 @@ use crate::host::{catch_panic, CoreThread};
 
 /// Which implementation runs the encryption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoreKind {
+pub(crate) enum CoreKind {
     Go,
     Native,
 }
 
 impl CoreKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             CoreKind::Go => "go",
             CoreKind::Native => "native",
@@ -35,7 +36,7 @@ impl CoreKind {
 }
 
 /// An encryption core, driven from core-host threads (see [`Core::inline`] for the exception).
-pub trait Core: Send + Sync {
+pub(crate) trait Core: Send + Sync {
     fn kind(&self) -> CoreKind;
     fn encrypt(&self, ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError>;
     fn decrypt(
@@ -59,7 +60,7 @@ pub trait Core: Send + Sync {
 
 /// A core that may run on the calling thread. Only cores with no foreign runtime and only
 /// local, bounded I/O implement it.
-pub trait InlineCore: Send + Sync {
+pub(crate) trait InlineCore: Send + Sync {
     fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<String, CoreError>;
     fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError>;
     /// Whether a call may wait on I/O (e.g. another process's SQLite write lock). Sync
@@ -70,7 +71,7 @@ pub trait InlineCore: Send + Sync {
 /// What can go wrong below the JS API. Messages never carry key material or plaintext.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum CoreError {
+pub(crate) enum CoreError {
     NotInitialized,
     AlreadyInitialized,
     /// The configuration was rejected (by us or by the core).
@@ -168,7 +169,7 @@ impl std::error::Error for CoreError {}
 
 /// Runs `f` on a core-host thread with a panic turned into [`CoreError::Internal`]: a
 /// core-host thread must survive its jobs.
-pub fn guarded<T>(
+pub(crate) fn guarded<T>(
     ct: &CoreThread,
     f: impl FnOnce(&CoreThread) -> Result<T, CoreError>,
 ) -> Result<T, CoreError> {

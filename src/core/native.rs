@@ -16,11 +16,11 @@ use asherah_native::{
     MetastoreConfig, Observer, ObserverSlot,
 };
 
+use super::settings::{KmsKind, MetastoreKind, Settings, SqlDbType};
 use super::{Core, CoreError, CoreKind, InlineCore};
-use crate::api::config::Asherah;
 use crate::host::CoreThread;
 
-pub struct NativeCore {
+pub(crate) struct NativeCore {
     engine: Engine,
     /// Memory or SQLite with static KMS: every call is local and short, so sync calls may
     /// run inline on the JS thread. PostgreSQL, MySQL, DynamoDB and AWS KMS calls go
@@ -35,14 +35,14 @@ pub struct NativeCore {
 static OBSERVER: OnceLock<Arc<dyn Observer>> = OnceLock::new();
 
 /// Installs the observer for native cores created from now on; the first one wins.
-pub fn set_observer(observer: Arc<dyn Observer>) {
+pub(crate) fn set_observer(observer: Arc<dyn Observer>) {
     let _ = OBSERVER.set(observer);
 }
 
 impl NativeCore {
     /// `timeout` is the shim's `TimeoutMs`: each metastore operation gets a third of it
     /// (see [`metastore_timeout`]).
-    pub fn new(a: &Asherah, timeout: Duration) -> Result<NativeCore, CoreError> {
+    pub(crate) fn new(a: &Settings, timeout: Duration) -> Result<NativeCore, CoreError> {
         let mut config = config(a)?;
         config.metastore_timeout = metastore_timeout(timeout);
         if let Some(o) = OBSERVER.get() {
@@ -83,12 +83,12 @@ impl InlineCore for NativeCore {
 /// operations (a failed store is followed by a reload, as in Go), so a stalled database
 /// fails the call with a metastore error before the call's own deadline, and the call is
 /// never counted as stuck.
-pub fn metastore_timeout(timeout: Duration) -> Duration {
+pub(crate) fn metastore_timeout(timeout: Duration) -> Duration {
     (timeout / 3).clamp(Duration::from_millis(50), Duration::from_secs(10))
 }
 
 /// Builds the native configuration; unset values keep the crate's (Go's) defaults.
-pub fn config(a: &Asherah) -> Result<Config, CoreError> {
+pub(crate) fn config(a: &Settings) -> Result<Config, CoreError> {
     let mut c = Config::new(a.service_name.clone(), a.product_id.clone());
     if let Some(d) = a.expire_after {
         c.expire_after = d;
@@ -106,50 +106,41 @@ pub fn config(a: &Asherah) -> Result<Config, CoreError> {
         c.session_cache_duration = d;
     }
     c.metastore_ca_file.clone_from(&a.sql_ca_file);
-    c.metastore = match a.metastore.as_str() {
-        "memory" | "test-debug-memory" => MetastoreConfig::Memory,
-        "rdbms" | "sqlite" | "postgres" => {
+    c.metastore = match a.metastore {
+        MetastoreKind::Memory | MetastoreKind::TestDebugMemory => MetastoreConfig::Memory,
+        MetastoreKind::Rdbms | MetastoreKind::Sqlite | MetastoreKind::Postgres => {
             let conn = a.connection_string.as_deref().unwrap_or("");
-            match a.sql_db_type.as_deref() {
+            match a.sql_db_type {
                 // Go's DSN, parsed (and any error reported) when the store connects.
-                Some("mysql") => MetastoreConfig::Mysql { dsn: conn.to_owned() },
-                None | Some("postgres" | "sqlite" | "") => {
+                Some(SqlDbType::Mysql) => MetastoreConfig::Mysql {
+                    dsn: conn.to_owned(),
+                },
+                None | Some(SqlDbType::Postgres | SqlDbType::Sqlite) => {
                     MetastoreConfig::from_connection_string(conn).map_err(map_error)?
-                }
-                Some(other) => {
-                    return Err(CoreError::BadConfig(format!(
-                        "SQLMetastoreDBType must be \"mysql\", \"postgres\" or \"sqlite\" for the native core, not {other:?}"
-                    )))
                 }
             }
         }
-        "dynamodb" => MetastoreConfig::DynamoDb(DynamoDbConfig {
+        MetastoreKind::DynamoDb => MetastoreConfig::DynamoDb(DynamoDbConfig {
             endpoint: a.dynamodb_endpoint.clone(),
             region: a.dynamodb_region.clone(),
             table_name: a.dynamodb_table_name.clone(),
             region_suffix: a.enable_region_suffix.unwrap_or(false),
             profile: a.aws_profile_name.clone(),
         }),
-        other => return Err(CoreError::BadConfig(format!("unknown Metastore {other:?}"))),
     };
-    c.kms = match a.kms.as_str() {
-        "static" | "test-debug-static" => {
+    c.kms = match a.kms {
+        KmsKind::Static | KmsKind::TestDebugStatic => {
             let key = match &a.static_master_key_hex {
                 Some(hex) => Some(MasterKey::from_hex(hex).map_err(map_error)?),
                 None => None,
             };
             KmsConfig::Static { master_key: key }
         }
-        "aws" => KmsConfig::Aws(AwsKmsConfig {
+        KmsKind::Aws => KmsConfig::Aws(AwsKmsConfig {
             region_map: a.region_map.clone(),
             preferred_region: a.preferred_region.clone(),
             profile: a.aws_profile_name.clone(),
         }),
-        other => {
-            return Err(CoreError::BadConfig(format!(
-                "KMS must be \"static\" or \"aws\", not {other:?}"
-            )))
-        }
     };
     Ok(c)
 }
@@ -194,6 +185,6 @@ fn map_error(e: asherah_native::Error) -> CoreError {
         ErrorKind::MalformedRecord => CoreError::MalformedRecord(m),
         ErrorKind::PartitionMismatch => CoreError::PartitionMismatch,
         ErrorKind::DecryptFailed | ErrorKind::KeyNotFound => CoreError::DecryptFailed(m),
-        _ => CoreError::Internal(m),
+        ErrorKind::Random | ErrorKind::Internal => CoreError::Internal(m),
     }
 }

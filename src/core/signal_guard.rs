@@ -12,20 +12,20 @@
 use parking_lot::Mutex;
 
 use asherah_shim_signals::{repair, Policy, Snapshot};
-pub use asherah_shim_signals::{Decision, Disposition, Report};
+pub(crate) use asherah_shim_signals::{Decision, Disposition, Report};
 
 static ARMED: Mutex<Option<Snapshot>> = Mutex::new(None);
 static REPORT: Mutex<Option<Report>> = Mutex::new(None);
 static UNLOGGED: Mutex<bool> = Mutex::new(false);
 
 /// Records every signal's disposition before the Go library is opened.
-pub fn arm() {
+pub(crate) fn arm() {
     *ARMED.lock() = Some(Snapshot::capture());
 }
 
 /// Repairs what the Go runtime changed, once its first call has returned. Later calls do
 /// nothing: the guard runs once per process, around the one Go load.
-pub fn repair_after_first_call() {
+pub(crate) fn repair_after_first_call() {
     let Some(before) = ARMED.lock().take() else {
         return;
     };
@@ -38,12 +38,12 @@ pub fn repair_after_first_call() {
 }
 
 /// What the guard decided, once it has run.
-pub fn report() -> Option<Report> {
+pub(crate) fn report() -> Option<Report> {
     *REPORT.lock()
 }
 
 /// The decisions not yet sent to the log hook (each is returned exactly once).
-pub fn take_unlogged() -> Vec<Decision> {
+pub(crate) fn take_unlogged() -> Vec<Decision> {
     let mut unlogged = UNLOGGED.lock();
     if !std::mem::take(&mut *unlogged) {
         return Vec::new();

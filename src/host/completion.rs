@@ -29,7 +29,7 @@ use parking_lot::Mutex;
 use crate::napi::{Env, Status, Tsfn};
 
 /// Code to run on the JS thread, and whether it settles a promise counted by the link.
-pub struct Completion {
+pub(crate) struct Completion {
     pub run: Box<dyn FnOnce(&Env) + Send>,
     pub settles_promise: bool,
 }
@@ -41,7 +41,7 @@ static LINKS: Mutex<Vec<std::sync::Weak<EnvLink>>> = Mutex::new(Vec::new());
 /// and returns whether any link still has promises outstanding (the watchdog keeps ticking
 /// while it does). On Bun 1.2.19 and 1.3.14 a stranded last ring then settles its promises
 /// a tick later instead of never; elsewhere a re-ring finds nothing to do.
-pub fn ring_stranded() -> bool {
+pub(crate) fn ring_stranded() -> bool {
     let mut links = LINKS.lock();
     links.retain(|w| w.strong_count() > 0);
     let mut outstanding = false;
@@ -60,7 +60,7 @@ pub fn ring_stranded() -> bool {
 }
 
 /// The way back to one env's JS thread.
-pub struct EnvLink {
+pub(crate) struct EnvLink {
     queue: SegQueue<Completion>,
     outstanding: AtomicUsize,
     closed: AtomicBool,
@@ -69,7 +69,7 @@ pub struct EnvLink {
 
 impl EnvLink {
     /// Creates the link and its doorbell on the env's JS thread.
-    pub fn new(env: &Env) -> Result<Arc<EnvLink>, Status> {
+    pub(crate) fn new(env: &Env) -> Result<Arc<EnvLink>, Status> {
         let link = Arc::new(EnvLink {
             queue: SegQueue::new(),
             outstanding: AtomicUsize::new(0),
@@ -94,7 +94,7 @@ impl EnvLink {
 
     /// Called on the JS thread when a promise is handed out: keeps the loop alive, and the
     /// watchdog ticking (for [`ring_stranded`]) until the link has settled it.
-    pub fn begin_outstanding(&self, env: &Env) {
+    pub(crate) fn begin_outstanding(&self, env: &Env) {
         if self.outstanding.fetch_add(1, Ordering::AcqRel) == 0 {
             if let Some(t) = self.tsfn.lock().as_ref() {
                 let _ = t.set_ref(env, true);
@@ -104,7 +104,7 @@ impl EnvLink {
     }
 
     /// Queues `c` from any thread. Returns `false` (and drops `c`) once the env is gone.
-    pub fn push(&self, c: Completion) -> bool {
+    pub(crate) fn push(&self, c: Completion) -> bool {
         if self.closed.load(Ordering::Acquire) {
             return false;
         }
@@ -121,7 +121,7 @@ impl EnvLink {
 
     /// Runs what is queued now, on the JS thread `env` belongs to (a sync call about to
     /// throw flushes its env's events this way, instead of waiting for the next ring).
-    pub fn drain_now(&self, env: &Env) {
+    pub(crate) fn drain_now(&self, env: &Env) {
         if !self.closed.load(Ordering::Acquire) {
             self.drain(env);
         }
@@ -142,12 +142,12 @@ impl EnvLink {
     }
 
     /// Whether the env is gone (its completions would be dropped).
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
     /// Env teardown: no more completions run; pending ones are dropped unsettled.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         if let Some(t) = self.tsfn.lock().take() {
             t.close();

@@ -9,15 +9,15 @@
 //! caller waits for one; [`completion`] brings results back to the JS thread that asked,
 //! in batches, through one doorbell per env; [`watchdog`] enforces deadlines.
 
-pub mod completion;
+pub(crate) mod completion;
 #[cfg(test)]
 mod completion_model;
-pub mod pool;
-pub mod reply;
-pub mod thread;
-pub mod watchdog;
+pub(crate) mod pool;
+pub(crate) mod reply;
+pub(crate) mod thread;
+pub(crate) mod watchdog;
 
-pub use completion::{Completion, EnvLink};
-pub use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
-pub use reply::{call_blocking, catch_panic, Done, NoReply, ReplySlot};
-pub use thread::{CoreThread, ThreadFacts};
+pub(crate) use completion::{Completion, EnvLink};
+pub(crate) use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
+pub(crate) use reply::{call_blocking, catch_panic, Done, NoReply, ReplySlot};
+pub(crate) use thread::{CoreThread, ThreadFacts};

@@ -24,20 +24,20 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use super::thread::{self, CoreThread};
 
 /// What a core-host thread gives a job: itself, or the news that the pool closed first.
-pub enum Turn<'a> {
+pub(crate) enum Turn<'a> {
     Run(&'a CoreThread),
     Cancelled,
 }
 
 /// A unit of work for a core-host thread.
-pub struct Job {
+pub(crate) struct Job {
     f: Box<dyn FnOnce(Turn<'_>) + Send>,
     /// Runs even on a closing pool (the core's own shutdown).
     privileged: bool,
 }
 
 impl Job {
-    pub fn new(f: impl FnOnce(Turn<'_>) + Send + 'static) -> Job {
+    pub(crate) fn new(f: impl FnOnce(Turn<'_>) + Send + 'static) -> Job {
         Job {
             f: Box::new(f),
             privileged: false,
@@ -45,7 +45,7 @@ impl Job {
     }
 
     /// A job that a closing pool still runs: the last one, which stops the core.
-    pub fn privileged(f: impl FnOnce(Turn<'_>) + Send + 'static) -> Job {
+    pub(crate) fn privileged(f: impl FnOnce(Turn<'_>) + Send + 'static) -> Job {
         Job {
             f: Box::new(f),
             privileged: true,
@@ -55,7 +55,7 @@ impl Job {
 
 /// Why a job was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The pool is closing or stopped.
     Closed,
     /// The queue holds its limit of jobs already.
@@ -63,12 +63,12 @@ pub enum Refusal {
 }
 
 /// Default stack for core-host threads: what Node's libuv threads get, twice Bun's pool.
-pub const DEFAULT_STACK_SIZE: usize = 8 << 20;
+pub(crate) const DEFAULT_STACK_SIZE: usize = 8 << 20;
 /// Default bound on queued (not yet started) jobs.
-pub const DEFAULT_MAX_QUEUED: usize = 16384;
+pub(crate) const DEFAULT_MAX_QUEUED: usize = 16384;
 
 #[derive(Debug, Clone, Copy)]
-pub struct PoolConfig {
+pub(crate) struct PoolConfig {
     pub threads: usize,
     pub stack_size: usize,
     pub max_queued: usize,
@@ -108,7 +108,7 @@ impl Load {
 }
 
 /// Running core-host threads and the queue in front of them.
-pub struct Pool {
+pub(crate) struct Pool {
     /// `None` once stopped; submitters hold the read lock while sending.
     tx: RwLock<Option<Sender<Job>>>,
     load: std::sync::Arc<Load>,
@@ -118,7 +118,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn start(config: PoolConfig) -> io::Result<Pool> {
+    pub(crate) fn start(config: PoolConfig) -> io::Result<Pool> {
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         let (done_tx, done_rx) = crossbeam_channel::unbounded::<usize>();
         let load = std::sync::Arc::new(Load {
@@ -162,7 +162,7 @@ impl Pool {
     }
 
     /// Queues a job, or gives it back with the reason it was refused.
-    pub fn submit(&self, job: Job) -> Result<(), (Job, Refusal)> {
+    pub(crate) fn submit(&self, job: Job) -> Result<(), (Job, Refusal)> {
         if self.load.closing.load(Ordering::Acquire) && !job.privileged {
             return Err((job, Refusal::Closed));
         }
@@ -186,18 +186,18 @@ impl Pool {
     }
 
     /// Refuses new jobs from now on; jobs still queued get [`Turn::Cancelled`].
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.load.closing.store(true, Ordering::Release);
     }
 
     /// Jobs started and not finished.
-    pub fn running(&self) -> usize {
+    pub(crate) fn running(&self) -> usize {
         self.load.running.load(Ordering::Acquire)
     }
 
     /// Waits until no job is queued or running, at most until `deadline`. Returns whether
     /// the pool went idle.
-    pub fn drain(&self, deadline: Instant) -> bool {
+    pub(crate) fn drain(&self, deadline: Instant) -> bool {
         let mut g = self.load.idle_lock.lock();
         while !self.load.is_idle() {
             if self.load.idle.wait_until(&mut g, deadline).timed_out() {
@@ -209,7 +209,7 @@ impl Pool {
 
     /// Closes the queue and waits up to `grace` for the threads to finish their jobs.
     /// Returns how many threads were still busy (left running, detached) at the deadline.
-    pub fn stop(&self, grace: Duration) -> usize {
+    pub(crate) fn stop(&self, grace: Duration) -> usize {
         self.close();
         drop(self.tx.write().take());
         let mut handles = self.handles.lock();
@@ -240,7 +240,7 @@ const STUCK: u8 = 4;
 /// One call's place in its life: queued, running, done, cancelled while still queued, or
 /// marked stuck (still running after its deadline). Every transition is one atomic step,
 /// so a deadline and a core-host thread can race on it safely.
-pub struct CallState {
+pub(crate) struct CallState {
     state: AtomicU8,
     /// When the call started running, in nanoseconds since [`epoch`].
     started: AtomicU64,
@@ -269,33 +269,29 @@ impl CallState {
     }
 
     /// Queued -> running; false if the call was cancelled first.
-    pub fn try_start(&self) -> bool {
+    pub(crate) fn try_start(&self) -> bool {
         let now = epoch().elapsed().as_nanos() as u64;
         self.started.store(now, Ordering::Release);
         self.step(QUEUED, RUNNING)
     }
 
     /// Queued -> cancelled; false if a thread started it first.
-    pub fn try_cancel(&self) -> bool {
+    pub(crate) fn try_cancel(&self) -> bool {
         self.step(QUEUED, CANCELLED)
     }
 
     /// Running -> stuck; false if it finished (or never started).
-    pub fn mark_stuck(&self) -> bool {
+    pub(crate) fn mark_stuck(&self) -> bool {
         self.step(RUNNING, STUCK)
     }
 
     /// Running (or stuck) -> done. Returns true if it had been marked stuck.
-    pub fn finish(&self) -> bool {
+    pub(crate) fn finish(&self) -> bool {
         self.state.swap(DONE, Ordering::AcqRel) == STUCK
     }
 
-    pub fn is_running(&self) -> bool {
-        self.state.load(Ordering::Acquire) == RUNNING
-    }
-
     /// When the call started running (if it has).
-    pub fn started_at(&self) -> Option<Instant> {
+    pub(crate) fn started_at(&self) -> Option<Instant> {
         match self.state.load(Ordering::Acquire) {
             QUEUED | CANCELLED => None,
             _ => Some(epoch() + Duration::from_nanos(self.started.load(Ordering::Acquire))),

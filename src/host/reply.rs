@@ -20,7 +20,7 @@ use super::pool::{Job, Pool, Refusal, Turn};
 use crate::napi::panic_message;
 
 /// A one-shot reply: filled once by a core-host thread, taken by the thread that created it.
-pub struct ReplySlot<T> {
+pub(crate) struct ReplySlot<T> {
     done: AtomicBool,
     value: Mutex<Option<T>>,
     waiter: std::thread::Thread,
@@ -28,7 +28,7 @@ pub struct ReplySlot<T> {
 
 impl<T> ReplySlot<T> {
     /// A slot whose filler wakes the calling thread.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         ReplySlot {
             done: AtomicBool::new(false),
             value: Mutex::new(None),
@@ -37,14 +37,14 @@ impl<T> ReplySlot<T> {
     }
 
     /// Stores the reply and wakes the waiter.
-    pub fn fill(&self, v: T) {
+    pub(crate) fn fill(&self, v: T) {
         *self.value.lock() = Some(v);
         self.done.store(true, Ordering::Release);
         self.waiter.unpark();
     }
 
     /// The reply, or `None` at the deadline.
-    pub fn wait(&self, deadline: Instant) -> Option<T> {
+    pub(crate) fn wait(&self, deadline: Instant) -> Option<T> {
         // park_timeout may return early (spuriously, or on a token left by an earlier
         // call's unpark): the flag, not the wake-up, says whether the reply is there.
         while !self.done.load(Ordering::Acquire) {
@@ -58,7 +58,7 @@ impl<T> ReplySlot<T> {
     }
 
     /// The reply if it has arrived.
-    pub fn try_take(&self) -> Option<T> {
+    pub(crate) fn try_take(&self) -> Option<T> {
         if self.done.load(Ordering::Acquire) {
             self.value.lock().take()
         } else {
@@ -75,7 +75,7 @@ impl<T> Default for ReplySlot<T> {
 
 /// Why [`call_blocking`] returned without a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoReply {
+pub(crate) enum NoReply {
     /// The pool refused the job; it was never queued.
     Refused(Refusal),
     /// The deadline passed with no reply (the job may still be queued or running).
@@ -88,7 +88,7 @@ pub enum NoReply {
 /// [`Turn::Cancelled`] if the pool closed first; its `Some` is the reply, `None` sends none
 /// (the caller has been answered some other way). A reply that lands just after the
 /// deadline is still taken.
-pub fn call_blocking<T: Send + 'static>(
+pub(crate) fn call_blocking<T: Send + 'static>(
     pool: &Pool,
     deadline: Instant,
     on_turn: impl FnOnce(Turn<'_>) -> Option<T> + Send + 'static,
@@ -107,14 +107,14 @@ pub fn call_blocking<T: Send + 'static>(
 }
 
 /// A one-way flag that threads can wait for (the end of a shutdown).
-pub struct Done {
+pub(crate) struct Done {
     set: Mutex<bool>,
     cv: Condvar,
 }
 
 impl Done {
     /// A flag not yet set.
-    pub fn new() -> Arc<Done> {
+    pub(crate) fn new() -> Arc<Done> {
         Arc::new(Done {
             set: Mutex::new(false),
             cv: Condvar::new(),
@@ -122,13 +122,13 @@ impl Done {
     }
 
     /// Sets the flag and wakes every waiter.
-    pub fn set(&self) {
+    pub(crate) fn set(&self) {
         *self.set.lock() = true;
         self.cv.notify_all();
     }
 
     /// Waits until set or `deadline`; returns whether it was set.
-    pub fn wait_until(&self, deadline: Instant) -> bool {
+    pub(crate) fn wait_until(&self, deadline: Instant) -> bool {
         let mut set = self.set.lock();
         while !*set {
             if self.cv.wait_until(&mut set, deadline).timed_out() {
@@ -140,7 +140,7 @@ impl Done {
 }
 
 /// Runs `f`, turning a panic into its message: a core-host thread must survive its jobs.
-pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(p.as_ref()))
 }
 

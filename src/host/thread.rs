@@ -25,21 +25,21 @@ thread_local! {
 /// Proof that the current code runs on a core-host thread. It is created only by this
 /// module's thread entry, is neither `Send` nor `Sync`, and is lent (never given) to jobs,
 /// so a function that takes `&CoreThread` cannot be called from a JS thread.
-pub struct CoreThread {
+pub(crate) struct CoreThread {
     _not_send: PhantomData<*const ()>,
 }
 
 impl CoreThread {
     /// Whether the calling thread is a core-host thread (a runtime double-check for code
     /// that also takes the token).
-    pub fn is_current() -> bool {
+    pub(crate) fn is_current() -> bool {
         ON_CORE_THREAD.with(|c| c.get())
     }
 }
 
 /// What a thread can observe about itself: used by tests to prove the guarantees above.
 #[derive(Debug, Clone)]
-pub struct ThreadFacts {
+pub(crate) struct ThreadFacts {
     pub stack_size: usize,
     pub blocked_signals: Vec<libc::c_int>,
     pub altstack_size: usize,
@@ -48,7 +48,7 @@ pub struct ThreadFacts {
 
 impl ThreadFacts {
     /// Reads the calling thread's stack size, blocked signals and alternate stack.
-    pub fn current() -> ThreadFacts {
+    pub(crate) fn current() -> ThreadFacts {
         let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
         let mut stack_size = 0usize;
         // SAFETY: pthread_getattr_np initialises `attr` on success; we read it then destroy it.
@@ -93,7 +93,7 @@ impl ThreadFacts {
 }
 
 /// Spawns a core-host thread running `body` with the token.
-pub fn spawn<F>(name: String, stack_size: usize, body: F) -> io::Result<JoinHandle<()>>
+pub(crate) fn spawn<F>(name: String, stack_size: usize, body: F) -> io::Result<JoinHandle<()>>
 where
     F: FnOnce(&CoreThread) + Send + 'static,
 {

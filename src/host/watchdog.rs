@@ -24,17 +24,17 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 /// How late a deadline may fire at most, and how often a busy watchdog looks.
-pub const TICK: Duration = Duration::from_millis(50);
+pub(crate) const TICK: Duration = Duration::from_millis(50);
 
 /// Decides who settles a call: the completion or the watchdog.
 #[derive(Default)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     claimed: AtomicBool,
 }
 
 impl Ticket {
     /// True for exactly one caller.
-    pub fn claim(&self) -> bool {
+    pub(crate) fn claim(&self) -> bool {
         !self.claimed.swap(true, Ordering::AcqRel)
     }
 
@@ -90,12 +90,12 @@ static TICK_HOOK: OnceLock<fn() -> bool> = OnceLock::new();
 
 /// Sets the function run on each tick (first caller wins). While it returns `true`, the
 /// watchdog keeps ticking even when no call is registered.
-pub fn on_tick(hook: fn() -> bool) {
+pub(crate) fn on_tick(hook: fn() -> bool) {
     let _ = TICK_HOOK.set(hook);
 }
 
 /// Asks for ticks (and so tick-hook runs) at least until the hook next returns `false`.
-pub fn keep_ticking() {
+pub(crate) fn keep_ticking() {
     let shared = shared();
     let mut state = shared.state.lock();
     state.ticks_wanted = true;
@@ -107,7 +107,7 @@ pub fn keep_ticking() {
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Registers `expire` to run at `deadline` unless `ticket` is claimed first.
-pub fn watch(deadline: Instant, ticket: Arc<Ticket>, expire: Expire) {
+pub(crate) fn watch(deadline: Instant, ticket: Arc<Ticket>, expire: Expire) {
     let shared = shared();
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let mut state = shared.state.lock();

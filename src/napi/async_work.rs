@@ -26,7 +26,7 @@ struct Work<T> {
 
 /// Queues `execute` on the host's worker pool; `complete` runs afterwards on this env's JS
 /// thread with its result (`None` if it panicked or the work was cancelled).
-pub fn queue<T: Send + 'static>(
+pub(crate) fn queue<T: Send + 'static>(
     env: &Env,
     name: &str,
     execute: impl FnOnce() -> T + Send + 'static,

@@ -15,25 +15,25 @@ use super::status::{check, Status};
 use super::sys;
 
 /// One host call's view of a `napi_env`. Not `Send`: N-API values belong to the JS thread.
-pub struct Env {
+pub(crate) struct Env {
     raw: sys::napi_env,
     _not_send: PhantomData<*mut ()>,
 }
 
 /// A JS value handle, valid while the `Env` (scope) it came from is.
 #[derive(Clone, Copy)]
-pub struct Value<'e> {
+pub(crate) struct Value<'e> {
     raw: sys::napi_value,
     _scope: PhantomData<&'e Env>,
 }
 
 /// A strong reference to a JS value, made by [`Env::create_reference`] and released only by
 /// [`Env::delete_reference`] (not on drop: deleting needs the env). Not `Send`.
-pub struct Ref(sys::napi_ref);
+pub(crate) struct Ref(sys::napi_ref);
 
 /// `typeof`, as N-API reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueType {
+pub(crate) enum ValueType {
     Undefined,
     Null,
     Boolean,
@@ -48,7 +48,7 @@ pub enum ValueType {
 }
 
 impl ValueType {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ValueType::Undefined => "undefined",
             ValueType::Null => "null",
@@ -66,7 +66,7 @@ impl ValueType {
 }
 
 impl<'e> Value<'e> {
-    pub fn raw(self) -> sys::napi_value {
+    pub(crate) fn raw(self) -> sys::napi_value {
         self.raw
     }
 }
@@ -75,14 +75,14 @@ impl Env {
     /// # Safety
     /// `raw` must be the `napi_env` of the current host callback on the current (JS) thread,
     /// and the returned `Env` must not outlive that callback.
-    pub unsafe fn from_raw(raw: sys::napi_env) -> Self {
+    pub(crate) unsafe fn from_raw(raw: sys::napi_env) -> Self {
         Env {
             raw,
             _not_send: PhantomData,
         }
     }
 
-    pub fn raw(&self) -> sys::napi_env {
+    pub(crate) fn raw(&self) -> sys::napi_env {
         self.raw
     }
 
@@ -107,12 +107,12 @@ impl Env {
     ///
     /// # Safety
     /// `raw` must be a live handle belonging to this env's current scope.
-    pub unsafe fn value_from_raw(&self, raw: sys::napi_value) -> Value<'_> {
+    pub(crate) unsafe fn value_from_raw(&self, raw: sys::napi_value) -> Value<'_> {
         self.wrap(raw)
     }
 
     /// Runs `f` inside a new handle scope; handles created in `f` are released afterwards.
-    pub fn scope<R>(&self, f: impl FnOnce(&Env) -> R) -> Result<R, Status> {
+    pub(crate) fn scope<R>(&self, f: impl FnOnce(&Env) -> R) -> Result<R, Status> {
         let mut scope: sys::napi_handle_scope = ptr::null_mut();
         // SAFETY: self.raw is the live env of the current callback on the JS thread.
         check(unsafe { sys::napi_open_handle_scope(self.raw, &mut scope) })?;
@@ -125,7 +125,7 @@ impl Env {
         Ok(out)
     }
 
-    pub fn type_of(&self, v: Value<'_>) -> Result<ValueType, Status> {
+    pub(crate) fn type_of(&self, v: Value<'_>) -> Result<ValueType, Status> {
         let mut t: sys::napi_valuetype = 0;
         // SAFETY: live env and handle; `t` is a valid out pointer.
         check(unsafe { sys::napi_typeof(self.raw, v.raw, &mut t) })?;
@@ -144,32 +144,32 @@ impl Env {
         })
     }
 
-    pub fn undefined(&self) -> Result<Value<'_>, Status> {
+    pub(crate) fn undefined(&self) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_get_undefined(self.raw, v) })
     }
 
-    pub fn null(&self) -> Result<Value<'_>, Status> {
+    pub(crate) fn null(&self) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_get_null(self.raw, v) })
     }
 
-    pub fn global(&self) -> Result<Value<'_>, Status> {
+    pub(crate) fn global(&self) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_get_global(self.raw, v) })
     }
 
-    pub fn create_bool(&self, b: bool) -> Result<Value<'_>, Status> {
+    pub(crate) fn create_bool(&self, b: bool) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_get_boolean(self.raw, b, v) })
     }
 
-    pub fn create_f64(&self, n: f64) -> Result<Value<'_>, Status> {
+    pub(crate) fn create_f64(&self, n: f64) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_create_double(self.raw, n, v) })
     }
 
-    pub fn create_string(&self, s: &str) -> Result<Value<'_>, Status> {
+    pub(crate) fn create_string(&self, s: &str) -> Result<Value<'_>, Status> {
         if s.len() >= 4096 && s.is_ascii() {
             // ASCII is also Latin-1: the host then copies bytes into a one-byte string
             // instead of decoding UTF-8 (large records are ASCII unless a partition id is not).
@@ -189,7 +189,7 @@ impl Env {
     }
 
     /// A new `Buffer` holding a copy of `bytes`.
-    pub fn create_buffer_copy(&self, bytes: &[u8]) -> Result<Value<'_>, Status> {
+    pub(crate) fn create_buffer_copy(&self, bytes: &[u8]) -> Result<Value<'_>, Status> {
         let mut v = ptr::null_mut();
         let mut data: *mut c_void = ptr::null_mut();
         // SAFETY: `bytes` is readable for `bytes.len()` bytes; N-API copies it before returning.
@@ -205,41 +205,55 @@ impl Env {
         Ok(self.wrap(v))
     }
 
-    pub fn create_object(&self) -> Result<Value<'_>, Status> {
+    pub(crate) fn create_object(&self) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_create_object(self.raw, v) })
     }
 
-    pub fn create_array(&self, len: usize) -> Result<Value<'_>, Status> {
+    pub(crate) fn create_array(&self, len: usize) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_create_array_with_length(self.raw, len, v) })
     }
 
-    pub fn set_element(&self, array: Value<'_>, index: u32, v: Value<'_>) -> Result<(), Status> {
+    pub(crate) fn set_element(
+        &self,
+        array: Value<'_>,
+        index: u32,
+        v: Value<'_>,
+    ) -> Result<(), Status> {
         // SAFETY: live env and handles of this scope.
         check(unsafe { sys::napi_set_element(self.raw, array.raw, index, v.raw) })
     }
 
-    pub fn set_property(&self, obj: Value<'_>, name: &str, v: Value<'_>) -> Result<(), Status> {
+    pub(crate) fn set_property(
+        &self,
+        obj: Value<'_>,
+        name: &str,
+        v: Value<'_>,
+    ) -> Result<(), Status> {
         let key = self.create_string(name)?;
         // SAFETY: live env and handles of this scope.
         check(unsafe { sys::napi_set_property(self.raw, obj.raw, key.raw, v.raw) })
     }
 
-    pub fn get_property<'s>(&'s self, obj: Value<'_>, name: &str) -> Result<Value<'s>, Status> {
+    pub(crate) fn get_property<'s>(
+        &'s self,
+        obj: Value<'_>,
+        name: &str,
+    ) -> Result<Value<'s>, Status> {
         let key = self.create_string(name)?;
         // SAFETY: live env and handles of this scope; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_get_property(self.raw, obj.raw, key.raw, v) })
     }
 
-    pub fn bool_value(&self, v: Value<'_>) -> Result<bool, Status> {
+    pub(crate) fn bool_value(&self, v: Value<'_>) -> Result<bool, Status> {
         let mut b = false;
         // SAFETY: live env and handle; valid out pointer.
         check(unsafe { sys::napi_get_value_bool(self.raw, v.raw, &mut b) })?;
         Ok(b)
     }
 
-    pub fn f64_value(&self, v: Value<'_>) -> Result<f64, Status> {
+    pub(crate) fn f64_value(&self, v: Value<'_>) -> Result<f64, Status> {
         let mut n = 0.0;
         // SAFETY: live env and handle; valid out pointer.
         check(unsafe { sys::napi_get_value_double(self.raw, v.raw, &mut n) })?;
@@ -248,7 +262,7 @@ impl Env {
 
     /// Reads a JS string as UTF-8. `Ok(None)` when the string holds a lone surrogate,
     /// which has no UTF-8 form (N-API would silently write U+FFFD in its place).
-    pub fn string_value(&self, v: Value<'_>) -> Result<Option<String>, Status> {
+    pub(crate) fn string_value(&self, v: Value<'_>) -> Result<Option<String>, Status> {
         let mut buf = Vec::new();
         if !self.string_into(v, &mut buf)? {
             return Ok(None);
@@ -272,7 +286,7 @@ impl Env {
     /// string is read as UTF-16 and converted here, which refuses lone surrogates. The
     /// hot path (ASCII, buffer large enough) costs two N-API calls and no allocation.
     #[must_use = "a string with a lone surrogate was not read: check the result"]
-    pub fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<bool, Status> {
+    pub(crate) fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<bool, Status> {
         let units = self.utf16_len(v)?;
         buf.clear();
         if buf.capacity() < units + 1 {
@@ -352,7 +366,7 @@ impl Env {
     /// The slice points into the JS heap: it is valid while `v` is alive and nobody detaches
     /// or mutates its `ArrayBuffer`. Callers either copy it at once (async calls) or use it
     /// while the JS thread is blocked in the same call (sync calls).
-    pub fn uint8_bytes<'s>(&'s self, v: Value<'s>) -> Result<Option<&'s [u8]>, Status> {
+    pub(crate) fn uint8_bytes<'s>(&'s self, v: Value<'s>) -> Result<Option<&'s [u8]>, Status> {
         let mut is_typed = false;
         // SAFETY: live env and handle; valid out pointer.
         check(unsafe { sys::napi_is_typedarray(self.raw, v.raw, &mut is_typed) })?;
@@ -387,7 +401,7 @@ impl Env {
         }))
     }
 
-    pub fn create_error(
+    pub(crate) fn create_error(
         &self,
         kind: JsErrorKind,
         code: &str,
@@ -412,12 +426,12 @@ impl Env {
         Ok(self.wrap(v))
     }
 
-    pub fn throw(&self, v: Value<'_>) -> Result<(), Status> {
+    pub(crate) fn throw(&self, v: Value<'_>) -> Result<(), Status> {
         // SAFETY: live env and handle.
         check(unsafe { sys::napi_throw(self.raw, v.raw) })
     }
 
-    pub fn is_exception_pending(&self) -> bool {
+    pub(crate) fn is_exception_pending(&self) -> bool {
         let mut pending = false;
         // SAFETY: live env; valid out pointer.
         let ok = unsafe { sys::napi_is_exception_pending(self.raw, &mut pending) };
@@ -425,7 +439,7 @@ impl Env {
     }
 
     /// Clears the pending exception, if any, and returns it.
-    pub fn take_exception(&self) -> Option<Value<'_>> {
+    pub(crate) fn take_exception(&self) -> Option<Value<'_>> {
         if !self.is_exception_pending() {
             return None;
         }
@@ -435,12 +449,16 @@ impl Env {
     }
 
     /// Calls `func` with `this = undefined`.
-    pub fn call<'s>(&'s self, func: Value<'_>, args: &[Value<'_>]) -> Result<Value<'s>, Status> {
+    pub(crate) fn call<'s>(
+        &'s self,
+        func: Value<'_>,
+        args: &[Value<'_>],
+    ) -> Result<Value<'s>, Status> {
         let recv = self.undefined()?;
         self.call_with_this(recv, func, args)
     }
 
-    pub fn call_with_this<'s>(
+    pub(crate) fn call_with_this<'s>(
         &'s self,
         this: Value<'_>,
         func: Value<'_>,
@@ -464,7 +482,7 @@ impl Env {
 
     /// `JSON.stringify(v)` using the realm's own JSON object; `None` when it gives
     /// `undefined`. An exception it throws stays pending (the error says so).
-    pub fn json_stringify(&self, v: Value<'_>) -> JsResult<Option<String>> {
+    pub(crate) fn json_stringify(&self, v: Value<'_>) -> JsResult<Option<String>> {
         let global = self.global()?;
         let json = self.get_property(global, "JSON")?;
         let stringify = self.get_property(json, "stringify")?;
@@ -480,14 +498,14 @@ impl Env {
     }
 
     /// A strong reference to keep `v` alive across calls (e.g. the log hook).
-    pub fn create_reference(&self, v: Value<'_>) -> Result<Ref, Status> {
+    pub(crate) fn create_reference(&self, v: Value<'_>) -> Result<Ref, Status> {
         let mut r = ptr::null_mut();
         // SAFETY: live env and handle; valid out pointer.
         check(unsafe { sys::napi_create_reference(self.raw, v.raw, 1, &mut r) })?;
         Ok(Ref(r))
     }
 
-    pub fn reference_value(&self, r: &Ref) -> Result<Value<'_>, Status> {
+    pub(crate) fn reference_value(&self, r: &Ref) -> Result<Value<'_>, Status> {
         let mut v = ptr::null_mut();
         // SAFETY: a `Ref` is only made by `create_reference` and is live until consumed by
         // `delete_reference`; references belong to the env (JS thread) that made them.
@@ -495,7 +513,7 @@ impl Env {
         Ok(self.wrap(v))
     }
 
-    pub fn delete_reference(&self, r: Ref) -> Result<(), Status> {
+    pub(crate) fn delete_reference(&self, r: Ref) -> Result<(), Status> {
         // SAFETY: `r` is live (see `reference_value`) and consumed here, so deleted once.
         check(unsafe { sys::napi_delete_reference(self.raw, r.0) })
     }
@@ -504,7 +522,7 @@ impl Env {
     ///
     /// # Safety
     /// `arg` must stay valid until the hook has run or been removed.
-    pub unsafe fn add_cleanup_hook(
+    pub(crate) unsafe fn add_cleanup_hook(
         &self,
         hook: unsafe extern "C" fn(*mut c_void),
         arg: *mut c_void,
@@ -514,7 +532,7 @@ impl Env {
     }
 
     /// Makes a JS function named `name` that calls `f` through the failure boundary.
-    pub fn create_function(
+    pub(crate) fn create_function(
         &self,
         name: &str,
         f: super::function::JsFn,

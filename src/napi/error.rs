@@ -10,11 +10,11 @@ use super::env::{Env, Value};
 use super::status::Status;
 
 /// The code given to failures of N-API itself (not of Asherah).
-pub const NAPI_FAILURE_CODE: &str = "ERR_ASHERAH_NAPI";
+pub(super) const NAPI_FAILURE_CODE: &str = "ERR_ASHERAH_NAPI";
 
 /// An extra property of an error object.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PropValue {
+pub(crate) enum PropValue {
     Str(String),
     Num(f64),
 }
@@ -37,7 +37,7 @@ impl From<f64> for PropValue {
 
 /// Which JS constructor an error is created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsErrorKind {
+pub(crate) enum JsErrorKind {
     Error,
     TypeError,
     RangeError,
@@ -45,7 +45,7 @@ pub enum JsErrorKind {
 
 /// An exception to throw, or a promise rejection.
 #[derive(Debug, Clone)]
-pub struct JsError {
+pub(crate) struct JsError {
     pub kind: JsErrorKind,
     pub code: &'static str,
     pub message: Cow<'static, str>,
@@ -55,10 +55,10 @@ pub struct JsError {
     pub pending: bool,
 }
 
-pub type JsResult<T> = Result<T, JsError>;
+pub(crate) type JsResult<T> = Result<T, JsError>;
 
 impl JsError {
-    pub fn new(
+    pub(crate) fn new(
         kind: JsErrorKind,
         code: &'static str,
         message: impl Into<Cow<'static, str>>,
@@ -72,13 +72,13 @@ impl JsError {
         }
     }
 
-    pub fn with_prop(mut self, name: &'static str, value: impl Into<PropValue>) -> Self {
+    pub(crate) fn with_prop(mut self, name: &'static str, value: impl Into<PropValue>) -> Self {
         self.props.push((name, value.into()));
         self
     }
 
     /// Creates the JS error object (without throwing it).
-    pub fn to_value<'e>(&self, env: &'e Env) -> Result<Value<'e>, Status> {
+    pub(crate) fn to_value<'e>(&self, env: &'e Env) -> Result<Value<'e>, Status> {
         let err = env.create_error(self.kind, self.code, &self.message)?;
         for (name, value) in &self.props {
             let v = match value {

@@ -17,31 +17,21 @@ use super::sys;
 const MAX_ARGS: usize = 4;
 
 /// A function exported to JS.
-pub type JsFn = for<'e> fn(&'e Env, CallArgs<'e>) -> JsResult<Value<'e>>;
+pub(crate) type JsFn = for<'e> fn(&'e Env, CallArgs<'e>) -> JsResult<Value<'e>>;
 
 /// The arguments of one call; missing arguments read as `undefined`.
-pub struct CallArgs<'e> {
+pub(crate) struct CallArgs<'e> {
     args: [Value<'e>; MAX_ARGS],
-    argc: usize,
 }
 
 impl<'e> CallArgs<'e> {
-    pub fn get(&self, i: usize) -> Value<'e> {
+    pub(crate) fn get(&self, i: usize) -> Value<'e> {
         self.args[i.min(MAX_ARGS - 1)]
-    }
-
-    /// How many arguments the caller actually passed.
-    pub fn len(&self) -> usize {
-        self.argc
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.argc == 0
     }
 }
 
 /// The message a panic was raised with (`panic!("...")`), or "unknown panic".
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -54,13 +44,13 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 static BEFORE_THROW: std::sync::OnceLock<fn(&Env)> = std::sync::OnceLock::new();
 
 /// Registers the before-throw step; the first registration wins.
-pub fn set_before_throw(f: fn(&Env)) {
+pub(crate) fn set_before_throw(f: fn(&Env)) {
     let _ = BEFORE_THROW.set(f);
 }
 
 /// Runs `f`, turning an `Err` into a thrown JS exception and a panic into a thrown
 /// internal error. Returns `None` when something was thrown.
-pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
+pub(crate) fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
     let outcome = panic::catch_unwind(AssertUnwindSafe(f));
     let err = match outcome {
         Ok(Ok(v)) => return Some(v),
@@ -84,7 +74,7 @@ pub fn boundary<R>(env: &Env, f: impl FnOnce() -> JsResult<R>) -> Option<R> {
 }
 
 /// Throws `err` unless an exception is already pending (which then propagates as it is).
-pub fn throw(env: &Env, err: &JsError) {
+pub(super) fn throw(env: &Env, err: &JsError) {
     if err.pending || env.is_exception_pending() {
         return;
     }
@@ -124,7 +114,7 @@ pub(super) unsafe extern "C" fn trampoline(
         let f: JsFn = unsafe { std::mem::transmute::<*mut c_void, JsFn>(data) };
         // SAFETY: each handle in argv is live for this callback's scope.
         let args = argv.map(|raw| unsafe { env.value_from_raw(raw) });
-        let out = f(&env, CallArgs { args, argc })?;
+        let out = f(&env, CallArgs { args })?;
         Ok(out.raw())
     });
     result.unwrap_or(ptr::null_mut())

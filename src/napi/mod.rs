@@ -8,9 +8,9 @@
 //! every `extern "C"` entry point this crate exposes runs inside [`boundary`], which turns
 //! a Rust panic into a JS exception instead of unwinding across FFI.
 
-pub mod sys;
+pub(crate) mod sys;
 
-pub mod async_work;
+pub(crate) mod async_work;
 mod env;
 mod error;
 mod function;
@@ -18,9 +18,9 @@ mod promise;
 mod status;
 mod tsfn;
 
-pub use env::{Env, Ref, Value, ValueType};
-pub use error::{JsError, JsErrorKind, JsResult, PropValue};
-pub use function::{boundary, panic_message, set_before_throw, CallArgs, JsFn};
-pub use promise::Deferred;
-pub use status::{check as status_check, Status};
-pub use tsfn::Tsfn;
+pub(crate) use env::{Env, Ref, Value, ValueType};
+pub(crate) use error::{JsError, JsErrorKind, JsResult};
+pub(crate) use function::{boundary, panic_message, set_before_throw, CallArgs, JsFn};
+pub(crate) use promise::Deferred;
+pub(crate) use status::{check as status_check, Status};
+pub(crate) use tsfn::Tsfn;

@@ -10,7 +10,7 @@ use super::status::{check, Status};
 use super::sys;
 
 /// The settle-side of a JS promise.
-pub struct Deferred {
+pub(crate) struct Deferred {
     raw: sys::napi_deferred,
 }
 
@@ -20,7 +20,7 @@ unsafe impl Send for Deferred {}
 
 impl Deferred {
     /// Creates a promise; returns the settle-side and the promise value.
-    pub fn new(env: &Env) -> Result<(Deferred, Value<'_>), Status> {
+    pub(crate) fn new(env: &Env) -> Result<(Deferred, Value<'_>), Status> {
         let mut raw = ptr::null_mut();
         let mut promise = ptr::null_mut();
         // SAFETY: live env; valid out pointers.
@@ -29,12 +29,12 @@ impl Deferred {
         Ok((Deferred { raw }, unsafe { env.value_from_raw(promise) }))
     }
 
-    pub fn resolve(self, env: &Env, v: Value<'_>) -> Result<(), Status> {
+    pub(crate) fn resolve(self, env: &Env, v: Value<'_>) -> Result<(), Status> {
         // SAFETY: the deferred is settled exactly once (self is consumed) on its own env.
         check(unsafe { sys::napi_resolve_deferred(env.raw(), self.raw, v.raw()) })
     }
 
-    pub fn reject(self, env: &Env, v: Value<'_>) -> Result<(), Status> {
+    pub(crate) fn reject(self, env: &Env, v: Value<'_>) -> Result<(), Status> {
         // SAFETY: the deferred is settled exactly once (self is consumed) on its own env.
         check(unsafe { sys::napi_reject_deferred(env.raw(), self.raw, v.raw()) })
     }

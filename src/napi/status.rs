@@ -8,7 +8,7 @@ use super::sys;
 /// A non-`napi_ok` N-API status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Status {
+pub(crate) enum Status {
     InvalidArg,
     ObjectExpected,
     StringExpected,
@@ -54,7 +54,7 @@ impl Status {
 
 /// Converts a raw status into a `Result`: the only place where statuses are interpreted.
 #[inline]
-pub fn check(raw: sys::napi_status) -> Result<(), Status> {
+pub(crate) fn check(raw: sys::napi_status) -> Result<(), Status> {
     if raw == sys::napi_ok {
         Ok(())
     } else {

@@ -20,7 +20,7 @@ type Handler = dyn Fn(&Env) + Send + Sync;
 
 /// A doorbell that runs a handler on the JS thread. Cheap to clone.
 #[derive(Clone)]
-pub struct Tsfn(Arc<Inner>);
+pub(crate) struct Tsfn(Arc<Inner>);
 
 struct Inner {
     /// `None` once either side has let go: `close` (our env cleanup) or the host's finalizer,
@@ -41,7 +41,7 @@ unsafe impl Sync for RawTsfn {}
 impl Tsfn {
     /// Creates the doorbell. It starts unreferenced: it does not keep the event loop alive
     /// until [`Tsfn::set_ref`] says there is work outstanding.
-    pub fn new(env: &Env, name: &str, handler: Box<Handler>) -> Result<Tsfn, Status> {
+    pub(crate) fn new(env: &Env, name: &str, handler: Box<Handler>) -> Result<Tsfn, Status> {
         let resource_name = env.create_string(name)?;
         let inner = Arc::new(Inner {
             raw: RwLock::new(None),
@@ -78,7 +78,7 @@ impl Tsfn {
     }
 
     /// Rings the doorbell from any thread. Returns `false` once the env is gone.
-    pub fn notify(&self) -> bool {
+    pub(crate) fn notify(&self) -> bool {
         let guard = self.0.raw.read();
         let Some(raw) = *guard else { return false };
         // SAFETY: the read lock proves neither `close` nor `finalize` has let go of it.
@@ -89,7 +89,7 @@ impl Tsfn {
     }
 
     /// Keeps (or stops keeping) the event loop alive for this doorbell. JS thread only.
-    pub fn set_ref(&self, env: &Env, referenced: bool) -> Result<(), Status> {
+    pub(crate) fn set_ref(&self, env: &Env, referenced: bool) -> Result<(), Status> {
         let guard = self.0.raw.read();
         let Some(raw) = *guard else { return Ok(()) };
         // SAFETY: JS thread (we hold an Env) and a handle not yet released.
@@ -103,7 +103,7 @@ impl Tsfn {
     }
 
     /// Lets go of the handle (env teardown). Later `notify` calls return `false`.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         // Take it under the write lock (waits for in-flight `notify`s), release outside it,
         // so a host that finalizes synchronously cannot deadlock on our lock.
         let taken = self.0.raw.write().take();
