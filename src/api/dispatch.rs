@@ -183,6 +183,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
             }
         }
     });
+    let job = job.caller_may_wait(&r.pool);
     if let Err((_, why)) = r.pool.submit(job) {
         settle.give_back(slot.lock().take().expect("the job never ran"));
         return Err(errors::from_core(&refused(why)));

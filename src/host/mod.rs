@@ -7,8 +7,10 @@
 //! and their own alternate signal stack, and hands each job a [`CoreThread`] token that
 //! cannot exist anywhere else. [`pool`] queues requests to them; [`reply`] is how a blocked
 //! caller waits for one; [`completion`] brings results back to the JS thread that asked,
-//! in batches, through one doorbell per env; [`watchdog`] enforces deadlines.
+//! in batches, through one doorbell per env; [`watchdog`] enforces deadlines; [`affinity`]
+//! can move a core-host thread to the CPU of the caller that waits for it (`CoreAffinity`).
 
+pub mod affinity;
 pub mod completion;
 #[cfg(test)]
 mod completion_model;
@@ -17,6 +19,7 @@ pub mod reply;
 pub mod thread;
 pub mod watchdog;
 
+pub use affinity::Affinity;
 pub use completion::{Completion, EnvLink};
 pub use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
 pub use reply::{call_blocking, catch_panic, Done, NoReply, ReplySlot};

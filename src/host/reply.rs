@@ -99,7 +99,8 @@ pub fn call_blocking<T: Send + 'static>(
         if let Some(out) = on_turn(turn) {
             job_slot.fill(out);
         }
-    });
+    })
+    .caller_waits(pool.affinity());
     pool.submit(job).map_err(|(_, why)| NoReply::Refused(why))?;
     slot.wait(deadline)
         .or_else(|| slot.try_take())
@@ -154,6 +155,7 @@ mod tests {
         Pool::start(PoolConfig {
             threads: 1,
             stack_size: 1 << 20,
+            affinity: crate::host::Affinity::None,
             max_queued: 4,
         })
         .unwrap()
