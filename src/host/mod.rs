@@ -22,5 +22,5 @@ pub mod watchdog;
 pub use affinity::Affinity;
 pub use completion::{Completion, EnvLink};
 pub use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
-pub use reply::{call_blocking, catch_panic, Done, NoReply, ReplySlot};
+pub use reply::{call_blocking, call_blocking_near, catch_panic, Done, NoReply, ReplySlot};
 pub use thread::{CoreThread, ThreadFacts};

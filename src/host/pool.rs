@@ -162,14 +162,16 @@ impl Pool {
             idle: Condvar::new(),
         });
         let mut handles = Vec::with_capacity(config.threads);
+        let core_tids = affinity::CoreTids::default();
         for i in 0..config.threads.max(1) {
             let rx = rx.clone();
             let done_tx = done_tx.clone();
             let load = load.clone();
             let follows = config.affinity == Affinity::FollowCaller;
+            let core_tids = core_tids.clone();
             let handle =
-                thread::spawn(format!("asherah-core-{i}"), config.stack_size, move |ct| {
-                    let mut follower = follows.then(Follower::new);
+                thread::spawn(format!("{}{i}", affinity::THREAD_PREFIX), config.stack_size, move |ct| {
+                    let mut follower = follows.then(|| Follower::new(core_tids));
                     for job in rx.iter() {
                         if let Some(f) = follower.as_mut() {
                             f.follow(job.caller_cpu);
@@ -182,6 +184,9 @@ impl Pool {
                             (job.f)(Turn::Cancelled);
                         } else {
                             (job.f)(Turn::Run(ct));
+                        }
+                        if let Some(f) = follower.as_mut() {
+                            f.after_job();
                         }
                         load.running.fetch_sub(1, Ordering::AcqRel);
                         load.notify_if_idle();

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
+use super::affinity::Affinity;
 use super::pool::{Job, Pool, Refusal, Turn};
 use crate::napi::panic_message;
 
@@ -82,7 +83,9 @@ pub enum NoReply {
     Deadline,
 }
 
-/// Submits a job to `pool` and waits for its reply until `deadline`.
+/// Submits a job to `pool` and waits for its reply until `deadline`. The job carries no
+/// CPU to follow (see [`call_blocking_near`]): lifecycle steps such as a Go runtime's
+/// start create threads, which must not inherit a narrowed mask.
 ///
 /// `on_turn` runs once on the pool's side, with [`Turn::Run`] on a core-host thread or
 /// [`Turn::Cancelled`] if the pool closed first; its `Some` is the reply, `None` sends none
@@ -93,6 +96,25 @@ pub fn call_blocking<T: Send + 'static>(
     deadline: Instant,
     on_turn: impl FnOnce(Turn<'_>) -> Option<T> + Send + 'static,
 ) -> Result<T, NoReply> {
+    call_blocking_with(pool, deadline, Affinity::None, on_turn)
+}
+
+/// [`call_blocking`] for a call (encrypt, decrypt): under `CoreAffinity: "follow-caller"`
+/// the core-host thread moves to the caller's CPU first (`host::affinity`).
+pub fn call_blocking_near<T: Send + 'static>(
+    pool: &Pool,
+    deadline: Instant,
+    on_turn: impl FnOnce(Turn<'_>) -> Option<T> + Send + 'static,
+) -> Result<T, NoReply> {
+    call_blocking_with(pool, deadline, pool.affinity(), on_turn)
+}
+
+fn call_blocking_with<T: Send + 'static>(
+    pool: &Pool,
+    deadline: Instant,
+    policy: Affinity,
+    on_turn: impl FnOnce(Turn<'_>) -> Option<T> + Send + 'static,
+) -> Result<T, NoReply> {
     let slot = Arc::new(ReplySlot::<T>::new());
     let job_slot = slot.clone();
     let job = Job::new(move |turn| {
@@ -100,7 +122,7 @@ pub fn call_blocking<T: Send + 'static>(
             job_slot.fill(out);
         }
     })
-    .caller_waits(pool.affinity());
+    .caller_waits(policy);
     pool.submit(job).map_err(|(_, why)| NoReply::Refused(why))?;
     slot.wait(deadline)
         .or_else(|| slot.try_take())

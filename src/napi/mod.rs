@@ -13,6 +13,7 @@ pub mod sys;
 pub mod async_work;
 mod env;
 mod error;
+mod external_string;
 mod function;
 mod promise;
 mod status;
