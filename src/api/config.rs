@@ -529,7 +529,10 @@ mod tests {
         let go: Value = serde_json::from_str(&c.go_json).unwrap();
         assert!(go.get("CoreAffinity").is_none());
         assert_eq!(
-            parse_with(r#""CoreAffinity":"none""#).unwrap().pool.affinity,
+            parse_with(r#""CoreAffinity":"none""#)
+                .unwrap()
+                .pool
+                .affinity,
             Affinity::None
         );
         let e = parse_with(r#""CoreAffinity":"pin""#).unwrap_err();

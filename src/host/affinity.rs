@@ -150,7 +150,10 @@ fn restore_strays(original: &libc::cpu_set_t, own: &[libc::pid_t]) -> usize {
     };
     let mut set = 0;
     for entry in dir.flatten() {
-        let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse::<libc::pid_t>().ok())
+        let Some(tid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<libc::pid_t>().ok())
         else {
             continue;
         };
@@ -178,15 +181,14 @@ mod tests {
     use super::*;
 
     fn mask() -> Vec<usize> {
-        // SAFETY: as in Follower::new.
+        // SAFETY: an all-zero cpu_set_t is the empty set.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        // SAFETY: pid 0 is the calling thread; `set` is writable.
-        assert_eq!(
-            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) },
-            0
-        );
-        // SAFETY: reading bits of an initialised set.
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: pid 0 is the calling thread; `set` is writable and `size` bytes long.
+        let rc = unsafe { libc::sched_getaffinity(0, size, &mut set) };
+        assert_eq!(rc, 0);
         (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: reading a bit below CPU_SETSIZE of an initialised set.
             .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
             .collect()
     }

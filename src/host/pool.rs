@@ -169,8 +169,10 @@ impl Pool {
             let load = load.clone();
             let follows = config.affinity == Affinity::FollowCaller;
             let core_tids = core_tids.clone();
-            let handle =
-                thread::spawn(format!("{}{i}", affinity::THREAD_PREFIX), config.stack_size, move |ct| {
+            let handle = thread::spawn(
+                format!("{}{i}", affinity::THREAD_PREFIX),
+                config.stack_size,
+                move |ct| {
                     let mut follower = follows.then(|| Follower::new(core_tids));
                     for job in rx.iter() {
                         if let Some(f) = follower.as_mut() {
@@ -192,7 +194,8 @@ impl Pool {
                         load.notify_if_idle();
                     }
                     let _ = done_tx.send(i);
-                })?;
+                },
+            )?;
             handles.push(Some(handle));
         }
         Ok(Pool {

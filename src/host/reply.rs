@@ -4,8 +4,10 @@
 //! A caller (a JS thread for sync calls, a helper thread for `setup_async`) submits a job
 //! and waits for its reply at most until a deadline. The reply comes back through a slot
 //! and an unpark of the waiting thread, not a per-call channel. Spinning before parking was
-//! measured: it helps the native core but slows the Go core 1.5-1.7x on two cores (it
-//! competes with Go's own threads), so the caller parks at once. What a missed deadline
+//! measured: a fixed spin helps the native core but slows the Go core 1.5-1.7x on two cores
+//! (it competes with Go's own threads), and a bounded adaptive one (issue 15) was no clear
+//! win, so the caller parks at once. Under `CoreAffinity: "follow-caller"`
+//! ([`call_blocking_near`]) the core-host thread moves to the waiting caller's CPU first. What a missed deadline
 //! means (cancelled while queued, or running too long) is the caller's business: this
 //! module only reports that no reply came.
 

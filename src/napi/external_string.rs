@@ -64,7 +64,8 @@ fn create_external_latin1() -> Option<CreateExternalLatin1> {
         };
         // SAFETY: a host that exports this name exports the function declared in
         // js_native_api.h, whose signature `CreateExternalLatin1` spells out.
-        (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternalLatin1>(p) })
+        (!p.is_null())
+            .then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternalLatin1>(p) })
     })
 }
 
