@@ -1,23 +1,24 @@
 //! Where a core-host thread runs relative to the thread that called it (`CoreAffinity`).
 //!
 //! A blocking call is two hand-offs (caller -> core-host thread -> caller), and on a small
-//! VM most of their cost is cross-CPU wake-ups (docs/performance.md, "Issue 15"). Under
-//! [`Affinity::FollowCaller`] a caller that is about to wait records the CPU it runs on
-//! ([`caller_cpu`], `sched_getcpu`) in its job, and the core-host thread that takes the job
-//! narrows *its own* affinity to that CPU before running it ([`Follower`]), so the wake-ups
-//! both ways stay on one CPU. It calls `sched_setaffinity` only when the CPU differs from
-//! the one it last moved to, and goes back to the mask it started with when a job carries
-//! no CPU (async calls, whose caller keeps running). The caller (a JS thread) is never
-//! pinned. [`Affinity::None`] leaves every thread to the scheduler.
+//! VM much of their cost is cross-CPU wake-ups. Under [`Affinity::FollowCaller`] a caller
+//! that is about to wait (a sync call, or an async one with at most one other call in
+//! flight) records the CPU it runs on ([`caller_cpu`], `sched_getcpu`) in its job, and the
+//! core-host thread that takes the job narrows *its own* affinity to that CPU before
+//! running it ([`Follower`]). It calls `sched_setaffinity` only when the CPU differs from
+//! the one it last moved to, and goes back to the mask it started with for a job that
+//! carries no CPU. The caller (a JS thread) is never pinned. [`Affinity::None`], the
+//! default, leaves every thread to the scheduler: measured on 2 vCPUs, following was no
+//! clear win (docs/performance.md, "Issue 15").
 //!
 //! A thread inherits the affinity of the thread that creates it, and the Go runtime creates
 //! its threads (Ms) from whichever thread runs Go code at the time, so an M born during a
 //! call on a narrowed core-host thread would stay on that one CPU for good (measured: all
 //! of Go's threads ended up on CPU 0). Two things prevent that: runtime start-up (`setup`)
-//! is never narrowed, and every [`REPAIR_EVERY`] narrowed jobs a follower compares the
-//! process's thread count with the last it saw; when it changed, every thread named like a
-//! core-host thread (new threads inherit the creator's name) that is not one of the pool's
-//! own gets the original mask back.
+//! is never narrowed, and a follower looks at the process's thread count every
+//! [`REPAIR_EVERY`] narrowed jobs and whenever it widens again; when the count changed,
+//! every thread named like a core-host thread (new threads inherit the creator's name) that
+//! is not one of the pool's own gets the original mask back.
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -87,9 +88,13 @@ impl Follower {
             return;
         }
         self.narrowed_jobs = self.narrowed_jobs.wrapping_add(1);
-        if self.narrowed_jobs % REPAIR_EVERY != 1 {
-            return;
+        if self.narrowed_jobs % REPAIR_EVERY == 1 {
+            self.repair();
         }
+    }
+
+    /// Gives strays the original mask back if the thread count changed since last time.
+    fn repair(&mut self) {
         let Some(n) = thread_count() else { return };
         if n != self.threads_seen {
             self.threads_seen = n;
@@ -129,7 +134,13 @@ impl Follower {
         let rc =
             unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
         if rc == 0 {
+            let widened = cpu.is_none();
             self.current = cpu;
+            if widened {
+                // Leaving a narrowed stretch (e.g. sync calls, then only async ones): a
+                // thread born since the last look would otherwise keep the narrow mask.
+                self.repair();
+            }
         }
     }
 }
