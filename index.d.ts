@@ -62,6 +62,11 @@ export type AsherahConfig = {
   CoreThreads?: number;
   /** Stack size of core-host threads in bytes (default 8 MiB). */
   CoreStackSize?: number;
+  /** "none" (default): core-host threads go where the scheduler puts them. "follow-caller":
+   *  before a call whose caller waits for it (sync, or async with one call in flight), the
+   *  core-host thread moves itself to the caller's CPU; JS threads are never pinned. See
+   *  docs/performance.md "Issue 15". */
+  CoreAffinity?: 'none' | 'follow-caller';
   /** Largest plaintext accepted, in bytes (default 256 MiB). */
   MaxInputBytes?: number;
   /** Most calls waiting for a core-host thread (default 16384); more are refused with
@@ -228,6 +233,7 @@ export type AsherahConfigCamel = {
   timeoutMs?: number;
   coreThreads?: number;
   coreStackSize?: number;
+  coreAffinity?: 'none' | 'follow-caller';
   maxInputBytes?: number;
   maxQueuedCalls?: number;
 };

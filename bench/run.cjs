@@ -3,7 +3,7 @@
 // The benchmark: one command, every runtime, every implementation.
 //
 //   node bench/run.cjs [--quick] [--runtimes node,bun-1.4.5,bun-1.3.14] [--impls native,go,baseline]
-//                      [--runs N] [--out file.json] [--chart file.svg]
+//                      [--runs N] [--out file.json] [--chart file.svg] [--shim-config '<json>']
 //
 // Each (runtime, implementation) pair runs in its own child process (bench/worker.cjs): a Go
 // runtime can be loaded once per process, and the shim's Go core and the C baseline would
@@ -42,6 +42,7 @@ function parseArgs(argv) {
     else if (a === '--runs') o.runs = Number(val());
     else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--chart') o.chart = path.resolve(val());
+    else if (a === '--shim-config') o.shimConfig = JSON.parse(val());
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 18).join('\n'));
       process.exit(0);
@@ -153,6 +154,45 @@ function table(rows) {
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
 }
 
+/**
+ * The regression guard (issue 15): from this one run, the shim-Go/direct ratio and the
+ * native core's ns/op, 64 B sync, encrypt and decrypt, per runtime. The ratio appears only
+ * where that runtime has a baseline row.
+ */
+function guard(rows) {
+  const pick = (rt, impl, op) =>
+    rows.find((r) => r.runtime === rt && r.impl === impl && r.op === op && r.mode === 'sync' && r.size === 64);
+  const out = [];
+  for (const rt of [...new Set(rows.map((r) => r.runtime))]) {
+    const g = {};
+    for (const op of OPS) {
+      const go = pick(rt, 'go', op);
+      const nat = pick(rt, 'native', op);
+      if (go && go.ratioToBaseline != null) g[`goOverDirect_${op}`] = +go.ratioToBaseline.toFixed(3);
+      if (nat) g[`nativeNs_${op}`] = Math.round(nat.usPerOp * 1000);
+    }
+    if (Object.keys(g).length) out.push({ runtime: rt, ...g });
+  }
+  return out;
+}
+
+function guardText(g) {
+  const lines = ['', 'regression guard (64 B sync, this run; see docs/performance.md "Issue 15"):'];
+  for (const r of g) {
+    const parts = [];
+    if (r.goOverDirect_encrypt != null || r.goOverDirect_decrypt != null) {
+      parts.push(`shim-go/direct enc ${fmtRatio(r.goOverDirect_encrypt)} dec ${fmtRatio(r.goOverDirect_decrypt)}`);
+    }
+    if (r.nativeNs_encrypt != null || r.nativeNs_decrypt != null) {
+      parts.push(`native enc ${r.nativeNs_encrypt ?? '-'} ns/op dec ${r.nativeNs_decrypt ?? '-'} ns/op`);
+    }
+    lines.push(`  ${r.runtime.padEnd(10)}  ${parts.join('   ')}`);
+  }
+  return lines.join('\n');
+}
+
+const fmtRatio = (x) => (x == null ? '-' : `${x.toFixed(2)}x`);
+
 function machine() {
   let cpu = os.cpus()[0] ? os.cpus()[0].model : 'unknown';
   return {
@@ -198,6 +238,7 @@ async function main() {
         shimSo,
         goLibrary,
         cAddon,
+        shimConfig: opts.shimConfig,
       };
       const res = await runChild(rt, spec, opts.quick ? 60e3 : 300e3);
       if (res.ok) rows.push(...res.rows.map((r) => ({ ...r, runtime: rt.name })));
@@ -206,6 +247,8 @@ async function main() {
   }
   derive(rows);
   console.log(table(rows));
+  const regression = guard(rows);
+  console.log(guardText(regression));
   const result = {
     command: `node bench/run.cjs ${process.argv.slice(2).join(' ')}`.trim(),
     quick: opts.quick,
@@ -214,6 +257,7 @@ async function main() {
     runtimes: versions,
     seconds: Math.round((Date.now() - t0) / 1000),
     failures,
+    guard: regression,
     rows,
   };
   const out = opts.out || path.join(__dirname, 'results', 'latest.json');

@@ -5,7 +5,7 @@
 //
 // spec: { impl: 'native' | 'go' | 'baseline', sizes: [bytes], modes: ['sync', 'async1',
 //         'async64'], ops: ['encrypt', 'decrypt'], runs, runMs, warmupMs, module, goLibrary,
-//         cAddon }
+//         cAddon, shimConfig? (extra setup keys for the shim, e.g. {"CoreAffinity": "none"}) }
 //
 // 'native' and 'go' drive the shim (require(module)) with Core native / go; 'baseline' is
 // the plain C addon calling libasherah on the JS thread (what asherah-node does), sync only.
@@ -43,7 +43,7 @@ function open() {
     };
   }
   const a = require(spec.module);
-  const cfg = { ...CONFIG, Core: spec.impl };
+  const cfg = { ...CONFIG, Core: spec.impl, ...(spec.shimConfig || {}) };
   if (spec.impl === 'go') cfg.GoLibrary = spec.goLibrary;
   a.setup(cfg);
   return {

@@ -112,13 +112,13 @@ pub(crate) fn instance_id<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Val
 pub(crate) fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = bytes_ref(env, args.get(1), "data")?;
     let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data))?;
-    env.create_string(&json).map_err(Into::into)
+    env.create_string_owned(json).map_err(Into::into)
 }
 
 pub(crate) fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = string_arg(env, args.get(1), "data")?;
     let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data.as_bytes()))?;
-    env.create_string(&json).map_err(Into::into)
+    env.create_string_owned(json).map_err(Into::into)
 }
 
 pub(crate) fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {

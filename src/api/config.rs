@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::config_keys;
 use crate::core::settings::{KmsKind, MetastoreKind, Settings, SqlDbType};
 use crate::core::CoreKind;
-use crate::host::PoolConfig;
+use crate::host::{Affinity, PoolConfig};
 
 /// Default deadline for one call into a core. Long enough for a cold Go runtime start plus a
 /// first metastore round trip; see README "Lifecycle, deadlines and overload".
@@ -42,7 +42,7 @@ pub(crate) struct ShimConfig {
     pub go_json: String,
 }
 
-const OUR_KEYS: [&str; 10] = [
+const OUR_KEYS: [&str; 11] = [
     "Core",
     // asherah-node's own (not Go's): the shim's output buffers always carry canaries.
     "EnableCanaries",
@@ -52,6 +52,7 @@ const OUR_KEYS: [&str; 10] = [
     "TimeoutMs",
     "CoreThreads",
     "CoreStackSize",
+    "CoreAffinity",
     "MaxInputBytes",
     "Verbose",
 ];
@@ -117,6 +118,15 @@ fn parse_pascal(
         }
         pool.stack_size = n as usize;
     }
+    pool.affinity = match r.string("CoreAffinity")?.as_deref() {
+        None | Some("none") => Affinity::None,
+        Some("follow-caller") => Affinity::FollowCaller,
+        Some(other) => {
+            return Err(format!(
+                "CoreAffinity must be \"none\" or \"follow-caller\", not {other:?}"
+            ))
+        }
+    };
     if let Some(n) = r.integer("MaxQueuedCalls")? {
         if !(1..=(1 << 24)).contains(&n) {
             return Err(format!(
@@ -490,6 +500,26 @@ mod tests {
         );
         assert_eq!(go["ServiceName"], "svc");
         assert_eq!(c.timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn core_affinity_is_typed_and_stays_out_of_the_go_options() {
+        assert_eq!(parse_with("").unwrap().pool.affinity, Affinity::None);
+        let c = parse_with(r#""Core":"go","CoreAffinity":"follow-caller""#).unwrap();
+        assert_eq!(c.pool.affinity, Affinity::FollowCaller);
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert!(go.get("CoreAffinity").is_none());
+        assert_eq!(
+            parse_with(r#""CoreAffinity":"none""#)
+                .unwrap()
+                .pool
+                .affinity,
+            Affinity::None
+        );
+        let e = parse_with(r#""CoreAffinity":"pin""#).unwrap_err();
+        assert!(e.contains("CoreAffinity must be"), "{e}");
+        let e = parse_with(r#""CoreAffinity":1"#).unwrap_err();
+        assert!(e.contains("CoreAffinity must be a string"), "{e}");
     }
 
     #[test]

@@ -53,6 +53,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ("TimeoutMs", &["timeoutMs"]),
     ("CoreThreads", &["coreThreads"]),
     ("CoreStackSize", &["coreStackSize"]),
+    ("CoreAffinity", &["coreAffinity"]),
     ("MaxInputBytes", &["maxInputBytes"]),
     ("MaxQueuedCalls", &["maxQueuedCalls"]),
     (

@@ -183,6 +183,7 @@ pub(super) fn spawn_settled<T: Send + 'static>(
             }
         }
     });
+    let job = job.caller_may_wait(&r.pool);
     if let Err((_, why)) = r.pool.submit(job) {
         settle.give_back(slot.lock().take().expect("the job never ran"));
         return Err(errors::from_core(&refused(why)));
@@ -281,7 +282,7 @@ pub(super) fn unit_to_js(env: &Env, _: ()) -> JsResult<Value<'_>> {
 }
 
 pub(super) fn string_to_js(env: &Env, s: String) -> JsResult<Value<'_>> {
-    env.create_string(&s).map_err(Into::into)
+    env.create_string_owned(s).map_err(Into::into)
 }
 
 pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
@@ -308,7 +309,7 @@ pub(super) fn call_blocking<T: Send + 'static>(
 ) -> Result<T, CoreError> {
     let call = Arc::new(CallState::default());
     let (job_call, job_r) = (call.clone(), r.clone());
-    let reply = host::call_blocking(&r.pool, Instant::now() + r.config.timeout, move |turn| {
+    let reply = host::call_blocking_near(&r.pool, Instant::now() + r.config.timeout, move |turn| {
         match turn {
             // None: cancelled at its deadline while queued; the caller has gone.
             Turn::Run(ct) => run_call(ct, &job_call, &job_r, f),

@@ -7,8 +7,10 @@
 //! and their own alternate signal stack, and hands each job a [`CoreThread`] token that
 //! cannot exist anywhere else. [`pool`] queues requests to them; [`reply`] is how a blocked
 //! caller waits for one; [`completion`] brings results back to the JS thread that asked,
-//! in batches, through one doorbell per env; [`watchdog`] enforces deadlines.
+//! in batches, through one doorbell per env; [`watchdog`] enforces deadlines; [`affinity`]
+//! can move a core-host thread to the CPU of the caller that waits for it (`CoreAffinity`).
 
+pub(crate) mod affinity;
 pub(crate) mod completion;
 #[cfg(test)]
 mod completion_model;
@@ -17,7 +19,8 @@ pub(crate) mod reply;
 pub(crate) mod thread;
 pub(crate) mod watchdog;
 
+pub(crate) use affinity::Affinity;
 pub(crate) use completion::{Completion, EnvLink};
 pub(crate) use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
-pub(crate) use reply::{call_blocking, catch_panic, Done, NoReply, ReplySlot};
+pub(crate) use reply::{call_blocking, call_blocking_near, catch_panic, Done, NoReply, ReplySlot};
 pub(crate) use thread::{CoreThread, ThreadFacts};

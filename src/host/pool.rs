@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::{Condvar, Mutex, RwLock};
 
+use super::affinity::{self, Affinity, Follower};
 use super::thread::{self, CoreThread};
 
 /// What a core-host thread gives a job: itself, or the news that the pool closed first.
@@ -34,6 +35,8 @@ pub(crate) struct Job {
     f: Box<dyn FnOnce(Turn<'_>) + Send>,
     /// Runs even on a closing pool (the core's own shutdown).
     privileged: bool,
+    /// The CPU of a caller that waits for this job (`CoreAffinity: "follow-caller"`).
+    caller_cpu: Option<u32>,
 }
 
 impl Job {
@@ -41,7 +44,32 @@ impl Job {
         Job {
             f: Box::new(f),
             privileged: false,
+            caller_cpu: None,
         }
+    }
+
+    /// Marks the job as one its caller blocks on: under [`Affinity::FollowCaller`] it
+    /// records the caller's CPU, which the core-host thread moves to before running it.
+    pub(crate) fn caller_waits(mut self, policy: Affinity) -> Job {
+        if policy == Affinity::FollowCaller {
+            self.caller_cpu = affinity::caller_cpu();
+        }
+        self
+    }
+
+    /// Marks an async job: its caller goes back to its event loop, which under
+    /// [`Affinity::FollowCaller`] is worth following only when about one call is in flight
+    /// (the loop then sleeps until the completion): nothing queued and at most one job
+    /// still running (the previous call's thread may not have counted itself out yet when
+    /// its completion already reached JS). With more in flight the job carries no CPU, so
+    /// the core-host threads spread over the CPUs.
+    pub(crate) fn caller_may_wait(mut self, pool: &Pool) -> Job {
+        let in_flight =
+            pool.load.queued.load(Ordering::Acquire) + pool.load.running.load(Ordering::Acquire);
+        if pool.affinity == Affinity::FollowCaller && in_flight <= 1 {
+            self.caller_cpu = affinity::caller_cpu();
+        }
+        self
     }
 
     /// A job that a closing pool still runs: the last one, which stops the core.
@@ -49,6 +77,7 @@ impl Job {
         Job {
             f: Box::new(f),
             privileged: true,
+            caller_cpu: None,
         }
     }
 }
@@ -72,6 +101,8 @@ pub(crate) struct PoolConfig {
     pub threads: usize,
     pub stack_size: usize,
     pub max_queued: usize,
+    /// Where core-host threads run relative to a blocked caller (`CoreAffinity`).
+    pub affinity: Affinity,
 }
 
 impl Default for PoolConfig {
@@ -81,6 +112,7 @@ impl Default for PoolConfig {
             threads: cpus.clamp(2, 4),
             stack_size: DEFAULT_STACK_SIZE,
             max_queued: DEFAULT_MAX_QUEUED,
+            affinity: Affinity::default(),
         }
     }
 }
@@ -113,6 +145,7 @@ pub(crate) struct Pool {
     tx: RwLock<Option<Sender<Job>>>,
     load: std::sync::Arc<Load>,
     max_queued: usize,
+    affinity: Affinity,
     done_rx: Receiver<usize>,
     handles: Mutex<Vec<Option<JoinHandle<()>>>>,
 }
@@ -129,13 +162,22 @@ impl Pool {
             idle: Condvar::new(),
         });
         let mut handles = Vec::with_capacity(config.threads);
+        let core_tids = affinity::CoreTids::default();
         for i in 0..config.threads.max(1) {
             let rx = rx.clone();
             let done_tx = done_tx.clone();
             let load = load.clone();
-            let handle =
-                thread::spawn(format!("asherah-core-{i}"), config.stack_size, move |ct| {
+            let follows = config.affinity == Affinity::FollowCaller;
+            let core_tids = core_tids.clone();
+            let handle = thread::spawn(
+                format!("{}{i}", affinity::THREAD_PREFIX),
+                config.stack_size,
+                move |ct| {
+                    let mut follower = follows.then(|| Follower::new(core_tids));
                     for job in rx.iter() {
+                        if let Some(f) = follower.as_mut() {
+                            f.follow(job.caller_cpu);
+                        }
                         // Counted as running before it stops counting as queued, so that
                         // `drain` never sees an idle pool while a job changes hands.
                         load.running.fetch_add(1, Ordering::AcqRel);
@@ -145,17 +187,22 @@ impl Pool {
                         } else {
                             (job.f)(Turn::Run(ct));
                         }
+                        if let Some(f) = follower.as_mut() {
+                            f.after_job();
+                        }
                         load.running.fetch_sub(1, Ordering::AcqRel);
                         load.notify_if_idle();
                     }
                     let _ = done_tx.send(i);
-                })?;
+                },
+            )?;
             handles.push(Some(handle));
         }
         Ok(Pool {
             tx: RwLock::new(Some(tx)),
             load,
             max_queued: config.max_queued.max(1),
+            affinity: config.affinity,
             done_rx,
             handles: Mutex::new(handles),
         })
@@ -183,6 +230,11 @@ impl Pool {
             self.load.queued.fetch_sub(1, Ordering::AcqRel);
             (e.into_inner(), Refusal::Closed)
         })
+    }
+
+    /// The pool's `CoreAffinity` policy (what [`Job::caller_waits`] needs).
+    pub(crate) fn affinity(&self) -> Affinity {
+        self.affinity
     }
 
     /// Refuses new jobs from now on; jobs still queued get [`Turn::Cancelled`].
@@ -310,6 +362,7 @@ mod tests {
         let pool = Pool::start(PoolConfig {
             threads: 3,
             stack_size: 1 << 20,
+            affinity: Affinity::None,
             max_queued: 1000,
         })
         .unwrap();
@@ -333,6 +386,7 @@ mod tests {
         let pool = Pool::start(PoolConfig {
             threads: 1,
             stack_size: 1 << 20,
+            affinity: Affinity::None,
             max_queued: 10,
         })
         .unwrap();
@@ -352,6 +406,7 @@ mod tests {
         let pool = Pool::start(PoolConfig {
             threads: 1,
             stack_size: 1 << 20,
+            affinity: Affinity::None,
             max_queued,
         })
         .unwrap();

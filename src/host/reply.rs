@@ -4,8 +4,10 @@
 //! A caller (a JS thread for sync calls, a helper thread for `setup_async`) submits a job
 //! and waits for its reply at most until a deadline. The reply comes back through a slot
 //! and an unpark of the waiting thread, not a per-call channel. Spinning before parking was
-//! measured: it helps the native core but slows the Go core 1.5-1.7x on two cores (it
-//! competes with Go's own threads), so the caller parks at once. What a missed deadline
+//! measured: a fixed spin helps the native core but slows the Go core 1.5-1.7x on two cores
+//! (it competes with Go's own threads), and a bounded adaptive one (issue 15) was no clear
+//! win, so the caller parks at once. Under `CoreAffinity: "follow-caller"`
+//! ([`call_blocking_near`]) the core-host thread moves to the waiting caller's CPU first. What a missed deadline
 //! means (cancelled while queued, or running too long) is the caller's business: this
 //! module only reports that no reply came.
 
@@ -16,6 +18,7 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
+use super::affinity::Affinity;
 use super::pool::{Job, Pool, Refusal, Turn};
 use crate::napi::panic_message;
 
@@ -82,7 +85,9 @@ pub(crate) enum NoReply {
     Deadline,
 }
 
-/// Submits a job to `pool` and waits for its reply until `deadline`.
+/// Submits a job to `pool` and waits for its reply until `deadline`. The job carries no
+/// CPU to follow (see [`call_blocking_near`]): lifecycle steps such as a Go runtime's
+/// start create threads, which must not inherit a narrowed mask.
 ///
 /// `on_turn` runs once on the pool's side, with [`Turn::Run`] on a core-host thread or
 /// [`Turn::Cancelled`] if the pool closed first; its `Some` is the reply, `None` sends none
@@ -93,13 +98,33 @@ pub(crate) fn call_blocking<T: Send + 'static>(
     deadline: Instant,
     on_turn: impl FnOnce(Turn<'_>) -> Option<T> + Send + 'static,
 ) -> Result<T, NoReply> {
+    call_blocking_with(pool, deadline, Affinity::None, on_turn)
+}
+
+/// [`call_blocking`] for a call (encrypt, decrypt): under `CoreAffinity: "follow-caller"`
+/// the core-host thread moves to the caller's CPU first (`host::affinity`).
+pub(crate) fn call_blocking_near<T: Send + 'static>(
+    pool: &Pool,
+    deadline: Instant,
+    on_turn: impl FnOnce(Turn<'_>) -> Option<T> + Send + 'static,
+) -> Result<T, NoReply> {
+    call_blocking_with(pool, deadline, pool.affinity(), on_turn)
+}
+
+fn call_blocking_with<T: Send + 'static>(
+    pool: &Pool,
+    deadline: Instant,
+    policy: Affinity,
+    on_turn: impl FnOnce(Turn<'_>) -> Option<T> + Send + 'static,
+) -> Result<T, NoReply> {
     let slot = Arc::new(ReplySlot::<T>::new());
     let job_slot = slot.clone();
     let job = Job::new(move |turn| {
         if let Some(out) = on_turn(turn) {
             job_slot.fill(out);
         }
-    });
+    })
+    .caller_waits(policy);
     pool.submit(job).map_err(|(_, why)| NoReply::Refused(why))?;
     slot.wait(deadline)
         .or_else(|| slot.try_take())
@@ -154,6 +179,7 @@ mod tests {
         Pool::start(PoolConfig {
             threads: 1,
             stack_size: 1 << 20,
+            affinity: crate::host::Affinity::None,
             max_queued: 4,
         })
         .unwrap()

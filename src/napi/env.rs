@@ -86,7 +86,7 @@ impl Env {
         self.raw
     }
 
-    fn wrap(&self, raw: sys::napi_value) -> Value<'_> {
+    pub(super) fn wrap(&self, raw: sys::napi_value) -> Value<'_> {
         Value {
             raw,
             _scope: PhantomData,

@@ -1,0 +1,263 @@
+//! Where a core-host thread runs relative to the thread that called it (`CoreAffinity`).
+//!
+//! A blocking call is two hand-offs (caller -> core-host thread -> caller), and on a small
+//! VM much of their cost is cross-CPU wake-ups. Under [`Affinity::FollowCaller`] a caller
+//! that is about to wait (a sync call, or an async one with at most one other call in
+//! flight) records the CPU it runs on ([`caller_cpu`], `sched_getcpu`) in its job, and the
+//! core-host thread that takes the job narrows *its own* affinity to that CPU before
+//! running it ([`Follower`]). It calls `sched_setaffinity` only when the CPU differs from
+//! the one it last moved to, and goes back to the mask it started with for a job that
+//! carries no CPU. The caller (a JS thread) is never pinned. [`Affinity::None`], the
+//! default, leaves every thread to the scheduler: measured on 2 vCPUs, following was no
+//! clear win (docs/performance.md, "Issue 15").
+//!
+//! A thread inherits the affinity of the thread that creates it, and the Go runtime creates
+//! its threads (Ms) from whichever thread runs Go code at the time, so an M born during a
+//! call on a narrowed core-host thread would stay on that one CPU for good (measured: all
+//! of Go's threads ended up on CPU 0). Two things prevent that: runtime start-up (`setup`)
+//! is never narrowed, and a follower looks at the process's thread count every
+//! [`REPAIR_EVERY`] narrowed jobs and whenever it widens again; when the count changed,
+//! every thread named like a core-host thread (new threads inherit the creator's name) that
+//! is not one of the pool's own gets the original mask back.
+
+use std::mem::MaybeUninit;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+/// How many narrowed jobs a follower runs between two looks at the thread count.
+pub(crate) const REPAIR_EVERY: u32 = 64;
+/// The name prefix of core-host threads, which threads they create inherit.
+pub(crate) const THREAD_PREFIX: &str = "asherah-core-";
+
+/// The `CoreAffinity` policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Affinity {
+    /// Leave core-host threads to the scheduler.
+    #[default]
+    None,
+    /// Move a core-host thread to the CPU of a blocked caller before it runs the call.
+    FollowCaller,
+}
+
+/// The calling thread's current CPU, if the kernel tells.
+pub(crate) fn caller_cpu() -> Option<u32> {
+    // SAFETY: sched_getcpu has no preconditions; it returns -1 on failure.
+    let cpu = unsafe { libc::sched_getcpu() };
+    u32::try_from(cpu).ok()
+}
+
+/// The kernel ids of a pool's own core-host threads (the ones a repair leaves alone).
+pub(crate) type CoreTids = Arc<Mutex<Vec<libc::pid_t>>>;
+
+/// A core-host thread's own affinity state: the mask it started with, the CPU it last
+/// narrowed itself to, and what the stray-thread repair needs.
+pub(crate) struct Follower {
+    original: Option<libc::cpu_set_t>,
+    current: Option<u32>,
+    core_tids: CoreTids,
+    narrowed_jobs: u32,
+    threads_seen: usize,
+}
+
+impl Follower {
+    /// Reads the calling thread's mask (the one to come back to) and registers the thread
+    /// as one of the pool's own.
+    pub(crate) fn new(core_tids: CoreTids) -> Follower {
+        // SAFETY: gettid has no preconditions.
+        core_tids.lock().push(unsafe { libc::gettid() });
+        let mut set = MaybeUninit::<libc::cpu_set_t>::zeroed();
+        // SAFETY: pid 0 is the calling thread; `set` is a writable cpu_set_t of the size given.
+        let rc = unsafe {
+            libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set.as_mut_ptr())
+        };
+        Follower {
+            // SAFETY: zero-initialised, then filled by the successful call.
+            original: (rc == 0).then(|| unsafe { set.assume_init() }),
+            current: None,
+            core_tids,
+            narrowed_jobs: 0,
+            threads_seen: 0,
+        }
+    }
+
+    /// Called after each job: while narrowed, every [`REPAIR_EVERY`] jobs, gives threads
+    /// created from a narrowed core-host thread the original mask back (module docs).
+    pub(crate) fn after_job(&mut self) {
+        if self.current.is_none() {
+            return;
+        }
+        self.narrowed_jobs = self.narrowed_jobs.wrapping_add(1);
+        if self.narrowed_jobs % REPAIR_EVERY == 1 {
+            self.repair();
+        }
+    }
+
+    /// Gives strays the original mask back if the thread count changed since last time.
+    fn repair(&mut self) {
+        let Some(n) = thread_count() else { return };
+        if n != self.threads_seen {
+            self.threads_seen = n;
+            if let Some(original) = self.original {
+                restore_strays(&original, &self.core_tids.lock());
+            }
+        }
+    }
+
+    /// Moves this thread to `cpu` (or back to its original mask for `None`), unless it is
+    /// there already. A CPU outside the original mask (the process was restricted with
+    /// `taskset` after the caller looked) is ignored, and so is any failure: affinity is a
+    /// speed hint, never a reason for a call to fail.
+    pub(crate) fn follow(&mut self, cpu: Option<u32>) {
+        if cpu == self.current {
+            return;
+        }
+        let Some(original) = self.original else {
+            return;
+        };
+        let set = match cpu {
+            Some(c) => {
+                let c = c as usize;
+                // SAFETY: CPU_ISSET reads a bit of an initialised set; `c` is bounds-checked.
+                if c >= libc::CPU_SETSIZE as usize || !unsafe { libc::CPU_ISSET(c, &original) } {
+                    return;
+                }
+                // SAFETY: an all-zero cpu_set_t is the empty set.
+                let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+                // SAFETY: `c` < CPU_SETSIZE was checked above.
+                unsafe { libc::CPU_SET(c, &mut one) };
+                one
+            }
+            None => original,
+        };
+        // SAFETY: pid 0 is the calling thread; `set` is an initialised cpu_set_t.
+        let rc =
+            unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+        if rc == 0 {
+            let widened = cpu.is_none();
+            self.current = cpu;
+            if widened {
+                // Leaving a narrowed stretch (e.g. sync calls, then only async ones): a
+                // thread born since the last look would otherwise keep the narrow mask.
+                self.repair();
+            }
+        }
+    }
+}
+
+/// The process's thread count (`/proc/self/stat`, field 20).
+fn thread_count() -> Option<usize> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(17)?.parse().ok()
+}
+
+/// Gives every thread named like a core-host thread, other than `own`, the mask `original`.
+/// Returns how many it set.
+fn restore_strays(original: &libc::cpu_set_t, own: &[libc::pid_t]) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    let mut set = 0;
+    for entry in dir.flatten() {
+        let Some(tid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        if own.contains(&tid) {
+            continue;
+        }
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with(THREAD_PREFIX) {
+            continue;
+        }
+        // SAFETY: `tid` is a thread of this process (it may have exited since, which the
+        // call reports as ESRCH); `original` is an initialised cpu_set_t.
+        let rc = unsafe {
+            libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), original)
+        };
+        if rc == 0 {
+            set += 1;
+        }
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask() -> Vec<usize> {
+        // SAFETY: an all-zero cpu_set_t is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: pid 0 is the calling thread; `set` is writable and `size` bytes long.
+        let rc = unsafe { libc::sched_getaffinity(0, size, &mut set) };
+        assert_eq!(rc, 0);
+        (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: reading a bit below CPU_SETSIZE of an initialised set.
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .collect()
+    }
+
+    #[test]
+    fn a_follower_narrows_to_one_cpu_and_comes_back() {
+        // On a thread of its own, so the test harness's threads keep their masks.
+        std::thread::spawn(|| {
+            let before = mask();
+            let mut f = Follower::new(CoreTids::default());
+            let cpu = caller_cpu().expect("sched_getcpu works on Linux");
+            f.follow(Some(cpu));
+            assert_eq!(mask(), vec![cpu as usize]);
+            f.follow(Some(u32::MAX)); // not in the mask: ignored
+            assert_eq!(mask(), vec![cpu as usize]);
+            f.follow(None);
+            assert_eq!(mask(), before);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn threads_born_on_a_narrowed_thread_get_the_original_mask_back() {
+        // The same situation as a Go M created during a narrowed call: a thread named like a
+        // core-host thread, spawned from one while it is on a single CPU.
+        std::thread::Builder::new()
+            .name(format!("{THREAD_PREFIX}9"))
+            .spawn(|| {
+                let before = mask();
+                let mut f = Follower::new(CoreTids::default());
+                f.follow(Some(caller_cpu().unwrap()));
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+                let child = std::thread::spawn(move || {
+                    // Unnamed std threads keep the creator's kernel name, as clone does.
+                    // SAFETY: gettid has no preconditions.
+                    tx.send((unsafe { libc::gettid() }, mask())).unwrap();
+                    done_rx.recv().unwrap();
+                    mask()
+                });
+                let (_tid, born_with) = rx.recv().unwrap();
+                assert_eq!(born_with.len(), 1, "inherits the narrow mask");
+                f.after_job(); // the first narrowed job looks at the thread count
+                done_tx.send(()).unwrap();
+                let after = child.join().unwrap();
+                f.follow(None);
+                if before.len() > 1 {
+                    assert_eq!(after, before, "the stray got the original mask back");
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn thread_count_reads_this_process() {
+        assert!(thread_count().unwrap() >= 1);
+    }
+}

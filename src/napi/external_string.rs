@@ -1,0 +1,129 @@
+//! Large ASCII results handed to Node without a copy (`node_api_create_external_string_latin1`).
+//!
+//! A 1 MiB encrypt returns a ~1.4 MB record; copying it into a new heap string is most of
+//! what the call costs on Node (docs/performance.md, "Issue 15"). Above [`EXTERNAL_MIN`]
+//! bytes, an ASCII `String` is instead given to V8 as an external one-byte string: V8 keeps
+//! a pointer to our buffer, and a finalizer frees the `String` when the JS string is
+//! collected. V8 does not count external strings as memory by itself, so without help it
+//! does not collect them and RSS grows without bound (measured: 4 GB after 3,000 1 MiB
+//! encrypts); each string is therefore reported with `napi_adjust_external_memory`, and
+//! un-reported by its finalizer.
+//!
+//! Only on Node (the host exports `node::Start`): the entry point is looked up at run time
+//! (`dlsym`), and Bun and Deno export it too, but on Bun 1.4.5 the same scheme measured no
+//! faster than the copy and its RSS still grew (JSC collects on its own schedule), so other
+//! hosts keep the copy.
+//!
+//! Ownership, which is the whole risk here: the `String` is boxed and its box pointer is the
+//! finalize *hint* (the `data` argument is not used). On `napi_ok` the host owns the box: it
+//! calls the finalizer exactly once, either before returning (`copied` = true: it copied the
+//! bytes) or when the string dies (with a null env if the env is being torn down). On any
+//! other status the host has not taken it and we take the box back.
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+use std::sync::OnceLock;
+
+use super::env::{Env, Value};
+use super::status::{check, Status};
+use super::sys;
+
+/// Shortest string given to the host as external (smaller ones are copied): V8's largest
+/// regular heap object is 128 KiB; below it the copy measured as fast as the external
+/// string, above it (large-object space) 2-3x slower (docs/performance.md, "Issue 15").
+pub(super) const EXTERNAL_MIN: usize = 128 << 10;
+/// Longest: V8's largest one-byte string is just under 2^29 characters; past that the copy
+/// path reports the host's error instead.
+const EXTERNAL_MAX: usize = 1 << 28;
+
+type CreateExternalLatin1 = unsafe extern "C" fn(
+    sys::napi_env,
+    *mut c_char,
+    usize,
+    sys::node_api_basic_finalize,
+    *mut c_void,
+    *mut sys::napi_value,
+    *mut bool,
+) -> sys::napi_status;
+
+/// Node's `node_api_create_external_string_latin1`, if the host is Node and exports it.
+fn create_external_latin1() -> Option<CreateExternalLatin1> {
+    static FN: OnceLock<Option<CreateExternalLatin1>> = OnceLock::new();
+    *FN.get_or_init(|| {
+        // SAFETY: as below; only the presence of `node::Start(int, char**)` is checked.
+        let node = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"_ZN4node5StartEiPPc".as_ptr()) };
+        if node.is_null() {
+            return None;
+        }
+        // SAFETY: RTLD_DEFAULT searches the process's global symbols; the name is a C string.
+        let p = unsafe {
+            libc::dlsym(
+                libc::RTLD_DEFAULT,
+                c"node_api_create_external_string_latin1".as_ptr(),
+            )
+        };
+        // SAFETY: a host that exports this name exports the function declared in
+        // js_native_api.h, whose signature `CreateExternalLatin1` spells out.
+        (!p.is_null())
+            .then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternalLatin1>(p) })
+    })
+}
+
+/// The finalizer: frees the `String` whose box is `hint`, and un-reports its bytes.
+unsafe extern "C" fn free_owned(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the box leaked in `create_string_owned`, and the host calls this
+    // finalizer once per string it accepted.
+    let s = unsafe { Box::from_raw(hint.cast::<String>()) };
+    if !env.is_null() {
+        let mut total = 0i64;
+        // SAFETY: a basic finalizer may call napi_adjust_external_memory (it takes a
+        // node_api_basic_env); `env` is the live env this string was made in.
+        unsafe { sys::napi_adjust_external_memory(env, -(s.len() as i64), &mut total) };
+    }
+    drop(s);
+}
+
+impl Env {
+    /// A JS string for `s`, which it consumes: large ASCII strings become external strings
+    /// where the host supports them (module docs), anything else is copied.
+    pub(crate) fn create_string_owned(&self, s: String) -> Result<Value<'_>, Status> {
+        if !(EXTERNAL_MIN..=EXTERNAL_MAX).contains(&s.len()) || !s.is_ascii() {
+            return self.create_string(&s);
+        }
+        let Some(create) = create_external_latin1() else {
+            return self.create_string(&s);
+        };
+        let len = s.len();
+        let boxed = Box::into_raw(Box::new(s));
+        // SAFETY: `boxed` is a live, uniquely owned box; the String's heap buffer does not
+        // move when the box is handed over.
+        let bytes = unsafe { (*boxed).as_mut_ptr() };
+        let mut v = ptr::null_mut();
+        let mut copied = false;
+        // SAFETY: `bytes` holds `len` ASCII (so Latin-1) bytes that stay valid until
+        // `free_owned` runs; `boxed` is the hint that finalizer frees; out pointers are valid.
+        let status = unsafe {
+            create(
+                self.raw(),
+                bytes.cast(),
+                len,
+                Some(free_owned),
+                boxed.cast(),
+                &mut v,
+                &mut copied,
+            )
+        };
+        if check(status).is_err() {
+            // SAFETY: the host refused the string, so it never took the box: it is ours again.
+            let s = unsafe { Box::from_raw(boxed) };
+            return self.create_string(&s);
+        }
+        if !copied {
+            // Reported here, un-reported by `free_owned` (module docs).
+            let mut total = 0i64;
+            // SAFETY: live env on its JS thread; valid out pointer.
+            unsafe { sys::napi_adjust_external_memory(self.raw(), len as i64, &mut total) };
+        }
+        Ok(self.wrap(v))
+    }
+}

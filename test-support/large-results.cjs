@@ -1,0 +1,62 @@
+'use strict';
+// Issue 15 item 2: large encrypt results, which Node receives as external strings (the
+// shim's buffer, freed by a finalizer) and other hosts as copies. Registered by
+// node-test/large-results.test.mjs and bun-test/large-results.test.ts. Checks that every
+// encrypt entry point round-trips records on both sides of the 128 KiB threshold, with an
+// ASCII and a non-ASCII partition id (the latter makes a non-ASCII record: always copied),
+// and that dead results are collected: V8 does not see external strings' bytes unless told
+// (`napi_adjust_external_memory`); without that, 800 1 MiB records grew RSS by > 1 GB.
+const assert = require('node:assert/strict');
+
+const env = require('./env.cjs');
+
+const asherah = require(env.root);
+
+function register(runner) {
+  const { describe, test, after } = runner;
+  after(() => asherah.shutdown());
+
+  describe('large results (native core)', () => {
+    test('records across the external-string threshold round-trip through every encrypt entry point', async () => {
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      for (const partition of ['p', 'pé']) {
+        for (const size of [90 << 10, 96 << 10, 100 << 10, 1 << 20]) {
+          const text = 'abcdefghij'.repeat(Math.ceil(size / 10)).slice(0, size);
+          const buf = Buffer.from(text);
+          const recs = [
+            asherah.encrypt(partition, buf),
+            asherah.encrypt_string(partition, text),
+            await asherah.encrypt_async(partition, buf),
+            await asherah.encrypt_string_async(partition, text),
+          ];
+          for (const rec of recs) {
+            assert.equal(typeof rec, 'string');
+            assert.equal(JSON.parse(rec).Key.ParentKeyMeta.KeyId.includes(partition), true);
+            assert.equal(asherah.decrypt_string(partition, rec), text);
+            assert.deepEqual(Buffer.from(await asherah.decrypt_async(partition, rec)), buf);
+          }
+        }
+      }
+      asherah.shutdown();
+    });
+
+    test('large results that are dropped are collected (RSS stays bounded)', async () => {
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const buf = Buffer.alloc(1 << 20, 0x41);
+      const rss0 = process.memoryUsage().rss;
+      let last = '';
+      for (let i = 0; i < 800; i++) {
+        last = asherah.encrypt('p', buf);
+        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+      }
+      assert.deepEqual(Buffer.from(asherah.decrypt('p', last)), buf);
+      const grewMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
+      assert.ok(grewMiB < 700, `RSS grew ${grewMiB.toFixed(0)} MiB over 800 records of 1.4 MB`);
+      asherah.shutdown();
+    });
+  });
+}
+
+module.exports = { register };
