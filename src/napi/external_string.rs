@@ -69,18 +69,27 @@ fn create_external_latin1() -> Option<CreateExternalLatin1> {
     })
 }
 
-/// The finalizer: frees the `String` whose box is `hint`, and un-reports its bytes.
+/// What the host holds for one external string: the bytes, and whether they were reported
+/// with `napi_adjust_external_memory` (not when the host copied them: then the finalizer
+/// runs inside the create call, before anything was reported).
+struct Owned {
+    s: String,
+    reported: bool,
+}
+
+/// The finalizer: frees the [`Owned`] whose box is `hint`, and un-reports its bytes if they
+/// were reported.
 unsafe extern "C" fn free_owned(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the box leaked in `create_string_owned`, and the host calls this
     // finalizer once per string it accepted.
-    let s = unsafe { Box::from_raw(hint.cast::<String>()) };
-    if !env.is_null() {
+    let owned = unsafe { Box::from_raw(hint.cast::<Owned>()) };
+    if owned.reported && !env.is_null() {
         let mut total = 0i64;
         // SAFETY: a basic finalizer may call napi_adjust_external_memory (it takes a
         // node_api_basic_env); `env` is the live env this string was made in.
-        unsafe { sys::napi_adjust_external_memory(env, -(s.len() as i64), &mut total) };
+        unsafe { sys::napi_adjust_external_memory(env, -(owned.s.len() as i64), &mut total) };
     }
-    drop(s);
+    drop(owned);
 }
 
 impl Env {
@@ -94,10 +103,10 @@ impl Env {
             return self.create_string(&s);
         };
         let len = s.len();
-        let boxed = Box::into_raw(Box::new(s));
+        let boxed = Box::into_raw(Box::new(Owned { s, reported: false }));
         // SAFETY: `boxed` is a live, uniquely owned box; the String's heap buffer does not
         // move when the box is handed over.
-        let bytes = unsafe { (*boxed).as_mut_ptr() };
+        let bytes = unsafe { (*boxed).s.as_mut_ptr() };
         let mut v = ptr::null_mut();
         let mut copied = false;
         // SAFETY: `bytes` holds `len` ASCII (so Latin-1) bytes that stay valid until
@@ -115,11 +124,15 @@ impl Env {
         };
         if check(status).is_err() {
             // SAFETY: the host refused the string, so it never took the box: it is ours again.
-            let s = unsafe { Box::from_raw(boxed) };
-            return self.create_string(&s);
+            let owned = unsafe { Box::from_raw(boxed) };
+            return self.create_string(&owned.s);
         }
         if !copied {
             // Reported here, un-reported by `free_owned` (module docs).
+            // SAFETY: not copied, so the host holds the box until the string dies, which
+            // cannot happen before `v` leaves this handle scope: the box is alive, and
+            // only this thread touches it until the finalizer runs on this JS thread.
+            unsafe { (*boxed).reported = true };
             let mut total = 0i64;
             // SAFETY: live env on its JS thread; valid out pointer.
             unsafe { sys::napi_adjust_external_memory(self.raw(), len as i64, &mut total) };
