@@ -132,25 +132,25 @@ pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<V
 }
 
 pub(crate) fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    promise(env, |env, settle| {
-        let partition = partition_arg(env, args.get(0))?;
-        let data = bytes_arg(env, args.get(1), "data")?;
-        async_call(
-            env,
-            settle,
-            &ENCRYPT,
-            data.len(),
-            string_to_js,
-            partition,
-            data,
-        )
-    })
+    encrypt_async_of(env, args, |env, v| bytes_arg(env, v, "data"))
 }
 
 pub(crate) fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    encrypt_async_of(env, args, |env, v| {
+        Ok(string_arg(env, v, "data")?.into_bytes())
+    })
+}
+
+/// An async encrypt whose data argument `read` turns into bytes (a Buffer's, or a string's
+/// UTF-8); the promise settles with the record JSON.
+fn encrypt_async_of<'e>(
+    env: &'e Env,
+    args: CallArgs<'e>,
+    read: fn(&Env, Value<'_>) -> JsResult<Vec<u8>>,
+) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         let partition = partition_arg(env, args.get(0))?;
-        let data = string_arg(env, args.get(1), "data")?.into_bytes();
+        let data = read(env, args.get(1))?;
         async_call(
             env,
             settle,

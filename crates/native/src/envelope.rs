@@ -206,20 +206,11 @@ impl Asherah {
         if let Some(k) = self.foreign_cached(CacheKind::Intermediate, ik_id, created, now) {
             return Ok(k);
         }
-        let ekr = self.load(ik_id, created)?.ok_or_else(|| {
-            Error::new(
-                ErrorKind::KeyNotFound,
-                "the record's intermediate key is not in the metastore",
-            )
-        })?;
-        let parent = ekr
-            .parent_key_meta
-            .as_ref()
-            .ok_or_else(|| Error::metastore("intermediate key record has no ParentKeyMeta"))?;
+        let (ekr, parent) = self.load_ik_record(ik_id, created)?;
         let sk = if parent.id == self.sk_id {
-            self.sk(parent, now)?
+            self.sk(&parent, now)?
         } else {
-            self.foreign_sk(parent, now)?
+            self.foreign_sk(&parent, now)?
         };
         let key = aead::open_key(sk.cipher(), &ekr.encrypted_key)
             .map_err(|e| e.context("intermediate key"))?;
@@ -410,6 +401,17 @@ impl Asherah {
 
     /// Go's `loadIntermediateKey`: an exact IK version and its SK, from the metastore.
     fn load_ik(&self, ik_id: &str, created: i64, now: i64) -> Result<CryptoKey, Error> {
+        let (ekr, parent) = self.load_ik_record(ik_id, created)?;
+        let sk = self.sk(&parent, now)?;
+        self.ik_from_record(sk, &ekr, now)
+    }
+
+    /// An exact IK version's record and the SK it names, from the metastore.
+    fn load_ik_record(
+        &self,
+        ik_id: &str,
+        created: i64,
+    ) -> Result<(EnvelopeKeyRecord, KeyMeta), Error> {
         // Neither the partition (in the id) nor `created` (from the record) is named.
         let ekr = self.load(ik_id, created)?.ok_or_else(|| {
             Error::new(
@@ -419,10 +421,9 @@ impl Asherah {
         })?;
         let parent = ekr
             .parent_key_meta
-            .as_ref()
+            .clone()
             .ok_or_else(|| Error::metastore("intermediate key record has no ParentKeyMeta"))?;
-        let sk = self.sk(parent, now)?;
-        self.ik_from_record(sk, &ekr, now)
+        Ok((ekr, parent))
     }
 
     /// Go's `intermediateKeyFromEKR`: unwraps with `sk`, or with the SK the record names.
