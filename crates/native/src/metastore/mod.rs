@@ -16,7 +16,9 @@ mod postgres_ssl;
 mod sqlite;
 mod tls;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use self::dynamodb::DynamoDbMetastore;
 pub use self::memory::MemoryMetastore;
@@ -80,3 +82,18 @@ pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS encryption_key
     key_record TEXT NOT NULL,
     PRIMARY KEY (id, created)
 )";
+
+/// Runs `work` on a store's private current-thread `runtime` until it finishes, or until
+/// `deadline` passes (`None`): the one way the SQL stores wait on the network. The timer is
+/// made inside the runtime, since tokio's `Sleep` binds to the current one.
+pub(crate) fn block_within<T>(
+    runtime: &tokio::runtime::Runtime,
+    deadline: Instant,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    runtime.block_on(async {
+        tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), work)
+            .await
+            .ok()
+    })
+}

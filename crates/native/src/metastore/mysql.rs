@@ -21,7 +21,6 @@
 //! retried once within the same budget.
 #![forbid(unsafe_code)]
 
-use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -31,7 +30,7 @@ use parking_lot::Mutex;
 use tokio::runtime::Runtime;
 
 use super::mysql_dsn::{self, Endpoint, MysqlDsn};
-use super::{tls, Metastore};
+use super::{block_within, tls, Metastore};
 use crate::error::Error;
 use crate::record::EnvelopeKeyRecord;
 
@@ -148,7 +147,7 @@ impl MysqlMetastore {
         let mut retry = live.is_some();
         loop {
             if live.is_none() {
-                match self.within(deadline, Conn::new(self.opts.clone())) {
+                match block_within(&self.runtime, deadline, Conn::new(self.opts.clone())) {
                     Some(Ok(conn)) => *live = Some(conn),
                     Some(Err(e)) => return Err(error("MySQL connect", e)),
                     None => {
@@ -160,7 +159,7 @@ impl MysqlMetastore {
                 }
             }
             let conn = live.as_mut().expect("connected above");
-            let error = match self.within(deadline, execute(conn, &statement)) {
+            let error = match block_within(&self.runtime, deadline, execute(conn, &statement)) {
                 Some(Ok(outcome)) => return Ok(outcome),
                 // A server-side error (say, a missing table) leaves the session usable.
                 Some(Err(e @ mysql_async::Error::Server(_))) => return Err(error("MySQL", e)),
@@ -181,13 +180,6 @@ impl MysqlMetastore {
         }
     }
 
-    /// Runs `work` on this store's runtime until it finishes or `deadline` passes (`None`).
-    fn within<T>(&self, deadline: Instant, work: impl Future<Output = T>) -> Option<T> {
-        let deadline = tokio::time::Instant::from_std(deadline);
-        self.runtime
-            .block_on(async { tokio::time::timeout_at(deadline, work).await.ok() })
-    }
-
     fn load_one(&self, statement: Statement<'_>) -> Result<Option<EnvelopeKeyRecord>, Error> {
         match self.run(statement)? {
             Outcome::Row(json) => json.map(|j| EnvelopeKeyRecord::from_json(&j)).transpose(),
@@ -201,7 +193,7 @@ impl Drop for MysqlMetastore {
         // Close the connection politely (COM_QUIT) if that is quick; otherwise just drop it.
         if let Some(conn) = self.live.get_mut().take() {
             let deadline = Instant::now() + self.timeout.min(Duration::from_millis(200));
-            let _ = self.within(deadline, conn.disconnect());
+            let _ = block_within(&self.runtime, deadline, conn.disconnect());
         }
     }
 }

@@ -34,7 +34,7 @@ use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{Client, Connection, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{postgres_ssl, tls, Metastore, CREATE_TABLE};
+use super::{block_within, postgres_ssl, tls, Metastore, CREATE_TABLE};
 use crate::error::Error;
 use crate::record::EnvelopeKeyRecord;
 
@@ -175,7 +175,7 @@ impl PostgresMetastore {
         loop {
             if live.is_none() {
                 let connect = self.config.connect(self.tls.clone());
-                let (client, connection) = match self.within(deadline, connect) {
+                let (client, connection) = match block_within(&self.runtime, deadline, connect) {
                     Some(Ok(pair)) => pair,
                     Some(Err(e)) => return Err(Error::from(e).context("PostgreSQL connect")),
                     None => {
@@ -189,7 +189,7 @@ impl PostgresMetastore {
             }
             let Live { client, connection } = live.as_mut().expect("connected above");
             let work = drive(connection, execute(client, statement));
-            let error = match self.within(deadline, work) {
+            let error = match block_within(&self.runtime, deadline, work) {
                 Some(Ok(outcome)) => return Ok(outcome),
                 // A server-side error (say, a constraint) leaves the session usable.
                 Some(Err(Failure::Statement(e))) if e.as_db_error().is_some() => {
@@ -216,14 +216,6 @@ impl PostgresMetastore {
                 return Err(error);
             }
         }
-    }
-
-    /// Runs `work` on this store's runtime until it finishes or `deadline` passes (`None`).
-    fn within<T>(&self, deadline: Instant, work: impl Future<Output = T>) -> Option<T> {
-        // The timer is made inside the runtime: tokio's `Sleep` binds to the current one.
-        let deadline = tokio::time::Instant::from_std(deadline);
-        self.runtime
-            .block_on(async { tokio::time::timeout_at(deadline, work).await.ok() })
     }
 
     fn load_one(&self, statement: Statement<'_>) -> Result<Option<EnvelopeKeyRecord>, Error> {
