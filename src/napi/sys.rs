@@ -10,126 +10,126 @@
 )]
 #![allow(clippy::all)]
 
-pub(crate) const NAPI_VERSION_EXPERIMENTAL: u32 = 2147483647;
-pub(crate) const NAPI_AUTO_LENGTH: i32 = -1;
-pub(crate) const NAPI_MODULE_VERSION: u32 = 1;
-pub(crate) type char16_t = u16;
+pub const NAPI_VERSION_EXPERIMENTAL: u32 = 2147483647;
+pub const NAPI_AUTO_LENGTH: i32 = -1;
+pub const NAPI_MODULE_VERSION: u32 = 1;
+pub type char16_t = u16;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct napi_env__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_env = *mut napi_env__;
-pub(crate) type node_api_nogc_env = *mut napi_env__;
-pub(crate) type node_api_basic_env = node_api_nogc_env;
+pub type napi_env = *mut napi_env__;
+pub type node_api_nogc_env = *mut napi_env__;
+pub type node_api_basic_env = node_api_nogc_env;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct napi_value__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_value = *mut napi_value__;
+pub type napi_value = *mut napi_value__;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_ref__ {
+pub struct napi_ref__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_ref = *mut napi_ref__;
+pub type napi_ref = *mut napi_ref__;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_handle_scope__ {
+pub struct napi_handle_scope__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_handle_scope = *mut napi_handle_scope__;
+pub type napi_handle_scope = *mut napi_handle_scope__;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_escapable_handle_scope__ {
+pub struct napi_escapable_handle_scope__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_escapable_handle_scope = *mut napi_escapable_handle_scope__;
+pub type napi_escapable_handle_scope = *mut napi_escapable_handle_scope__;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_callback_info__ {
+pub struct napi_callback_info__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_callback_info = *mut napi_callback_info__;
+pub type napi_callback_info = *mut napi_callback_info__;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_deferred__ {
+pub struct napi_deferred__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_deferred = *mut napi_deferred__;
-pub(crate) const napi_default: napi_property_attributes = 0;
-pub(crate) const napi_writable: napi_property_attributes = 1;
-pub(crate) const napi_enumerable: napi_property_attributes = 2;
-pub(crate) const napi_configurable: napi_property_attributes = 4;
-pub(crate) const napi_static: napi_property_attributes = 1024;
-pub(crate) const napi_default_method: napi_property_attributes = 5;
-pub(crate) const napi_default_jsproperty: napi_property_attributes = 7;
-pub(crate) type napi_property_attributes = ::std::os::raw::c_uint;
-pub(crate) const napi_undefined: napi_valuetype = 0;
-pub(crate) const napi_null: napi_valuetype = 1;
-pub(crate) const napi_boolean: napi_valuetype = 2;
-pub(crate) const napi_number: napi_valuetype = 3;
-pub(crate) const napi_string: napi_valuetype = 4;
-pub(crate) const napi_symbol: napi_valuetype = 5;
-pub(crate) const napi_object: napi_valuetype = 6;
-pub(crate) const napi_function: napi_valuetype = 7;
-pub(crate) const napi_external: napi_valuetype = 8;
-pub(crate) const napi_bigint: napi_valuetype = 9;
-pub(crate) type napi_valuetype = ::std::os::raw::c_uint;
-pub(crate) const napi_int8_array: napi_typedarray_type = 0;
-pub(crate) const napi_uint8_array: napi_typedarray_type = 1;
-pub(crate) const napi_uint8_clamped_array: napi_typedarray_type = 2;
-pub(crate) const napi_int16_array: napi_typedarray_type = 3;
-pub(crate) const napi_uint16_array: napi_typedarray_type = 4;
-pub(crate) const napi_int32_array: napi_typedarray_type = 5;
-pub(crate) const napi_uint32_array: napi_typedarray_type = 6;
-pub(crate) const napi_float32_array: napi_typedarray_type = 7;
-pub(crate) const napi_float64_array: napi_typedarray_type = 8;
-pub(crate) const napi_bigint64_array: napi_typedarray_type = 9;
-pub(crate) const napi_biguint64_array: napi_typedarray_type = 10;
-pub(crate) const napi_float16_array: napi_typedarray_type = 11;
-pub(crate) type napi_typedarray_type = ::std::os::raw::c_uint;
-pub(crate) const napi_ok: napi_status = 0;
-pub(crate) const napi_invalid_arg: napi_status = 1;
-pub(crate) const napi_object_expected: napi_status = 2;
-pub(crate) const napi_string_expected: napi_status = 3;
-pub(crate) const napi_name_expected: napi_status = 4;
-pub(crate) const napi_function_expected: napi_status = 5;
-pub(crate) const napi_number_expected: napi_status = 6;
-pub(crate) const napi_boolean_expected: napi_status = 7;
-pub(crate) const napi_array_expected: napi_status = 8;
-pub(crate) const napi_generic_failure: napi_status = 9;
-pub(crate) const napi_pending_exception: napi_status = 10;
-pub(crate) const napi_cancelled: napi_status = 11;
-pub(crate) const napi_escape_called_twice: napi_status = 12;
-pub(crate) const napi_handle_scope_mismatch: napi_status = 13;
-pub(crate) const napi_callback_scope_mismatch: napi_status = 14;
-pub(crate) const napi_queue_full: napi_status = 15;
-pub(crate) const napi_closing: napi_status = 16;
-pub(crate) const napi_bigint_expected: napi_status = 17;
-pub(crate) const napi_date_expected: napi_status = 18;
-pub(crate) const napi_arraybuffer_expected: napi_status = 19;
-pub(crate) const napi_detachable_arraybuffer_expected: napi_status = 20;
-pub(crate) const napi_would_deadlock: napi_status = 21;
-pub(crate) const napi_no_external_buffers_allowed: napi_status = 22;
-pub(crate) const napi_cannot_run_js: napi_status = 23;
-pub(crate) type napi_status = ::std::os::raw::c_uint;
-pub(crate) type napi_callback = ::std::option::Option<
+pub type napi_deferred = *mut napi_deferred__;
+pub const napi_default: napi_property_attributes = 0;
+pub const napi_writable: napi_property_attributes = 1;
+pub const napi_enumerable: napi_property_attributes = 2;
+pub const napi_configurable: napi_property_attributes = 4;
+pub const napi_static: napi_property_attributes = 1024;
+pub const napi_default_method: napi_property_attributes = 5;
+pub const napi_default_jsproperty: napi_property_attributes = 7;
+pub type napi_property_attributes = ::std::os::raw::c_uint;
+pub const napi_undefined: napi_valuetype = 0;
+pub const napi_null: napi_valuetype = 1;
+pub const napi_boolean: napi_valuetype = 2;
+pub const napi_number: napi_valuetype = 3;
+pub const napi_string: napi_valuetype = 4;
+pub const napi_symbol: napi_valuetype = 5;
+pub const napi_object: napi_valuetype = 6;
+pub const napi_function: napi_valuetype = 7;
+pub const napi_external: napi_valuetype = 8;
+pub const napi_bigint: napi_valuetype = 9;
+pub type napi_valuetype = ::std::os::raw::c_uint;
+pub const napi_int8_array: napi_typedarray_type = 0;
+pub const napi_uint8_array: napi_typedarray_type = 1;
+pub const napi_uint8_clamped_array: napi_typedarray_type = 2;
+pub const napi_int16_array: napi_typedarray_type = 3;
+pub const napi_uint16_array: napi_typedarray_type = 4;
+pub const napi_int32_array: napi_typedarray_type = 5;
+pub const napi_uint32_array: napi_typedarray_type = 6;
+pub const napi_float32_array: napi_typedarray_type = 7;
+pub const napi_float64_array: napi_typedarray_type = 8;
+pub const napi_bigint64_array: napi_typedarray_type = 9;
+pub const napi_biguint64_array: napi_typedarray_type = 10;
+pub const napi_float16_array: napi_typedarray_type = 11;
+pub type napi_typedarray_type = ::std::os::raw::c_uint;
+pub const napi_ok: napi_status = 0;
+pub const napi_invalid_arg: napi_status = 1;
+pub const napi_object_expected: napi_status = 2;
+pub const napi_string_expected: napi_status = 3;
+pub const napi_name_expected: napi_status = 4;
+pub const napi_function_expected: napi_status = 5;
+pub const napi_number_expected: napi_status = 6;
+pub const napi_boolean_expected: napi_status = 7;
+pub const napi_array_expected: napi_status = 8;
+pub const napi_generic_failure: napi_status = 9;
+pub const napi_pending_exception: napi_status = 10;
+pub const napi_cancelled: napi_status = 11;
+pub const napi_escape_called_twice: napi_status = 12;
+pub const napi_handle_scope_mismatch: napi_status = 13;
+pub const napi_callback_scope_mismatch: napi_status = 14;
+pub const napi_queue_full: napi_status = 15;
+pub const napi_closing: napi_status = 16;
+pub const napi_bigint_expected: napi_status = 17;
+pub const napi_date_expected: napi_status = 18;
+pub const napi_arraybuffer_expected: napi_status = 19;
+pub const napi_detachable_arraybuffer_expected: napi_status = 20;
+pub const napi_would_deadlock: napi_status = 21;
+pub const napi_no_external_buffers_allowed: napi_status = 22;
+pub const napi_cannot_run_js: napi_status = 23;
+pub type napi_status = ::std::os::raw::c_uint;
+pub type napi_callback = ::std::option::Option<
     unsafe extern "C" fn(env: napi_env, info: napi_callback_info) -> napi_value,
 >;
-pub(crate) type napi_finalize = ::std::option::Option<
+pub type napi_finalize = ::std::option::Option<
     unsafe extern "C" fn(
         env: napi_env,
         finalize_data: *mut ::std::os::raw::c_void,
         finalize_hint: *mut ::std::os::raw::c_void,
     ),
 >;
-pub(crate) type node_api_nogc_finalize = napi_finalize;
-pub(crate) type node_api_basic_finalize = node_api_nogc_finalize;
+pub type node_api_nogc_finalize = napi_finalize;
+pub type node_api_basic_finalize = node_api_nogc_finalize;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_property_descriptor {
+pub struct napi_property_descriptor {
     pub utf8name: *const ::std::os::raw::c_char,
     pub name: napi_value,
     pub method: napi_callback,
@@ -141,71 +141,71 @@ pub(crate) struct napi_property_descriptor {
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_extended_error_info {
+pub struct napi_extended_error_info {
     pub error_message: *const ::std::os::raw::c_char,
     pub engine_reserved: *mut ::std::os::raw::c_void,
     pub engine_error_code: u32,
     pub error_code: napi_status,
 }
-pub(crate) const napi_key_include_prototypes: napi_key_collection_mode = 0;
-pub(crate) const napi_key_own_only: napi_key_collection_mode = 1;
-pub(crate) type napi_key_collection_mode = ::std::os::raw::c_uint;
-pub(crate) const napi_key_all_properties: napi_key_filter = 0;
-pub(crate) const napi_key_writable: napi_key_filter = 1;
-pub(crate) const napi_key_enumerable: napi_key_filter = 2;
-pub(crate) const napi_key_configurable: napi_key_filter = 4;
-pub(crate) const napi_key_skip_strings: napi_key_filter = 8;
-pub(crate) const napi_key_skip_symbols: napi_key_filter = 16;
-pub(crate) type napi_key_filter = ::std::os::raw::c_uint;
-pub(crate) const napi_key_keep_numbers: napi_key_conversion = 0;
-pub(crate) const napi_key_numbers_to_strings: napi_key_conversion = 1;
-pub(crate) type napi_key_conversion = ::std::os::raw::c_uint;
+pub const napi_key_include_prototypes: napi_key_collection_mode = 0;
+pub const napi_key_own_only: napi_key_collection_mode = 1;
+pub type napi_key_collection_mode = ::std::os::raw::c_uint;
+pub const napi_key_all_properties: napi_key_filter = 0;
+pub const napi_key_writable: napi_key_filter = 1;
+pub const napi_key_enumerable: napi_key_filter = 2;
+pub const napi_key_configurable: napi_key_filter = 4;
+pub const napi_key_skip_strings: napi_key_filter = 8;
+pub const napi_key_skip_symbols: napi_key_filter = 16;
+pub type napi_key_filter = ::std::os::raw::c_uint;
+pub const napi_key_keep_numbers: napi_key_conversion = 0;
+pub const napi_key_numbers_to_strings: napi_key_conversion = 1;
+pub type napi_key_conversion = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_type_tag {
+pub struct napi_type_tag {
     pub lower: u64,
     pub upper: u64,
 }
-pub(crate) type napi_addon_register_func =
+pub type napi_addon_register_func =
     ::std::option::Option<unsafe extern "C" fn(env: napi_env, exports: napi_value) -> napi_value>;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_callback_scope__ {
+pub struct napi_callback_scope__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_callback_scope = *mut napi_callback_scope__;
+pub type napi_callback_scope = *mut napi_callback_scope__;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_async_context__ {
+pub struct napi_async_context__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_async_context = *mut napi_async_context__;
+pub type napi_async_context = *mut napi_async_context__;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_async_work__ {
+pub struct napi_async_work__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_async_work = *mut napi_async_work__;
-pub(crate) type napi_cleanup_hook =
+pub type napi_async_work = *mut napi_async_work__;
+pub type napi_cleanup_hook =
     ::std::option::Option<unsafe extern "C" fn(arg: *mut ::std::os::raw::c_void)>;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_threadsafe_function__ {
+pub struct napi_threadsafe_function__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_threadsafe_function = *mut napi_threadsafe_function__;
-pub(crate) const napi_tsfn_release: napi_threadsafe_function_release_mode = 0;
-pub(crate) const napi_tsfn_abort: napi_threadsafe_function_release_mode = 1;
-pub(crate) type napi_threadsafe_function_release_mode = ::std::os::raw::c_uint;
-pub(crate) const napi_tsfn_nonblocking: napi_threadsafe_function_call_mode = 0;
-pub(crate) const napi_tsfn_blocking: napi_threadsafe_function_call_mode = 1;
-pub(crate) type napi_threadsafe_function_call_mode = ::std::os::raw::c_uint;
-pub(crate) type napi_async_execute_callback =
+pub type napi_threadsafe_function = *mut napi_threadsafe_function__;
+pub const napi_tsfn_release: napi_threadsafe_function_release_mode = 0;
+pub const napi_tsfn_abort: napi_threadsafe_function_release_mode = 1;
+pub type napi_threadsafe_function_release_mode = ::std::os::raw::c_uint;
+pub const napi_tsfn_nonblocking: napi_threadsafe_function_call_mode = 0;
+pub const napi_tsfn_blocking: napi_threadsafe_function_call_mode = 1;
+pub type napi_threadsafe_function_call_mode = ::std::os::raw::c_uint;
+pub type napi_async_execute_callback =
     ::std::option::Option<unsafe extern "C" fn(env: napi_env, data: *mut ::std::os::raw::c_void)>;
-pub(crate) type napi_async_complete_callback = ::std::option::Option<
+pub type napi_async_complete_callback = ::std::option::Option<
     unsafe extern "C" fn(env: napi_env, status: napi_status, data: *mut ::std::os::raw::c_void),
 >;
-pub(crate) type napi_threadsafe_function_call_js = ::std::option::Option<
+pub type napi_threadsafe_function_call_js = ::std::option::Option<
     unsafe extern "C" fn(
         env: napi_env,
         js_callback: napi_value,
@@ -215,7 +215,7 @@ pub(crate) type napi_threadsafe_function_call_js = ::std::option::Option<
 >;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_node_version {
+pub struct napi_node_version {
     pub major: u32,
     pub minor: u32,
     pub patch: u32,
@@ -223,21 +223,21 @@ pub(crate) struct napi_node_version {
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_async_cleanup_hook_handle__ {
+pub struct napi_async_cleanup_hook_handle__ {
     _unused: [u8; 0],
 }
-pub(crate) type napi_async_cleanup_hook_handle = *mut napi_async_cleanup_hook_handle__;
-pub(crate) type napi_async_cleanup_hook = ::std::option::Option<
+pub type napi_async_cleanup_hook_handle = *mut napi_async_cleanup_hook_handle__;
+pub type napi_async_cleanup_hook = ::std::option::Option<
     unsafe extern "C" fn(handle: napi_async_cleanup_hook_handle, data: *mut ::std::os::raw::c_void),
 >;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct uv_loop_s {
+pub struct uv_loop_s {
     _unused: [u8; 0],
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
-pub(crate) struct napi_module {
+pub struct napi_module {
     pub nm_version: ::std::os::raw::c_int,
     pub nm_flags: ::std::os::raw::c_uint,
     pub nm_filename: *const ::std::os::raw::c_char,
@@ -247,69 +247,49 @@ pub(crate) struct napi_module {
     pub reserved: [*mut ::std::os::raw::c_void; 4usize],
 }
 unsafe extern "C" {
-    pub(crate) fn napi_get_last_error_info(
+    pub fn napi_get_last_error_info(
         env: node_api_basic_env,
         result: *mut *const napi_extended_error_info,
     ) -> napi_status;
-    pub(crate) fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub(crate) fn napi_get_null(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub(crate) fn napi_get_global(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub(crate) fn napi_get_boolean(
-        env: napi_env,
-        value: bool,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub(crate) fn napi_create_array(env: napi_env, result: *mut napi_value) -> napi_status;
-    pub(crate) fn napi_create_array_with_length(
+    pub fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_get_null(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_get_global(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_get_boolean(env: napi_env, value: bool, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_array(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_array_with_length(
         env: napi_env,
         length: usize,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_double(
-        env: napi_env,
-        value: f64,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_create_int32(
-        env: napi_env,
-        value: i32,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_create_uint32(
-        env: napi_env,
-        value: u32,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_create_int64(
-        env: napi_env,
-        value: i64,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_create_string_latin1(
+    pub fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_int32(env: napi_env, value: i32, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_uint32(env: napi_env, value: u32, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_int64(env: napi_env, value: i64, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_string_latin1(
         env: napi_env,
         str_: *const ::std::os::raw::c_char,
         length: usize,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_string_utf8(
+    pub fn napi_create_string_utf8(
         env: napi_env,
         str_: *const ::std::os::raw::c_char,
         length: usize,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_string_utf16(
+    pub fn napi_create_string_utf16(
         env: napi_env,
         str_: *const char16_t,
         length: usize,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_symbol(
+    pub fn napi_create_symbol(
         env: napi_env,
         description: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_function(
+    pub fn napi_create_function(
         env: napi_env,
         utf8name: *const ::std::os::raw::c_char,
         length: usize,
@@ -317,197 +297,175 @@ unsafe extern "C" {
         data: *mut ::std::os::raw::c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_error(
+    pub fn napi_create_error(
         env: napi_env,
         code: napi_value,
         msg: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_type_error(
+    pub fn napi_create_type_error(
         env: napi_env,
         code: napi_value,
         msg: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_range_error(
+    pub fn napi_create_range_error(
         env: napi_env,
         code: napi_value,
         msg: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_typeof(
+    pub fn napi_typeof(
         env: napi_env,
         value: napi_value,
         result: *mut napi_valuetype,
     ) -> napi_status;
-    pub(crate) fn napi_get_value_double(
-        env: napi_env,
-        value: napi_value,
-        result: *mut f64,
-    ) -> napi_status;
-    pub(crate) fn napi_get_value_int32(
-        env: napi_env,
-        value: napi_value,
-        result: *mut i32,
-    ) -> napi_status;
-    pub(crate) fn napi_get_value_uint32(
-        env: napi_env,
-        value: napi_value,
-        result: *mut u32,
-    ) -> napi_status;
-    pub(crate) fn napi_get_value_int64(
-        env: napi_env,
-        value: napi_value,
-        result: *mut i64,
-    ) -> napi_status;
-    pub(crate) fn napi_get_value_bool(
-        env: napi_env,
-        value: napi_value,
-        result: *mut bool,
-    ) -> napi_status;
-    pub(crate) fn napi_get_value_string_latin1(
+    pub fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64)
+        -> napi_status;
+    pub fn napi_get_value_int32(env: napi_env, value: napi_value, result: *mut i32) -> napi_status;
+    pub fn napi_get_value_uint32(env: napi_env, value: napi_value, result: *mut u32)
+        -> napi_status;
+    pub fn napi_get_value_int64(env: napi_env, value: napi_value, result: *mut i64) -> napi_status;
+    pub fn napi_get_value_bool(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_get_value_string_latin1(
         env: napi_env,
         value: napi_value,
         buf: *mut ::std::os::raw::c_char,
         bufsize: usize,
         result: *mut usize,
     ) -> napi_status;
-    pub(crate) fn napi_get_value_string_utf8(
+    pub fn napi_get_value_string_utf8(
         env: napi_env,
         value: napi_value,
         buf: *mut ::std::os::raw::c_char,
         bufsize: usize,
         result: *mut usize,
     ) -> napi_status;
-    pub(crate) fn napi_get_value_string_utf16(
+    pub fn napi_get_value_string_utf16(
         env: napi_env,
         value: napi_value,
         buf: *mut char16_t,
         bufsize: usize,
         result: *mut usize,
     ) -> napi_status;
-    pub(crate) fn napi_coerce_to_bool(
+    pub fn napi_coerce_to_bool(
         env: napi_env,
         value: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_coerce_to_number(
+    pub fn napi_coerce_to_number(
         env: napi_env,
         value: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_coerce_to_object(
+    pub fn napi_coerce_to_object(
         env: napi_env,
         value: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_coerce_to_string(
+    pub fn napi_coerce_to_string(
         env: napi_env,
         value: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_get_prototype(
+    pub fn napi_get_prototype(
         env: napi_env,
         object: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_get_property_names(
+    pub fn napi_get_property_names(
         env: napi_env,
         object: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_set_property(
-        env: napi_env,
-        object: napi_value,
-        key: napi_value,
-        value: napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_has_property(
+    pub fn napi_set_property(
         env: napi_env,
         object: napi_value,
         key: napi_value,
-        result: *mut bool,
+        value: napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_get_property(
-        env: napi_env,
-        object: napi_value,
-        key: napi_value,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_delete_property(
+    pub fn napi_has_property(
         env: napi_env,
         object: napi_value,
         key: napi_value,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_has_own_property(
+    pub fn napi_get_property(
+        env: napi_env,
+        object: napi_value,
+        key: napi_value,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_delete_property(
         env: napi_env,
         object: napi_value,
         key: napi_value,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_set_named_property(
+    pub fn napi_has_own_property(
+        env: napi_env,
+        object: napi_value,
+        key: napi_value,
+        result: *mut bool,
+    ) -> napi_status;
+    pub fn napi_set_named_property(
         env: napi_env,
         object: napi_value,
         utf8name: *const ::std::os::raw::c_char,
         value: napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_has_named_property(
+    pub fn napi_has_named_property(
         env: napi_env,
         object: napi_value,
         utf8name: *const ::std::os::raw::c_char,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_get_named_property(
+    pub fn napi_get_named_property(
         env: napi_env,
         object: napi_value,
         utf8name: *const ::std::os::raw::c_char,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_set_element(
+    pub fn napi_set_element(
         env: napi_env,
         object: napi_value,
         index: u32,
         value: napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_has_element(
+    pub fn napi_has_element(
         env: napi_env,
         object: napi_value,
         index: u32,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_get_element(
+    pub fn napi_get_element(
         env: napi_env,
         object: napi_value,
         index: u32,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_delete_element(
+    pub fn napi_delete_element(
         env: napi_env,
         object: napi_value,
         index: u32,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_define_properties(
+    pub fn napi_define_properties(
         env: napi_env,
         object: napi_value,
         property_count: usize,
         properties: *const napi_property_descriptor,
     ) -> napi_status;
-    pub(crate) fn napi_is_array(env: napi_env, value: napi_value, result: *mut bool)
+    pub fn napi_is_array(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_get_array_length(env: napi_env, value: napi_value, result: *mut u32)
         -> napi_status;
-    pub(crate) fn napi_get_array_length(
-        env: napi_env,
-        value: napi_value,
-        result: *mut u32,
-    ) -> napi_status;
-    pub(crate) fn napi_strict_equals(
+    pub fn napi_strict_equals(
         env: napi_env,
         lhs: napi_value,
         rhs: napi_value,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_call_function(
+    pub fn napi_call_function(
         env: napi_env,
         recv: napi_value,
         func: napi_value,
@@ -515,20 +473,20 @@ unsafe extern "C" {
         argv: *const napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_new_instance(
+    pub fn napi_new_instance(
         env: napi_env,
         constructor: napi_value,
         argc: usize,
         argv: *const napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_instanceof(
+    pub fn napi_instanceof(
         env: napi_env,
         object: napi_value,
         constructor: napi_value,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_get_cb_info(
+    pub fn napi_get_cb_info(
         env: napi_env,
         cbinfo: napi_callback_info,
         argc: *mut usize,
@@ -536,12 +494,12 @@ unsafe extern "C" {
         this_arg: *mut napi_value,
         data: *mut *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_get_new_target(
+    pub fn napi_get_new_target(
         env: napi_env,
         cbinfo: napi_callback_info,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_define_class(
+    pub fn napi_define_class(
         env: napi_env,
         utf8name: *const ::std::os::raw::c_char,
         length: usize,
@@ -551,7 +509,7 @@ unsafe extern "C" {
         properties: *const napi_property_descriptor,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_wrap(
+    pub fn napi_wrap(
         env: napi_env,
         js_object: napi_value,
         native_object: *mut ::std::os::raw::c_void,
@@ -559,104 +517,86 @@ unsafe extern "C" {
         finalize_hint: *mut ::std::os::raw::c_void,
         result: *mut napi_ref,
     ) -> napi_status;
-    pub(crate) fn napi_unwrap(
+    pub fn napi_unwrap(
         env: napi_env,
         js_object: napi_value,
         result: *mut *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_remove_wrap(
+    pub fn napi_remove_wrap(
         env: napi_env,
         js_object: napi_value,
         result: *mut *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_create_external(
+    pub fn napi_create_external(
         env: napi_env,
         data: *mut ::std::os::raw::c_void,
         finalize_cb: node_api_basic_finalize,
         finalize_hint: *mut ::std::os::raw::c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_get_value_external(
+    pub fn napi_get_value_external(
         env: napi_env,
         value: napi_value,
         result: *mut *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_create_reference(
+    pub fn napi_create_reference(
         env: napi_env,
         value: napi_value,
         initial_refcount: u32,
         result: *mut napi_ref,
     ) -> napi_status;
-    pub(crate) fn napi_delete_reference(env: node_api_basic_env, ref_: napi_ref) -> napi_status;
-    pub(crate) fn napi_reference_ref(
-        env: napi_env,
-        ref_: napi_ref,
-        result: *mut u32,
-    ) -> napi_status;
-    pub(crate) fn napi_reference_unref(
-        env: napi_env,
-        ref_: napi_ref,
-        result: *mut u32,
-    ) -> napi_status;
-    pub(crate) fn napi_get_reference_value(
+    pub fn napi_delete_reference(env: node_api_basic_env, ref_: napi_ref) -> napi_status;
+    pub fn napi_reference_ref(env: napi_env, ref_: napi_ref, result: *mut u32) -> napi_status;
+    pub fn napi_reference_unref(env: napi_env, ref_: napi_ref, result: *mut u32) -> napi_status;
+    pub fn napi_get_reference_value(
         env: napi_env,
         ref_: napi_ref,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_open_handle_scope(
-        env: napi_env,
-        result: *mut napi_handle_scope,
-    ) -> napi_status;
-    pub(crate) fn napi_close_handle_scope(env: napi_env, scope: napi_handle_scope) -> napi_status;
-    pub(crate) fn napi_open_escapable_handle_scope(
+    pub fn napi_open_handle_scope(env: napi_env, result: *mut napi_handle_scope) -> napi_status;
+    pub fn napi_close_handle_scope(env: napi_env, scope: napi_handle_scope) -> napi_status;
+    pub fn napi_open_escapable_handle_scope(
         env: napi_env,
         result: *mut napi_escapable_handle_scope,
     ) -> napi_status;
-    pub(crate) fn napi_close_escapable_handle_scope(
+    pub fn napi_close_escapable_handle_scope(
         env: napi_env,
         scope: napi_escapable_handle_scope,
     ) -> napi_status;
-    pub(crate) fn napi_escape_handle(
+    pub fn napi_escape_handle(
         env: napi_env,
         scope: napi_escapable_handle_scope,
         escapee: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_throw(env: napi_env, error: napi_value) -> napi_status;
-    pub(crate) fn napi_throw_error(
+    pub fn napi_throw(env: napi_env, error: napi_value) -> napi_status;
+    pub fn napi_throw_error(
         env: napi_env,
         code: *const ::std::os::raw::c_char,
         msg: *const ::std::os::raw::c_char,
     ) -> napi_status;
-    pub(crate) fn napi_throw_type_error(
+    pub fn napi_throw_type_error(
         env: napi_env,
         code: *const ::std::os::raw::c_char,
         msg: *const ::std::os::raw::c_char,
     ) -> napi_status;
-    pub(crate) fn napi_throw_range_error(
+    pub fn napi_throw_range_error(
         env: napi_env,
         code: *const ::std::os::raw::c_char,
         msg: *const ::std::os::raw::c_char,
     ) -> napi_status;
-    pub(crate) fn napi_is_error(env: napi_env, value: napi_value, result: *mut bool)
+    pub fn napi_is_error(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
+    pub fn napi_get_and_clear_last_exception(env: napi_env, result: *mut napi_value)
         -> napi_status;
-    pub(crate) fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
-    pub(crate) fn napi_get_and_clear_last_exception(
-        env: napi_env,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_is_arraybuffer(
-        env: napi_env,
-        value: napi_value,
-        result: *mut bool,
-    ) -> napi_status;
-    pub(crate) fn napi_create_arraybuffer(
+    pub fn napi_is_arraybuffer(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_create_arraybuffer(
         env: napi_env,
         byte_length: usize,
         data: *mut *mut ::std::os::raw::c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_external_arraybuffer(
+    pub fn napi_create_external_arraybuffer(
         env: napi_env,
         external_data: *mut ::std::os::raw::c_void,
         byte_length: usize,
@@ -664,18 +604,14 @@ unsafe extern "C" {
         finalize_hint: *mut ::std::os::raw::c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_get_arraybuffer_info(
+    pub fn napi_get_arraybuffer_info(
         env: napi_env,
         arraybuffer: napi_value,
         data: *mut *mut ::std::os::raw::c_void,
         byte_length: *mut usize,
     ) -> napi_status;
-    pub(crate) fn napi_is_typedarray(
-        env: napi_env,
-        value: napi_value,
-        result: *mut bool,
-    ) -> napi_status;
-    pub(crate) fn napi_create_typedarray(
+    pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_create_typedarray(
         env: napi_env,
         type_: napi_typedarray_type,
         length: usize,
@@ -683,7 +619,7 @@ unsafe extern "C" {
         byte_offset: usize,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_get_typedarray_info(
+    pub fn napi_get_typedarray_info(
         env: napi_env,
         typedarray: napi_value,
         type_: *mut napi_typedarray_type,
@@ -692,19 +628,15 @@ unsafe extern "C" {
         arraybuffer: *mut napi_value,
         byte_offset: *mut usize,
     ) -> napi_status;
-    pub(crate) fn napi_create_dataview(
+    pub fn napi_create_dataview(
         env: napi_env,
         length: usize,
         arraybuffer: napi_value,
         byte_offset: usize,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_is_dataview(
-        env: napi_env,
-        value: napi_value,
-        result: *mut bool,
-    ) -> napi_status;
-    pub(crate) fn napi_get_dataview_info(
+    pub fn napi_is_dataview(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_get_dataview_info(
         env: napi_env,
         dataview: napi_value,
         bytelength: *mut usize,
@@ -712,50 +644,37 @@ unsafe extern "C" {
         arraybuffer: *mut napi_value,
         byte_offset: *mut usize,
     ) -> napi_status;
-    pub(crate) fn napi_get_version(env: node_api_basic_env, result: *mut u32) -> napi_status;
-    pub(crate) fn napi_create_promise(
+    pub fn napi_get_version(env: node_api_basic_env, result: *mut u32) -> napi_status;
+    pub fn napi_create_promise(
         env: napi_env,
         deferred: *mut napi_deferred,
         promise: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_resolve_deferred(
+    pub fn napi_resolve_deferred(
         env: napi_env,
         deferred: napi_deferred,
         resolution: napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_reject_deferred(
+    pub fn napi_reject_deferred(
         env: napi_env,
         deferred: napi_deferred,
         rejection: napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_is_promise(
-        env: napi_env,
-        value: napi_value,
-        is_promise: *mut bool,
-    ) -> napi_status;
-    pub(crate) fn napi_run_script(
+    pub fn napi_is_promise(env: napi_env, value: napi_value, is_promise: *mut bool) -> napi_status;
+    pub fn napi_run_script(
         env: napi_env,
         script: napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_adjust_external_memory(
+    pub fn napi_adjust_external_memory(
         env: node_api_basic_env,
         change_in_bytes: i64,
         adjusted_value: *mut i64,
     ) -> napi_status;
-    pub(crate) fn napi_create_date(
-        env: napi_env,
-        time: f64,
-        result: *mut napi_value,
-    ) -> napi_status;
-    pub(crate) fn napi_is_date(env: napi_env, value: napi_value, is_date: *mut bool)
-        -> napi_status;
-    pub(crate) fn napi_get_date_value(
-        env: napi_env,
-        value: napi_value,
-        result: *mut f64,
-    ) -> napi_status;
-    pub(crate) fn napi_add_finalizer(
+    pub fn napi_create_date(env: napi_env, time: f64, result: *mut napi_value) -> napi_status;
+    pub fn napi_is_date(env: napi_env, value: napi_value, is_date: *mut bool) -> napi_status;
+    pub fn napi_get_date_value(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
+    pub fn napi_add_finalizer(
         env: napi_env,
         js_object: napi_value,
         finalize_data: *mut ::std::os::raw::c_void,
@@ -763,43 +682,43 @@ unsafe extern "C" {
         finalize_hint: *mut ::std::os::raw::c_void,
         result: *mut napi_ref,
     ) -> napi_status;
-    pub(crate) fn napi_create_bigint_int64(
+    pub fn napi_create_bigint_int64(
         env: napi_env,
         value: i64,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_bigint_uint64(
+    pub fn napi_create_bigint_uint64(
         env: napi_env,
         value: u64,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_bigint_words(
+    pub fn napi_create_bigint_words(
         env: napi_env,
         sign_bit: ::std::os::raw::c_int,
         word_count: usize,
         words: *const u64,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_get_value_bigint_int64(
+    pub fn napi_get_value_bigint_int64(
         env: napi_env,
         value: napi_value,
         result: *mut i64,
         lossless: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_get_value_bigint_uint64(
+    pub fn napi_get_value_bigint_uint64(
         env: napi_env,
         value: napi_value,
         result: *mut u64,
         lossless: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_get_value_bigint_words(
+    pub fn napi_get_value_bigint_words(
         env: napi_env,
         value: napi_value,
         sign_bit: *mut ::std::os::raw::c_int,
         word_count: *mut usize,
         words: *mut u64,
     ) -> napi_status;
-    pub(crate) fn napi_get_all_property_names(
+    pub fn napi_get_all_property_names(
         env: napi_env,
         object: napi_value,
         key_mode: napi_key_collection_mode,
@@ -807,53 +726,50 @@ unsafe extern "C" {
         key_conversion: napi_key_conversion,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_set_instance_data(
+    pub fn napi_set_instance_data(
         env: node_api_basic_env,
         data: *mut ::std::os::raw::c_void,
         finalize_cb: napi_finalize,
         finalize_hint: *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_get_instance_data(
+    pub fn napi_get_instance_data(
         env: node_api_basic_env,
         data: *mut *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_detach_arraybuffer(env: napi_env, arraybuffer: napi_value) -> napi_status;
-    pub(crate) fn napi_is_detached_arraybuffer(
+    pub fn napi_detach_arraybuffer(env: napi_env, arraybuffer: napi_value) -> napi_status;
+    pub fn napi_is_detached_arraybuffer(
         env: napi_env,
         value: napi_value,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_type_tag_object(
+    pub fn napi_type_tag_object(
         env: napi_env,
         value: napi_value,
         type_tag: *const napi_type_tag,
     ) -> napi_status;
-    pub(crate) fn napi_check_object_type_tag(
+    pub fn napi_check_object_type_tag(
         env: napi_env,
         value: napi_value,
         type_tag: *const napi_type_tag,
         result: *mut bool,
     ) -> napi_status;
-    pub(crate) fn napi_object_freeze(env: napi_env, object: napi_value) -> napi_status;
-    pub(crate) fn napi_object_seal(env: napi_env, object: napi_value) -> napi_status;
-    pub(crate) fn napi_module_register(mod_: *mut napi_module);
-    pub(crate) fn napi_fatal_error(
+    pub fn napi_object_freeze(env: napi_env, object: napi_value) -> napi_status;
+    pub fn napi_object_seal(env: napi_env, object: napi_value) -> napi_status;
+    pub fn napi_module_register(mod_: *mut napi_module);
+    pub fn napi_fatal_error(
         location: *const ::std::os::raw::c_char,
         location_len: usize,
         message: *const ::std::os::raw::c_char,
         message_len: usize,
     ) -> !;
-    pub(crate) fn napi_async_init(
+    pub fn napi_async_init(
         env: napi_env,
         async_resource: napi_value,
         async_resource_name: napi_value,
         result: *mut napi_async_context,
     ) -> napi_status;
-    pub(crate) fn napi_async_destroy(
-        env: napi_env,
-        async_context: napi_async_context,
-    ) -> napi_status;
-    pub(crate) fn napi_make_callback(
+    pub fn napi_async_destroy(env: napi_env, async_context: napi_async_context) -> napi_status;
+    pub fn napi_make_callback(
         env: napi_env,
         async_context: napi_async_context,
         recv: napi_value,
@@ -862,13 +778,13 @@ unsafe extern "C" {
         argv: *const napi_value,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_buffer(
+    pub fn napi_create_buffer(
         env: napi_env,
         length: usize,
         data: *mut *mut ::std::os::raw::c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_external_buffer(
+    pub fn napi_create_external_buffer(
         env: napi_env,
         length: usize,
         data: *mut ::std::os::raw::c_void,
@@ -876,25 +792,21 @@ unsafe extern "C" {
         finalize_hint: *mut ::std::os::raw::c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_create_buffer_copy(
+    pub fn napi_create_buffer_copy(
         env: napi_env,
         length: usize,
         data: *const ::std::os::raw::c_void,
         result_data: *mut *mut ::std::os::raw::c_void,
         result: *mut napi_value,
     ) -> napi_status;
-    pub(crate) fn napi_is_buffer(
-        env: napi_env,
-        value: napi_value,
-        result: *mut bool,
-    ) -> napi_status;
-    pub(crate) fn napi_get_buffer_info(
+    pub fn napi_is_buffer(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_get_buffer_info(
         env: napi_env,
         value: napi_value,
         data: *mut *mut ::std::os::raw::c_void,
         length: *mut usize,
     ) -> napi_status;
-    pub(crate) fn napi_create_async_work(
+    pub fn napi_create_async_work(
         env: napi_env,
         async_resource: napi_value,
         async_resource_name: napi_value,
@@ -903,45 +815,36 @@ unsafe extern "C" {
         data: *mut ::std::os::raw::c_void,
         result: *mut napi_async_work,
     ) -> napi_status;
-    pub(crate) fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
-    pub(crate) fn napi_queue_async_work(
-        env: node_api_basic_env,
-        work: napi_async_work,
-    ) -> napi_status;
-    pub(crate) fn napi_cancel_async_work(
-        env: node_api_basic_env,
-        work: napi_async_work,
-    ) -> napi_status;
-    pub(crate) fn napi_get_node_version(
+    pub fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
+    pub fn napi_queue_async_work(env: node_api_basic_env, work: napi_async_work) -> napi_status;
+    pub fn napi_cancel_async_work(env: node_api_basic_env, work: napi_async_work) -> napi_status;
+    pub fn napi_get_node_version(
         env: node_api_basic_env,
         version: *mut *const napi_node_version,
     ) -> napi_status;
-    pub(crate) fn napi_get_uv_event_loop(
+    pub fn napi_get_uv_event_loop(
         env: node_api_basic_env,
         loop_: *mut *mut uv_loop_s,
     ) -> napi_status;
-    pub(crate) fn napi_fatal_exception(env: napi_env, err: napi_value) -> napi_status;
-    pub(crate) fn napi_add_env_cleanup_hook(
+    pub fn napi_fatal_exception(env: napi_env, err: napi_value) -> napi_status;
+    pub fn napi_add_env_cleanup_hook(
         env: node_api_basic_env,
         fun: napi_cleanup_hook,
         arg: *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_remove_env_cleanup_hook(
+    pub fn napi_remove_env_cleanup_hook(
         env: node_api_basic_env,
         fun: napi_cleanup_hook,
         arg: *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_open_callback_scope(
+    pub fn napi_open_callback_scope(
         env: napi_env,
         resource_object: napi_value,
         context: napi_async_context,
         result: *mut napi_callback_scope,
     ) -> napi_status;
-    pub(crate) fn napi_close_callback_scope(
-        env: napi_env,
-        scope: napi_callback_scope,
-    ) -> napi_status;
-    pub(crate) fn napi_create_threadsafe_function(
+    pub fn napi_close_callback_scope(env: napi_env, scope: napi_callback_scope) -> napi_status;
+    pub fn napi_create_threadsafe_function(
         env: napi_env,
         func: napi_value,
         async_resource: napi_value,
@@ -954,35 +857,35 @@ unsafe extern "C" {
         call_js_cb: napi_threadsafe_function_call_js,
         result: *mut napi_threadsafe_function,
     ) -> napi_status;
-    pub(crate) fn napi_get_threadsafe_function_context(
+    pub fn napi_get_threadsafe_function_context(
         func: napi_threadsafe_function,
         result: *mut *mut ::std::os::raw::c_void,
     ) -> napi_status;
-    pub(crate) fn napi_call_threadsafe_function(
+    pub fn napi_call_threadsafe_function(
         func: napi_threadsafe_function,
         data: *mut ::std::os::raw::c_void,
         is_blocking: napi_threadsafe_function_call_mode,
     ) -> napi_status;
-    pub(crate) fn napi_acquire_threadsafe_function(func: napi_threadsafe_function) -> napi_status;
-    pub(crate) fn napi_release_threadsafe_function(
+    pub fn napi_acquire_threadsafe_function(func: napi_threadsafe_function) -> napi_status;
+    pub fn napi_release_threadsafe_function(
         func: napi_threadsafe_function,
         mode: napi_threadsafe_function_release_mode,
     ) -> napi_status;
-    pub(crate) fn napi_unref_threadsafe_function(
+    pub fn napi_unref_threadsafe_function(
         env: node_api_basic_env,
         func: napi_threadsafe_function,
     ) -> napi_status;
-    pub(crate) fn napi_ref_threadsafe_function(
+    pub fn napi_ref_threadsafe_function(
         env: node_api_basic_env,
         func: napi_threadsafe_function,
     ) -> napi_status;
-    pub(crate) fn napi_add_async_cleanup_hook(
+    pub fn napi_add_async_cleanup_hook(
         env: node_api_basic_env,
         hook: napi_async_cleanup_hook,
         arg: *mut ::std::os::raw::c_void,
         remove_handle: *mut napi_async_cleanup_hook_handle,
     ) -> napi_status;
-    pub(crate) fn napi_remove_async_cleanup_hook(
+    pub fn napi_remove_async_cleanup_hook(
         remove_handle: napi_async_cleanup_hook_handle,
     ) -> napi_status;
 }
