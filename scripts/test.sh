@@ -31,7 +31,10 @@ step() { # step <name> <command...>
   fi
 }
 
-step "build" cargo build --release --workspace --locked
+# --all-targets: the test binaries' dev-dependencies turn on features of shared crates (serde
+# "alloc", either "std", ...), and cargo would otherwise build the whole dependency tree (the
+# AWS SDK included) a second time for "cargo test", with the unified features.
+step "build" cargo build --release --workspace --all-targets --locked
 step "rustfmt" cargo fmt --all -- --check
 step "clippy" cargo clippy --release --workspace --all-targets --locked -- -D warnings
 step "bindings are current" bash scripts/gen-napi-sys.sh --check
