@@ -1,13 +1,14 @@
 //! Interop with the real Go libasherah (env `ASHERAH_GO_LIBRARY`) over one DynamoDB table on
 //! a moto server (`scripts/moto.sh`), with the static KMS: Go reaches moto through its
-//! `DynamoDBEndpoint` config key. Each side decrypts what the other wrote, in both
-//! directions, before and after a key rotation, and the table ends with one item per key
-//! and minute, written in one layout by both. libasherah is a process-wide singleton that
-//! keeps its own copy of the environment from process start, so this binary holds exactly
-//! one test and gives Go the AWS test credentials (and `AWS_EC2_METADATA_DISABLED`, so it
-//! never looks for instance metadata off this machine) through `SetEnv` before `SetupJson`.
-//! A last phase turns on `EnableRegionSuffix` and checks that records cross regions of a
-//! global table (simulated by copying items between moto's per-region tables).
+//! `DynamoDBEndpoint` config key. The shared scenario (`common::interop`) has each side
+//! decrypt what the other wrote, in both directions, before and after a key rotation, and
+//! the table end with one item per key and minute; here the items are also checked to have
+//! one layout whoever wrote them. A last phase turns on `EnableRegionSuffix` and checks that
+//! records cross regions of a global table (simulated by copying items between moto's
+//! per-region tables). libasherah is a process-wide singleton that keeps its own copy of the
+//! environment from process start, so this binary holds exactly one test and gives Go the
+//! AWS test credentials (and `AWS_EC2_METADATA_DISABLED`, so it never looks for instance
+//! metadata off this machine) through `SetEnv` before `SetupJson`.
 
 mod common;
 
@@ -17,59 +18,38 @@ use asherah_native::{
     Asherah, Config, DynamoDbConfig, DynamoDbMetastore, Metastore, MetastoreConfig,
 };
 use common::golib::GoAsherah;
-use common::{ik_created, second_of_minute, skip, sleep_into_next_minute, MotoServer};
+use common::interop::{self, Store, PRODUCT, SERVICE};
+use common::{go_library, ik_created, skip, MotoServer};
 
-const SERVICE: &str = "svc";
-const PRODUCT: &str = "prod";
 const TABLE: &str = "AsherahInterop";
 
-fn go_config(endpoint: &str, expire_after: Duration, check_interval: Duration) -> String {
-    serde_json::json!({
-        "ServiceName": SERVICE,
-        "ProductID": PRODUCT,
-        "Metastore": "dynamodb",
-        "DynamoDBEndpoint": endpoint,
-        "DynamoDBRegion": "us-west-2",
-        "DynamoDBTableName": TABLE,
-        "KMS": "static",
-        "EnableSessionCaching": true,
-        "SessionCacheMaxSize": 1000,
-        "SessionCacheDuration": 7_200_000_000_000u64,
-        "ExpireAfter": expire_after.as_nanos() as u64,
-        "CheckInterval": check_interval.as_nanos() as u64,
-        "Verbose": false,
-    })
-    .to_string()
-}
-
-fn ddb(endpoint: &str) -> DynamoDbConfig {
+/// The native side's DynamoDB settings in `region`.
+fn ddb(endpoint: &str, region: &str, region_suffix: bool) -> DynamoDbConfig {
     DynamoDbConfig {
         endpoint: Some(endpoint.to_owned()),
-        region: Some("us-west-2".into()),
+        region: Some(region.into()),
         table_name: Some(TABLE.into()),
+        region_suffix,
         ..DynamoDbConfig::default()
     }
 }
 
-fn native(endpoint: &str, expire_after: Duration, check_interval: Duration) -> Asherah {
-    let mut c = Config::new(SERVICE, PRODUCT);
-    c.metastore = MetastoreConfig::DynamoDb(ddb(endpoint));
-    c.expire_after = expire_after;
-    c.check_interval = check_interval;
-    Asherah::new(c).unwrap()
+/// The same, as Go's config keys.
+fn go_ddb(endpoint: &str, region: &str, region_suffix: bool) -> serde_json::Value {
+    serde_json::json!({
+        "Metastore": "dynamodb",
+        "DynamoDBEndpoint": endpoint,
+        "DynamoDBRegion": region,
+        "DynamoDBTableName": TABLE,
+        "EnableRegionSuffix": region_suffix,
+    })
 }
 
 #[test]
 fn go_and_native_share_dynamodb_across_rotation() {
-    let Ok(lib_path) = std::env::var("ASHERAH_GO_LIBRARY") else {
-        return skip(
-            "go_dynamodb_interop",
-            "ASHERAH_GO_LIBRARY is not set (source .cache/env.sh)",
-        );
+    let Some(lib_path) = go_library("go_dynamodb_interop") else {
+        return;
     };
-    if !std::path::Path::new(&lib_path).exists() {
-        return skip("go_dynamodb_interop", &format!("{lib_path} does not exist"));
-    }
     let moto = match MotoServer::start() {
         Ok(m) => m,
         Err(why) => return skip("go_dynamodb_interop", &why),
@@ -77,9 +57,24 @@ fn go_and_native_share_dynamodb_across_rotation() {
     moto.export_env();
     moto.setup(TABLE, &["us-west-2"]);
     let url = moto.url.clone();
-    let long = Duration::from_secs(3600);
-    let check = Duration::from_secs(1);
-    let native1 = native(&url, long, check);
+    let count_rows = |id: &str| -> usize {
+        moto.python(
+            "import sys, boto3\n\
+             t = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name='us-west-2')\n\
+             print(t.query(TableName=sys.argv[2], KeyConditionExpression='Id = :i',\n\
+                   ExpressionAttributeValues={':i': {'S': sys.argv[3]}})['Count'])\n",
+            &[&url, TABLE, id],
+        )
+        .trim()
+        .parse()
+        .unwrap()
+    };
+    let store = Store {
+        go_metastore: go_ddb(&url, "us-west-2", false),
+        native: MetastoreConfig::DynamoDb(ddb(&url, "us-west-2", false)),
+        native_ca_file: None,
+        count_rows: &count_rows,
+    };
     let go = GoAsherah::open(&lib_path).expect("dlopen libasherah");
     let go_env = serde_json::json!({
         "AWS_ACCESS_KEY_ID": "testing",
@@ -88,49 +83,17 @@ fn go_and_native_share_dynamodb_across_rotation() {
         "AWS_REGION": "us-west-2",
     });
     assert_eq!(go.set_env(&go_env.to_string()), 0, "SetEnv");
-    if second_of_minute() > 40 {
-        sleep_into_next_minute(1); // keep phase 1 inside one minute
-    }
-    assert_eq!(go.setup(&go_config(&url, long, check)), 0, "SetupJson");
-
-    // Phase 1: Go creates SK and IK(p-go); native reads them, and the reverse for p-native.
-    let go1 = go.encrypt("p-go", b"written by go, phase 1").unwrap();
-    assert_eq!(
-        native1.decrypt("p-go", go1.as_bytes()).unwrap(),
-        b"written by go, phase 1"
-    );
-    let nat1 = native1
-        .encrypt("p-go", b"written by native, phase 1")
-        .unwrap();
-    assert_eq!(ik_created(&nat1), ik_created(&go1), "native reuses Go's IK");
-    assert_eq!(
-        go.decrypt("p-go", &nat1).unwrap(),
-        b"written by native, phase 1"
-    );
-    let nat1b = native1
-        .encrypt("p-native", b"native-first partition")
-        .unwrap();
-    assert_eq!(
-        go.decrypt("p-native", &nat1b).unwrap(),
-        b"native-first partition"
-    );
-    let go1b = go.encrypt("p-native", b"go on native's IK").unwrap();
-    assert_eq!(
-        ik_created(&go1b),
-        ik_created(&nat1b),
-        "Go reuses native's IK"
-    );
-    assert_eq!(
-        native1.decrypt("p-native", go1b.as_bytes()).unwrap(),
-        b"go on native's IK"
-    );
-    assert!(go.decrypt("p-native", &nat1).is_err());
+    let mut go1 = String::new();
+    let records = interop::across_rotation(&go, &store, |p| go1.clone_from(&p.go_first));
 
     // Go's items decode with the native item reader: the same attribute names and types.
-    let store = DynamoDbMetastore::open(&ddb(&url), Duration::from_secs(10)).unwrap();
-    let go_ik = store.load_latest("_IK_p-go_svc_prod").unwrap().unwrap();
+    let reader =
+        DynamoDbMetastore::open(&ddb(&url, "us-west-2", false), Duration::from_secs(10)).unwrap();
+    let go_ik = reader
+        .load("_IK_p-go_svc_prod", ik_created(&go1))
+        .unwrap()
+        .unwrap();
     assert_eq!(go_ik.parent_key_meta.as_ref().unwrap().id, "_SK_svc_prod");
-    assert_eq!(go_ik.created, ik_created(&go1));
     let item_shape = moto.python(
         "import sys, boto3\n\
          t = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name='us-west-2')\n\
@@ -139,6 +102,7 @@ fn go_and_native_share_dynamodb_across_rotation() {
         &[&url, TABLE],
     );
     eprintln!("go_dynamodb_interop: items:\n{item_shape}");
+    assert_eq!(item_shape.lines().count(), 6, "2 SK and 2 x 2 IK items");
     for line in item_shape.lines() {
         assert!(line.contains("['Created', 'Id', 'KeyRecord']"), "{line}");
         assert!(
@@ -152,96 +116,17 @@ fn go_and_native_share_dynamodb_across_rotation() {
         }
     }
 
-    // Phase 2: keys expire after 1 s; in the next minute both sides rotate. Go goes first,
-    // then the native side tries to create the same (Id, Created), loses the conditional put,
-    // and loads Go's.
-    go.shutdown();
-    assert_eq!(
-        go.setup(&go_config(&url, Duration::from_secs(1), check)),
-        0,
-        "SetupJson after Shutdown"
-    );
-    let native2 = native(&url, Duration::from_secs(1), check);
-    sleep_into_next_minute(2);
-    let go2 = go.encrypt("p-go", b"go after rotation").unwrap();
-    assert!(ik_created(&go2) > ik_created(&go1), "Go rotated the IK");
-    let nat2 = native2.encrypt("p-go", b"native after rotation").unwrap();
-    assert_eq!(
-        ik_created(&nat2),
-        ik_created(&go2),
-        "native loads Go's new IK"
-    );
-    let nat2b = native2
-        .encrypt("p-native", b"native rotates p-native")
-        .unwrap();
-    assert!(
-        ik_created(&nat2b) > ik_created(&nat1b),
-        "native rotated the IK"
-    );
-    let go2b = go.encrypt("p-native", b"go after native rotated").unwrap();
-    assert_eq!(
-        ik_created(&go2b),
-        ik_created(&nat2b),
-        "Go loads native's new IK"
-    );
-
-    let all = [
-        ("p-go", &go1, &b"written by go, phase 1"[..]),
-        ("p-go", &nat1, b"written by native, phase 1"),
-        ("p-native", &nat1b, b"native-first partition"),
-        ("p-native", &go1b, b"go on native's IK"),
-        ("p-go", &go2, b"go after rotation"),
-        ("p-go", &nat2, b"native after rotation"),
-        ("p-native", &nat2b, b"native rotates p-native"),
-        ("p-native", &go2b, b"go after native rotated"),
-    ];
-    let native3 = native(&url, Duration::from_secs(1), check); // cold caches
-    for (partition, record, plaintext) in all {
-        assert_eq!(
-            go.decrypt(partition, record).unwrap(),
-            plaintext,
-            "Go decrypts {record}"
-        );
-        assert_eq!(
-            native2.decrypt(partition, record.as_bytes()).unwrap(),
-            plaintext
-        );
-        assert_eq!(
-            native3.decrypt(partition, record.as_bytes()).unwrap(),
-            plaintext
-        );
-    }
-    let count = |id: &str| {
-        moto.python(
-            "import sys, boto3\n\
-             t = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name='us-west-2')\n\
-             print(t.query(TableName=sys.argv[2], KeyConditionExpression='Id = :i',\n\
-                   ExpressionAttributeValues={':i': {'S': sys.argv[3]}})['Count'])\n",
-            &[&url, TABLE, id],
-        )
-        .trim()
-        .to_owned()
-    };
-    assert_eq!(
-        count("_SK_svc_prod"),
-        "2",
-        "one SK per minute, shared by both sides"
-    );
-    assert_eq!(count("_IK_p-go_svc_prod"), "2");
-    assert_eq!(count("_IK_p-native_svc_prod"), "2");
-
     // Phase 3: region suffixes on a global table, with moto's per-region tables standing in
     // for DynamoDB's replication (items are copied between regions with boto3). Go writes in
     // us-west-2 with EnableRegionSuffix; a suffixed native instance in us-east-1 reads it (and
     // the unsuffixed records of the phases before), and Go reads what native wrote there.
-    go.shutdown();
-    let suffixed_go = {
-        let mut v: serde_json::Value = serde_json::from_str(&go_config(&url, long, check)).unwrap();
-        v["EnableRegionSuffix"] = true.into();
-        v.to_string()
+    let long = Duration::from_secs(3600);
+    let suffixed = Store {
+        go_metastore: go_ddb(&url, "us-west-2", true),
+        ..store
     };
     assert_eq!(
-        go.setup(&suffixed_go),
+        go.setup(&interop::go_config(&suffixed, long, long)),
         0,
         "SetupJson with EnableRegionSuffix"
     );
@@ -263,11 +148,7 @@ fn go_and_native_share_dynamodb_across_rotation() {
     };
     replicate("us-west-2", "us-east-1");
     let mut east = Config::new(SERVICE, PRODUCT);
-    east.metastore = MetastoreConfig::DynamoDb(DynamoDbConfig {
-        region: Some("us-east-1".into()),
-        region_suffix: true,
-        ..ddb(&url)
-    });
+    east.metastore = MetastoreConfig::DynamoDb(ddb(&url, "us-east-1", true));
     let east = Asherah::new(east).unwrap();
     assert_eq!(
         east.decrypt("p-go", go_west.as_bytes()).unwrap(),
@@ -296,7 +177,7 @@ fn go_and_native_share_dynamodb_across_rotation() {
     );
     go.shutdown();
     eprintln!(
-        "go_dynamodb_interop: {} records cross-decrypted by Go and native over DynamoDB",
-        all.len()
+        "go_dynamodb_interop: {records} records cross-decrypted by Go and native over DynamoDB, \
+         and across two regions with suffixes"
     );
 }

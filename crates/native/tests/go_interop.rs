@@ -12,7 +12,7 @@ use std::time::Duration;
 use asherah_native::MetastoreConfig;
 use common::golib::GoAsherah;
 use common::interop::{self, Store, PRODUCT, SERVICE};
-use common::{skip, PgServer};
+use common::{go_library, skip, PgServer};
 
 /// Rebuilds a record from its parsed values in the native core's layout; equal to the input
 /// only if the input has exactly Go's field order, spacing and encodings.
@@ -44,23 +44,16 @@ fn rows(url: &str) -> Vec<(String, i64, String)> {
 
 #[test]
 fn go_and_native_share_postgres_across_rotation() {
-    let Ok(lib_path) = std::env::var("ASHERAH_GO_LIBRARY") else {
-        return skip(
-            "go_interop",
-            "ASHERAH_GO_LIBRARY is not set (source .cache/env.sh)",
-        );
+    let Some(lib_path) = go_library("go_interop") else {
+        return;
     };
-    if !std::path::Path::new(&lib_path).exists() {
-        return skip("go_interop", &format!("{lib_path} does not exist"));
-    }
     let pg = match PgServer::start() {
         Ok(pg) => pg,
         Err(why) => return skip("go_interop", &why),
     };
     let count_rows = |id: &str| rows(&pg.url).iter().filter(|r| r.0 == id).count();
     let store = Store {
-        go_db_type: "postgres",
-        go_connection: &pg.url,
+        go_metastore: interop::go_rdbms("postgres", &pg.url),
         native: MetastoreConfig::from_connection_string(&pg.url).unwrap(),
         native_ca_file: None,
         count_rows: &count_rows,

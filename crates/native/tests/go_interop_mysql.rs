@@ -8,19 +8,13 @@ mod common;
 use asherah_native::MetastoreConfig;
 use common::golib::GoAsherah;
 use common::interop::{self, Store};
-use common::{skip, MysqlServer};
+use common::{go_library, skip, MysqlServer};
 
 #[test]
 fn go_and_native_share_mysql_across_rotation() {
-    let Ok(lib_path) = std::env::var("ASHERAH_GO_LIBRARY") else {
-        return skip(
-            "go_interop_mysql",
-            "ASHERAH_GO_LIBRARY is not set (source .cache/env.sh)",
-        );
+    let Some(lib_path) = go_library("go_interop_mysql") else {
+        return;
     };
-    if !std::path::Path::new(&lib_path).exists() {
-        return skip("go_interop_mysql", &format!("{lib_path} does not exist"));
-    }
     let my = match MysqlServer::start() {
         Ok(my) => my,
         Err(why) => return skip("go_interop_mysql", &why),
@@ -33,8 +27,7 @@ fn go_and_native_share_mysql_across_rotation() {
         .unwrap()
     };
     let store = Store {
-        go_db_type: "mysql",
-        go_connection: &my.dsn,
+        go_metastore: interop::go_rdbms("mysql", &my.dsn),
         native: MetastoreConfig::Mysql {
             dsn: my.dsn.clone(),
         },

@@ -11,19 +11,13 @@ mod common;
 use asherah_native::MetastoreConfig;
 use common::golib::GoAsherah;
 use common::interop::{self, Store};
-use common::{skip, PgServer};
+use common::{go_library, skip, PgServer};
 
 #[test]
 fn go_and_native_share_tls_postgres_across_rotation() {
-    let Ok(lib_path) = std::env::var("ASHERAH_GO_LIBRARY") else {
-        return skip(
-            "go_interop_pg_tls",
-            "ASHERAH_GO_LIBRARY is not set (source .cache/env.sh)",
-        );
+    let Some(lib_path) = go_library("go_interop_pg_tls") else {
+        return;
     };
-    if !std::path::Path::new(&lib_path).exists() {
-        return skip("go_interop_pg_tls", &format!("{lib_path} does not exist"));
-    }
     let pg = match PgServer::start_tls() {
         Ok(pg) => pg,
         Err(why) => return skip("go_interop_pg_tls", &why),
@@ -37,8 +31,7 @@ fn go_and_native_share_tls_postgres_across_rotation() {
         .unwrap()
     };
     let store = Store {
-        go_db_type: "postgres",
-        go_connection: &pg.url,
+        go_metastore: interop::go_rdbms("postgres", &pg.url),
         native: MetastoreConfig::from_connection_string(&pg.url).unwrap(),
         native_ca_file: None,
         count_rows: &count_rows,

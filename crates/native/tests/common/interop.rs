@@ -16,10 +16,8 @@ pub const PRODUCT: &str = "prod";
 
 /// One metastore as both sides see it.
 pub struct Store<'a> {
-    /// Go's `SQLMetastoreDBType`.
-    pub go_db_type: &'a str,
-    /// Go's `ConnectionString`.
-    pub go_connection: &'a str,
+    /// Go's metastore keys (`Metastore` and what goes with it), a JSON object.
+    pub go_metastore: serde_json::Value,
     /// The native core's metastore.
     pub native: MetastoreConfig,
     /// The native core's CA file, if any.
@@ -28,14 +26,20 @@ pub struct Store<'a> {
     pub count_rows: &'a dyn Fn(&str) -> usize,
 }
 
+/// Go's metastore keys for a SQL database: `Metastore: "rdbms"`, the type and the DSN.
+pub fn go_rdbms(db_type: &str, connection: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Metastore": "rdbms",
+        "SQLMetastoreDBType": db_type,
+        "ConnectionString": connection,
+    })
+}
+
 /// libasherah's setup JSON for `store`.
 pub fn go_config(store: &Store<'_>, expire_after: Duration, check_interval: Duration) -> String {
-    serde_json::json!({
+    let mut config = serde_json::json!({
         "ServiceName": SERVICE,
         "ProductID": PRODUCT,
-        "Metastore": "rdbms",
-        "SQLMetastoreDBType": store.go_db_type,
-        "ConnectionString": store.go_connection,
         "KMS": "static",
         "EnableSessionCaching": true,
         "SessionCacheMaxSize": 1000,
@@ -43,8 +47,15 @@ pub fn go_config(store: &Store<'_>, expire_after: Duration, check_interval: Dura
         "ExpireAfter": expire_after.as_nanos() as u64,
         "CheckInterval": check_interval.as_nanos() as u64,
         "Verbose": false,
-    })
-    .to_string()
+    });
+    for (key, value) in store
+        .go_metastore
+        .as_object()
+        .expect("go_metastore is an object")
+    {
+        config[key] = value.clone();
+    }
+    config.to_string()
 }
 
 /// A native instance on `store` (its own connection and caches).

@@ -22,6 +22,20 @@ pub fn skip(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why}");
 }
 
+/// The real libasherah (`ASHERAH_GO_LIBRARY`), or `None` after a visible skip notice for
+/// `test` when it is not set or not there.
+pub fn go_library(test: &str) -> Option<String> {
+    let Ok(path) = std::env::var("ASHERAH_GO_LIBRARY") else {
+        skip(test, "ASHERAH_GO_LIBRARY is not set (source .cache/env.sh)");
+        return None;
+    };
+    if !Path::new(&path).exists() {
+        skip(test, &format!("{path} does not exist"));
+        return None;
+    }
+    Some(path)
+}
+
 /// `<repo>/scripts/mysql.sh`.
 pub fn mysql_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mysql.sh")
