@@ -11,10 +11,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use asherah_native::{
-    Asherah, Config, EnvelopeKeyRecord, ErrorKind, KeyMeta, Metastore, MetastoreConfig,
-    MysqlMetastore,
-};
+use asherah_native::{Asherah, Config, ErrorKind, Metastore, MetastoreConfig, MysqlMetastore};
 use common::{second_of_minute, skip, sleep_into_next_minute, MysqlServer};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,17 +24,7 @@ fn asherah(dsn: &str, ca_file: Option<&std::path::Path>) -> Asherah {
     Asherah::new(c).unwrap()
 }
 
-fn rec(c: i64) -> EnvelopeKeyRecord {
-    EnvelopeKeyRecord {
-        revoked: c % 120 == 0,
-        created: c,
-        encrypted_key: vec![c as u8; 60],
-        parent_key_meta: Some(KeyMeta {
-            id: "_SK_s_p".into(),
-            created: 60,
-        }),
-    }
-}
+use common::test_record as rec;
 
 #[test]
 fn mysql_metastore_contract_failures_and_recovery() {
@@ -46,24 +33,12 @@ fn mysql_metastore_contract_failures_and_recovery() {
         Err(why) => return skip("mysql_metastore", &why),
     };
     let ms = MysqlMetastore::connect(&my.dsn, TIMEOUT, None).unwrap();
-    assert!(ms.store("k", 1_800_000_060, &rec(1_800_000_060)).unwrap());
-    assert!(ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap());
-    assert!(
-        !ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap(),
-        "duplicate (id, created)"
-    );
-    assert_eq!(
-        ms.load("k", 1_800_000_000).unwrap(),
-        Some(rec(1_800_000_000))
-    );
-    assert_eq!(ms.load("k", 1_800_000_001).unwrap(), None);
+    common::check_store_contract(&ms);
     assert_eq!(
         ms.load("k", i64::MAX).unwrap(),
         None,
         "out of range: never sent"
     );
-    assert_eq!(ms.load_latest("k").unwrap(), Some(rec(1_800_000_060)));
-    assert_eq!(ms.load_latest("nope").unwrap(), None);
     // `created` holds UTC wall time, as Go's driver writes it (loc=UTC, its default).
     assert_eq!(
         my.sql("SELECT DATE_FORMAT(created, '%Y-%m-%d %H:%i:%s') FROM encryption_key WHERE id = 'k' ORDER BY created LIMIT 1"),

@@ -6,10 +6,10 @@ mod common;
 
 use std::sync::Arc;
 
-use asherah_native::{
-    Asherah, Config, EnvelopeKeyRecord, KeyMeta, Metastore, MetastoreConfig, PostgresMetastore,
+use asherah_native::{Asherah, Config, Metastore, MetastoreConfig, PostgresMetastore};
+use common::{
+    check_store_contract, second_of_minute, skip, sleep_into_next_minute, test_record, PgServer,
 };
-use common::{second_of_minute, skip, sleep_into_next_minute, PgServer};
 
 #[test]
 fn postgres_metastore_contract_and_racing_instances() {
@@ -18,28 +18,8 @@ fn postgres_metastore_contract_and_racing_instances() {
         Err(why) => return skip("postgres_metastore", &why),
     };
     let ms = PostgresMetastore::connect(&pg.url).unwrap();
-    let rec = |c: i64| EnvelopeKeyRecord {
-        revoked: c % 120 == 0,
-        created: c,
-        encrypted_key: vec![c as u8; 60],
-        parent_key_meta: Some(KeyMeta {
-            id: "_SK_s_p".into(),
-            created: 60,
-        }),
-    };
-    assert!(ms.store("k", 1_800_000_060, &rec(1_800_000_060)).unwrap());
-    assert!(ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap());
-    assert!(
-        !ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap(),
-        "duplicate (id, created)"
-    );
-    assert_eq!(
-        ms.load("k", 1_800_000_000).unwrap(),
-        Some(rec(1_800_000_000))
-    );
-    assert_eq!(ms.load("k", 1_800_000_001).unwrap(), None);
-    assert_eq!(ms.load_latest("k").unwrap(), Some(rec(1_800_000_060)));
-    assert_eq!(ms.load_latest("nope").unwrap(), None);
+    let rec = test_record;
+    check_store_contract(&ms);
     // lib/pq's key=value DSN form reaches the same database.
     let port = pg
         .url

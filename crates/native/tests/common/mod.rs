@@ -12,9 +12,44 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use asherah_native::{EnvelopeKeyRecord, KeyMeta, Metastore};
+
 /// `<repo>/scripts/pg.sh`.
 pub fn pg_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg.sh")
+}
+
+/// A key record for metastore tests: created at `c`, revoked on even minutes, a key of 60
+/// bytes of `c`, under SK `_SK_s_p` version 60.
+pub fn test_record(c: i64) -> EnvelopeKeyRecord {
+    EnvelopeKeyRecord {
+        revoked: c % 120 == 0,
+        created: c,
+        encrypted_key: vec![c as u8; 60],
+        parent_key_meta: Some(KeyMeta {
+            id: "_SK_s_p".into(),
+            created: 60,
+        }),
+    }
+}
+
+/// The contract every metastore keeps, on an empty store: insert-if-absent on
+/// `(id, created)`, exact loads, the latest by `created`, and `None` for what is not there.
+pub fn check_store_contract(ms: &dyn Metastore) {
+    let rec = test_record;
+    assert!(ms.store("k", 1_800_000_060, &rec(1_800_000_060)).unwrap());
+    assert!(ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap());
+    assert!(
+        !ms.store("k", 1_800_000_000, &rec(1_800_000_000)).unwrap(),
+        "duplicate (id, created)"
+    );
+    assert_eq!(
+        ms.load("k", 1_800_000_000).unwrap(),
+        Some(rec(1_800_000_000))
+    );
+    assert_eq!(ms.load("k", 1_800_000_001).unwrap(), None);
+    assert_eq!(ms.load_latest("k").unwrap(), Some(rec(1_800_000_060)));
+    assert_eq!(ms.load_latest("nope").unwrap(), None);
 }
 
 /// Prints a visible skip notice.
