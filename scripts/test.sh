@@ -31,15 +31,14 @@ step() { # step <name> <command...>
   fi
 }
 
-# --all-targets: the test binaries' dev-dependencies turn on features of shared crates (serde
-# "alloc", either "std", ...), and cargo would otherwise build the whole dependency tree (the
-# AWS SDK included) a second time for "cargo test", with the unified features.
-step "build" cargo build --release --workspace --all-targets --locked
+step "build" cargo build --release --workspace --locked
 step "rustfmt" cargo fmt --all -- --check
 step "clippy" cargo clippy --release --workspace --all-targets --locked -- -D warnings
 step "bindings are current" bash scripts/gen-napi-sys.sh --check
 step "C fixtures" sh fixtures/build.sh
-step "cargo test" cargo test --release --workspace --locked
+# The tests build under their own profile (Cargo.toml: release without LTO): with LTO each
+# test binary re-ran it over the whole dependency tree, which took longer than building it.
+step "cargo test" cargo test --profile ci-test --workspace --locked
 step "node --test" node --test node-test/
 first=1
 for v in $BUN_RUNNERS; do

@@ -65,12 +65,20 @@ fn preload_library() -> PathBuf {
                 .parent()
                 .unwrap()
                 .to_path_buf();
-            let release = profile_dir.file_name().is_some_and(|n| n == "release");
+            // The profile's directory name is the profile's name, except `dev` (`debug`).
+            let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") | None => "dev",
+                Some(name) => name,
+            };
             let mut cargo = Command::new(env!("CARGO"));
-            cargo.args(["build", "--quiet", "-p", "asherah-shim-preload"]);
-            if release {
-                cargo.arg("--release");
-            }
+            cargo.args([
+                "build",
+                "--quiet",
+                "-p",
+                "asherah-shim-preload",
+                "--profile",
+                profile,
+            ]);
             cargo.env("CARGO_TARGET_DIR", profile_dir.parent().unwrap());
             assert!(
                 cargo.status().unwrap().success(),
