@@ -234,13 +234,7 @@ impl Asherah {
         if let Some(k) = self.foreign_cached(CacheKind::System, &meta.id, meta.created, now) {
             return Ok(k);
         }
-        let ekr = self.load(&meta.id, meta.created)?.ok_or_else(|| {
-            Error::new(
-                ErrorKind::KeyNotFound,
-                "the system key an intermediate key names is not in the metastore",
-            )
-        })?;
-        let key = self.sk_from_record(&ekr)?;
+        let key = self.load_sk(meta)?;
         Ok(self.foreign_insert(&meta.id, key, now))
     }
 
@@ -463,6 +457,12 @@ impl Asherah {
         if let Some(k) = self.sk_cache.read().fresh(meta.created, now, &self.policy) {
             return Ok(k);
         }
+        let key = self.load_sk(meta)?;
+        Ok(self.sk_cache.write().insert(key, now, false))
+    }
+
+    /// An exact SK version from the metastore, unwrapped by the KMS.
+    fn load_sk(&self, meta: &KeyMeta) -> Result<CryptoKey, Error> {
         let ekr = self.load(&meta.id, meta.created)?.ok_or_else(|| {
             // `created` comes from a key record, which may have been tampered with.
             Error::new(
@@ -470,8 +470,7 @@ impl Asherah {
                 "the system key an intermediate key names is not in the metastore",
             )
         })?;
-        let key = self.sk_from_record(&ekr)?;
-        Ok(self.sk_cache.write().insert(key, now, false))
+        self.sk_from_record(&ekr)
     }
 
     /// The SK to create IKs under (Go's `skCache.GetOrLoadLatest`).
