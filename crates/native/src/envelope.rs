@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aes_gcm::{Aes256Gcm, KeyInit};
+use aes_gcm::Aes256Gcm;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::aead::{self, NONCE_LEN, OVERHEAD, SEALED_KEY_LEN};
@@ -39,6 +39,7 @@ use crate::locked::Locked;
 use crate::metastore::{self, Metastore};
 use crate::observe::{CacheKind, KeyChange, MetastoreOp, ObserverSlot};
 use crate::record::{self, EnvelopeKeyRecord, KeyMeta};
+use crate::rng;
 
 /// Other regions' keys: (key id, created) to the key and when it was loaded.
 type ForeignKeys = HashMap<(String, i64), (Arc<CryptoKey>, i64)>;
@@ -123,19 +124,21 @@ impl Asherah {
         check_partition(partition)?;
         let now = self.clock.now();
         let (ik, ik_id_json) = self.latest_ik(partition, now)?;
-        // One syscall for the DRK and both nonces, straight into locked memory.
+        // The DRK and both nonces from this thread's generator, straight into locked memory.
         let mut random = Locked::<[u8; 64]>::zeroed();
-        getrandom::getrandom(&mut random[..32 + 2 * NONCE_LEN])?;
+        rng::fill(&mut random[..32 + 2 * NONCE_LEN])?;
         let (drk, nonces) = random.split_at(32);
         let data_nonce: &[u8; NONCE_LEN] = nonces[..NONCE_LEN].try_into().expect("12 bytes");
         let key_nonce: &[u8; NONCE_LEN] = nonces[NONCE_LEN..2 * NONCE_LEN]
             .try_into()
             .expect("12 bytes");
-        // The DRK schedule is a stack value; aes-gcm's `zeroize` feature wipes it on drop.
-        let drk_cipher = Aes256Gcm::new(drk.try_into().expect("32 bytes"));
         let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
-        aead::seal_into(&drk_cipher, data_nonce, data, &mut sealed_data)?;
-        drop(drk_cipher);
+        aead::seal_data(
+            drk.try_into().expect("32 bytes"),
+            data_nonce,
+            data,
+            &mut sealed_data,
+        )?;
         let mut sealed_drk = Vec::with_capacity(SEALED_KEY_LEN);
         aead::seal_into(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
         Ok(record::write_data_row_record(
@@ -164,10 +167,7 @@ impl Asherah {
         };
         let drk =
             aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))?;
-        let drk_cipher = Aes256Gcm::new((&*drk).into());
-        drop(drk);
-        let n = aead::open_in_place(&drk_cipher, &mut drr.sealed_data)
-            .map_err(|e| e.context("data"))?;
+        let n = aead::open_data(&drk, &mut drr.sealed_data).map_err(|e| e.context("data"))?;
         drr.sealed_data.truncate(n);
         Ok(drr.sealed_data)
     }

@@ -32,6 +32,7 @@ mod locked;
 mod metastore;
 mod observe;
 mod record;
+mod rng;
 
 pub use crate::config::{
     AwsKmsConfig, Clock, Config, DynamoDbConfig, KmsConfig, MasterKey, MetastoreConfig,

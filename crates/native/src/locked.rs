@@ -14,6 +14,10 @@
 //! over failing every encrypt: Go's memguard fails hard, which in practice makes operators
 //! raise the limit or disable locking globally.
 //!
+//! [`WipeOnFork`] is a second kind of locked memory: one page that the kernel also zeroes in
+//! a forked child (`MADV_WIPEONFORK`), for the per-thread random generator (`rng.rs`), whose
+//! state a child must never reuse.
+//!
 //! Residual exposure, stated plainly: [`Locked::new`] moves a value in, so a transient copy
 //! may exist in a stack frame (the AES key schedule is built by `aes-gcm` on the stack and
 //! moved here); raw 32-byte keys avoid that by being generated or decrypted in place.
@@ -189,6 +193,93 @@ fn map_chunk() -> usize {
     ptr as usize
 }
 
+/// Size of a [`WipeOnFork`] region (one page on every Linux architecture we build for).
+pub(crate) const WIPE_ON_FORK_LEN: usize = 4096;
+
+/// One private page that a forked child sees as all zeros (`MADV_WIPEONFORK`, Linux 4.14+),
+/// locked like key slots, left out of core dumps, zeroed and unmapped on drop. Holds plain
+/// bytes only, so the zero page a child finds is a valid value.
+pub(crate) struct WipeOnFork {
+    ptr: NonNull<u8>,
+}
+
+// SAFETY: the page is owned exclusively (like a `Box<[u8]>`); nothing refers to it elsewhere.
+unsafe impl Send for WipeOnFork {}
+
+impl WipeOnFork {
+    /// A fresh zeroed page, or `None` if the kernel cannot wipe it on fork (older than 4.14,
+    /// or not Linux) or has no memory: callers then must not keep state across calls.
+    pub(crate) fn new() -> Option<Self> {
+        Self::map(true)
+    }
+
+    /// The same page without `MADV_WIPEONFORK`: only for the test that shows what a child
+    /// would inherit without it.
+    #[cfg(test)]
+    pub(crate) fn without_wipe_for_test() -> Option<Self> {
+        Self::map(false)
+    }
+
+    fn map(wipe: bool) -> Option<Self> {
+        // SAFETY: an anonymous private mapping with no address hint has no preconditions.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                WIPE_ON_FORK_LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
+        let page = WipeOnFork {
+            ptr: NonNull::new(ptr.cast::<u8>()).expect("mmap never returns null"),
+        };
+        if wipe && !advise_wipe_on_fork(ptr) {
+            return None; // `page` is unmapped by its drop
+        }
+        // SAFETY: `ptr..ptr+WIPE_ON_FORK_LEN` is the mapping we just created. Both calls only
+        // change residency and dump behaviour; their failure leaves a usable page.
+        unsafe {
+            if libc::mlock(ptr, WIPE_ON_FORK_LEN) != 0 {
+                LOCK_FAILURES.fetch_add(1, Ordering::Relaxed);
+            }
+            let _ = libc::madvise(ptr, WIPE_ON_FORK_LEN, libc::MADV_DONTDUMP);
+        }
+        Some(page)
+    }
+
+    /// The page's bytes.
+    pub(crate) fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: the page is `WIPE_ON_FORK_LEN` mapped, writable bytes owned by `self`, and
+        // `&mut self` makes this the only reference; any byte pattern is a valid `u8`.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), WIPE_ON_FORK_LEN) }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn advise_wipe_on_fork(ptr: *mut libc::c_void) -> bool {
+    // SAFETY: `ptr` is a whole private anonymous mapping of `WIPE_ON_FORK_LEN` bytes, the only
+    // kind MADV_WIPEONFORK accepts; the advice changes what a child sees, nothing here.
+    unsafe { libc::madvise(ptr, WIPE_ON_FORK_LEN, libc::MADV_WIPEONFORK) == 0 }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_wipe_on_fork(_: *mut libc::c_void) -> bool {
+    false
+}
+
+impl Drop for WipeOnFork {
+    fn drop(&mut self) {
+        self.bytes().zeroize();
+        // SAFETY: the mapping was created by `map` with this length and is not used again.
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), WIPE_ON_FORK_LEN) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +318,65 @@ mod tests {
         drop(l);
         assert_eq!(Arc::strong_count(&marker), 1);
         assert_eq!(format!("{:?}", Locked::new(5u64)), "Locked(<redacted>)");
+    }
+
+    /// Draws 56 bytes in a forked child and in the parent after it, from a generator the
+    /// parent had already used. With `MADV_WIPEONFORK` the child seeds afresh and the two
+    /// differ; on a page without it, the child repeats the parent's next bytes exactly, which
+    /// would give both the same data-row key and nonces (the failure the advice prevents).
+    #[test]
+    fn forked_child_never_repeats_its_parents_random_bytes() {
+        fn child_and_parent(mut g: crate::rng::Generator) -> ([u8; 56], [u8; 56]) {
+            let mut warm = [0u8; 56];
+            g.fill(&mut warm).unwrap();
+            let mut fds = [0i32; 2];
+            // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            // SAFETY: the child only fills a stack array from the page (no allocation, no
+            // lock: `getrandom` and ChaCha20 on memory it owns), writes it and `_exit`s.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0);
+            if pid == 0 {
+                let mut b = [0u8; 56];
+                let ok = g.fill(&mut b).is_ok();
+                // SAFETY: `b` is 56 readable bytes; `_exit` never returns.
+                unsafe {
+                    if ok {
+                        libc::write(fds[1], b.as_ptr().cast(), b.len());
+                    }
+                    libc::_exit(0);
+                }
+            }
+            let mut from_child = [0u8; 56];
+            // SAFETY: `from_child` has room for 56 bytes; the descriptors are ours.
+            unsafe {
+                libc::close(fds[1]);
+                assert_eq!(
+                    libc::read(fds[0], from_child.as_mut_ptr().cast(), 56),
+                    56,
+                    "the child wrote no bytes"
+                );
+                libc::close(fds[0]);
+                let mut status = 0;
+                libc::waitpid(pid, &mut status, 0);
+            }
+            let mut from_parent = [0u8; 56];
+            g.fill(&mut from_parent).unwrap();
+            (from_child, from_parent)
+        }
+
+        let page = WipeOnFork::new().expect("this kernel has MADV_WIPEONFORK");
+        let (child, parent) = child_and_parent(crate::rng::Generator::on(page));
+        assert_ne!(
+            child, parent,
+            "the child repeated its parent's random bytes"
+        );
+
+        let page = WipeOnFork::without_wipe_for_test().unwrap();
+        let (child, parent) = child_and_parent(crate::rng::Generator::on(page));
+        assert_eq!(
+            child, parent,
+            "without the advice the child shares the state"
+        );
     }
 }
