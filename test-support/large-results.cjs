@@ -1,6 +1,7 @@
 'use strict';
 // Issue 15 item 2: large encrypt results, which Node receives as external strings (the
-// shim's buffer, freed by a finalizer) and other hosts as copies. Registered by
+// shim's buffer, freed by a finalizer) and other hosts as copies, and large async decrypt
+// results, which Node receives as external Buffers over the core's plaintext. Registered by
 // node-test/large-results.test.mjs and bun-test/large-results.test.ts. Checks that every
 // encrypt entry point round-trips records on both sides of the 128 KiB threshold, with an
 // ASCII and a non-ASCII partition id (the latter makes a non-ASCII record: always copied),
@@ -54,6 +55,27 @@ function register(runner) {
       assert.deepEqual(Buffer.from(asherah.decrypt('p', last)), buf);
       const grewMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
       assert.ok(grewMiB < 700, `RSS grew ${grewMiB.toFixed(0)} MiB over 800 records of 1.4 MB`);
+      asherah.shutdown();
+    });
+
+    test('large async decrypt results keep their bytes while alive and are collected when dropped', async () => {
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const plains = [0x41, 0x42, 0x43].map((b) => Buffer.alloc((1 << 20) + 7, b));
+      const recs = plains.map((p) => asherah.encrypt('p', p));
+      const rss0 = process.memoryUsage().rss;
+      const kept = [];
+      for (let i = 0; i < 600; i++) {
+        const out = await asherah.decrypt_async('p', recs[i % 3]);
+        assert.equal(out.length, plains[i % 3].length);
+        if (i % 60 === 0) kept.push([i % 3, out]);
+        else out.fill(0); // writing a dropped result must not reach any other result
+      }
+      if (typeof globalThis.gc === 'function') globalThis.gc();
+      await new Promise((r) => setImmediate(r));
+      for (const [which, out] of kept) assert.ok(out.equals(plains[which]), 'a kept result changed');
+      const grewMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
+      assert.ok(grewMiB < 700, `RSS grew ${grewMiB.toFixed(0)} MiB over 600 1 MiB results`);
       asherah.shutdown();
     });
   });

@@ -286,7 +286,7 @@ pub(super) fn string_to_js(env: &Env, s: String) -> JsResult<Value<'_>> {
 }
 
 pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
-    env.create_buffer_copy(&b).map_err(Into::into)
+    env.create_buffer_owned(b).map_err(Into::into)
 }
 
 /// A decrypted plaintext as a JS string. Bytes that are not UTF-8 (data encrypted with

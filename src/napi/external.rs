@@ -1,4 +1,6 @@
-//! Large ASCII results handed to Node without a copy (`node_api_create_external_string_latin1`).
+//! Large results handed to Node without a copy: encrypt's record strings
+//! (`node_api_create_external_string_latin1`) and decrypt's plaintext Buffers
+//! (`napi_create_external_buffer`).
 //!
 //! A 1 MiB encrypt returns a ~1.4 MB record; copying it into a new heap string is most of
 //! what the call costs on Node (docs/performance.md, "Issue 15"). Above [`EXTERNAL_MIN`]
@@ -7,18 +9,26 @@
 //! collected. V8 does not count external strings as memory by itself, so without help it
 //! does not collect them and RSS grows without bound (measured: 4 GB after 3,000 1 MiB
 //! encrypts); each string is therefore reported with `napi_adjust_external_memory`, and
-//! un-reported by its finalizer.
+//! un-reported by its finalizer. An async decrypt's plaintext of that size becomes an
+//! external `Buffer` over the `Vec` the core decrypted into, which saves a copy and a fresh
+//! 1 MiB V8 allocation (Node 1 MiB async decrypt: 870-1,000 against 1,050-1,400 µs/op); V8
+//! accounts an `ArrayBuffer`'s backing store by itself, so no report is made. Sync decrypt
+//! keeps the copy, which measured faster there (`api/calls.rs`).
 //!
-//! Only on Node (the host exports `node::Start`): the entry point is looked up at run time
-//! (`dlsym`), and Bun and Deno export it too, but on Bun 1.4.5 the same scheme measured no
-//! faster than the copy and its RSS still grew (JSC collects on its own schedule), so other
-//! hosts keep the copy.
+//! Only on Node (the host exports `node::Start`): the entry points are looked up at run
+//! time (`dlsym`), and Bun and Deno export them too, but on Bun 1.4.5 the string scheme
+//! measured no faster than the copy and its RSS still grew (JSC collects on its own
+//! schedule), so other hosts keep the copy.
 //!
-//! Ownership, which is the whole risk here: the `String` is boxed and its box pointer is the
-//! finalize *hint* (the `data` argument is not used). On `napi_ok` the host owns the box: it
-//! calls the finalizer exactly once, either before returning (`copied` = true: it copied the
-//! bytes) or when the string dies (with a null env if the env is being torn down). On any
-//! other status the host has not taken it and we take the box back.
+//! Ownership, which is the whole risk here: the `String` (or `Vec`) is boxed and its box
+//! pointer is the finalize *hint* (the `data` argument is not used). On `napi_ok` the host
+//! owns the box: it calls the finalizer exactly once, either before returning (strings only,
+//! `copied` = true: it copied the bytes) or when the value dies (with a null env if the env
+//! is being torn down). A string the host refuses, and a Buffer refused with
+//! `napi_no_external_buffers_allowed` (checked before anything is taken), were never taken
+//! and we take the box back; after any other failure to make a Buffer the box is left to
+//! the host, since we cannot know whether it already ran the finalizer (a leak, never a
+//! double free).
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
@@ -46,13 +56,22 @@ type CreateExternalLatin1 = unsafe extern "C" fn(
     *mut bool,
 ) -> sys::napi_status;
 
+/// Whether the host is Node (it exports `node::Start(int, char**)`).
+fn host_is_node() -> bool {
+    static NODE: OnceLock<bool> = OnceLock::new();
+    *NODE.get_or_init(|| {
+        // SAFETY: RTLD_DEFAULT searches the process's global symbols; the name is a C string,
+        // and only the symbol's presence is used.
+        let node = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"_ZN4node5StartEiPPc".as_ptr()) };
+        !node.is_null()
+    })
+}
+
 /// Node's `node_api_create_external_string_latin1`, if the host is Node and exports it.
 fn create_external_latin1() -> Option<CreateExternalLatin1> {
     static FN: OnceLock<Option<CreateExternalLatin1>> = OnceLock::new();
     *FN.get_or_init(|| {
-        // SAFETY: as below; only the presence of `node::Start(int, char**)` is checked.
-        let node = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"_ZN4node5StartEiPPc".as_ptr()) };
-        if node.is_null() {
+        if !host_is_node() {
             return None;
         }
         // SAFETY: RTLD_DEFAULT searches the process's global symbols; the name is a C string.
@@ -92,7 +111,47 @@ unsafe extern "C" fn free_owned(env: sys::napi_env, _data: *mut c_void, hint: *m
     drop(owned);
 }
 
+/// The finalizer of an external Buffer: frees the `Vec<u8>` whose box is `hint`.
+unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the box leaked in `create_buffer_owned`, and the host calls this
+    // finalizer once per Buffer it accepted.
+    drop(unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) });
+}
+
 impl Env {
+    /// A `Buffer` of `bytes`, which it consumes: large ones become external Buffers on Node
+    /// (module docs), anything else is copied.
+    pub(crate) fn create_buffer_owned(&self, bytes: Vec<u8>) -> Result<Value<'_>, Status> {
+        if bytes.len() < EXTERNAL_MIN || !host_is_node() {
+            return self.create_buffer_copy(&bytes);
+        }
+        let len = bytes.len();
+        let boxed = Box::into_raw(Box::new(bytes));
+        // SAFETY: `boxed` is a live, uniquely owned box; the Vec's heap buffer does not move
+        // when the box is handed over.
+        let data = unsafe { (*boxed).as_mut_ptr() };
+        let mut v = ptr::null_mut();
+        // SAFETY: `data` holds `len` initialised bytes that stay valid until `free_vec` runs;
+        // `boxed` is the hint that finalizer frees; the out pointer is valid.
+        let status = unsafe {
+            sys::napi_create_external_buffer(
+                self.raw(),
+                len,
+                data.cast(),
+                Some(free_vec),
+                boxed.cast(),
+                &mut v,
+            )
+        };
+        if status == sys::napi_no_external_buffers_allowed {
+            // SAFETY: refused before the host took anything: the box is ours again.
+            let bytes = unsafe { Box::from_raw(boxed) };
+            return self.create_buffer_copy(&bytes);
+        }
+        check(status)?; // on other failures the box stays with the host (module docs)
+        Ok(self.wrap(v))
+    }
+
     /// A JS string for `s`, which it consumes: large ASCII strings become external strings
     /// where the host supports them (module docs), anything else is copied.
     pub(crate) fn create_string_owned(&self, s: String) -> Result<Value<'_>, Status> {

@@ -15,7 +15,7 @@ pub(crate) mod sys;
 pub(crate) mod async_work;
 mod env;
 mod error;
-mod external_string;
+mod external;
 mod function;
 mod promise;
 mod status;
