@@ -1,5 +1,5 @@
 'use strict';
-// Large encrypt results (issue 15 item 2): MB/s of sync and async encrypt by size, native
+// Large results (issue 15 item 2): MB/s of sync and async encrypt and decrypt by size, native
 // core, memory metastore, for comparing two builds: run it once per build, alternating,
 // under each runtime, with ASHERAH_SHIM_MODULE set.
 //   ASHERAH_SHIM_MODULE=<build>/libasherah_shim.so node bench/large-results.cjs [KiB,...]
@@ -30,6 +30,8 @@ async function main() {
     }
     const sync = [];
     const asyncRuns = [];
+    const decSync = [];
+    const decAsync = [];
     for (let r = 0; r < 5; r++) {
       let t0 = now();
       for (let i = 0; i < n; i++) a.encrypt('p', buf);
@@ -37,8 +39,22 @@ async function main() {
       t0 = now();
       for (let i = 0; i < n; i++) await a.encrypt_async('p', buf);
       asyncRuns.push((buf.length * n) / (now() - t0));
+      t0 = now();
+      for (let i = 0; i < n; i++) a.decrypt('p', rec);
+      decSync.push((buf.length * n) / (now() - t0));
+      t0 = now();
+      for (let i = 0; i < n; i++) await a.decrypt_async('p', rec);
+      decAsync.push((buf.length * n) / (now() - t0));
     }
-    out[`${kib}KiB`] = { syncMBps: Math.round(median(sync)), asyncMBps: Math.round(median(asyncRuns)), n };
+    // The last results must still read back (a finalizer that freed early would show here).
+    if (!Buffer.from(a.decrypt('p', rec)).equals(buf)) throw new Error('round trip failed');
+    out[`${kib}KiB`] = {
+      syncMBps: Math.round(median(sync)),
+      asyncMBps: Math.round(median(asyncRuns)),
+      decSyncMBps: Math.round(median(decSync)),
+      decAsyncMBps: Math.round(median(decAsync)),
+      n,
+    };
   }
   out.rssMiB = +(process.memoryUsage().rss / 2 ** 20).toFixed(1);
   console.log(JSON.stringify(out));
