@@ -77,6 +77,10 @@ pub(super) struct Op<T> {
     pub phase: &'static str,
     /// Its duration event for the metrics hook.
     pub metric: CallKind,
+    /// Bytes of work per input byte, in quarters: 4 for a plaintext, 3 for a record (its
+    /// base64 is 4/3 of the plaintext). Decides which async calls are small enough to run
+    /// inline.
+    pub work_quarters: usize,
     pub inline: InlineFn<T>,
     pub hosted: HostedFn<T>,
 }
@@ -89,6 +93,7 @@ pub(super) type HostedFn<T> = fn(&dyn Core, &CoreThread, &str, &[u8]) -> Result<
 pub(super) const ENCRYPT: Op<String> = Op {
     phase: "encrypt",
     metric: CallKind::Encrypt,
+    work_quarters: 4,
     inline: |c, p, d| c.encrypt_inline(p, d),
     hosted: |c, ct, p, d| c.encrypt(ct, p, d),
 };
@@ -96,17 +101,24 @@ pub(super) const ENCRYPT: Op<String> = Op {
 pub(super) const DECRYPT: Op<Vec<u8>> = Op {
     phase: "decrypt",
     metric: CallKind::Decrypt,
+    work_quarters: 3,
     inline: |c, p, r| c.decrypt_inline(p, r),
     hosted: |c, ct, p, r| c.decrypt(ct, p, r),
 };
 
 /// Inputs up to this size run inline in `*_async` when the core allows it and cannot wait
-/// on I/O (native core, memory metastore): a few µs of work cost less than the hop to a
-/// core-host thread and back (measured in docs/performance.md); larger inputs, and cores
-/// that may wait (SQLite's lock), go to a core-host thread so the event loop stays free.
-const INLINE_ASYNC_MAX: usize = 8 << 10;
+/// on I/O (native core, memory metastore); larger inputs, and cores that may wait (SQLite's
+/// lock), go to a core-host thread so the event loop stays free. The hop to a core-host
+/// thread and back costs 130-230 µs of latency for a lone call on the benchmark VM (two
+/// wake-ups of idle CPUs) and about nothing at 64 calls in flight, while a 32 KiB call costs
+/// 20-35 µs inline: up to here inline is 5-10x faster alone and as fast in a crowd, and
+/// blocks the event loop for less than one hop (bench/scaling.cjs, docs/performance.md
+/// "Issue 15"; it was 8 KiB, where a lone 16 KiB encrypt took 205-250 µs).
+const INLINE_ASYNC_MAX: usize = 32 << 10;
 
 /// Starts an async operation: settles `d` at once when it can run inline, else queues it.
+/// `size` is what the size limit checks (for a record, the lenient [`record_budget`]); the
+/// inline decision uses the input's length scaled by `op.work_quarters`.
 pub(super) fn async_call<T: Send + 'static>(
     env: &Env,
     settle: &Settle,
@@ -119,7 +131,7 @@ pub(super) fn async_call<T: Send + 'static>(
     let r = state::running()
         .and_then(|r| check_size(&r, size).map(|_| r))
         .map_err(|e| errors::from_core(&e))?;
-    if size <= INLINE_ASYNC_MAX {
+    if input.len() / 4 * op.work_quarters <= INLINE_ASYNC_MAX {
         if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
             let out = metrics::timed(op.metric, || (op.inline)(core, &partition, &input))
                 .map_err(|e| errors::from_core(&e))?;
