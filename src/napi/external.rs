@@ -155,11 +155,12 @@ impl Env {
     /// A JS string for `s`, which it consumes: large ASCII strings become external strings
     /// where the host supports them (module docs), anything else is copied.
     pub(crate) fn create_string_owned(&self, s: String) -> Result<Value<'_>, Status> {
-        if !(EXTERNAL_MIN..=EXTERNAL_MAX).contains(&s.len()) || !s.is_ascii() {
+        if !(EXTERNAL_MIN..=EXTERNAL_MAX).contains(&s.len()) {
             return self.create_string(&s);
         }
-        let Some(create) = create_external_latin1() else {
-            return self.create_string(&s);
+        let ascii = s.is_ascii(); // scanned once, for both paths
+        let Some(create) = create_external_latin1().filter(|_| ascii) else {
+            return self.create_string_known(&s, ascii);
         };
         let len = s.len();
         let boxed = Box::into_raw(Box::new(Owned { s, reported: false }));
@@ -184,7 +185,7 @@ impl Env {
         if check(status).is_err() {
             // SAFETY: the host refused the string, so it never took the box: it is ours again.
             let owned = unsafe { Box::from_raw(boxed) };
-            return self.create_string(&owned.s);
+            return self.create_string_known(&owned.s, true);
         }
         if !copied {
             // Reported here, un-reported by `free_owned` (module docs).
