@@ -100,7 +100,7 @@ fn main() {
             let tag = c
                 .encrypt_inout_detached((&[0u8; 12]).into(), b"", (&mut buf[..]).into())
                 .unwrap();
-            black_box(tag);
+            let _ = black_box(tag);
         });
         let ring = ns_per_op(n, || {
             let k = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).unwrap());
@@ -111,7 +111,7 @@ fn main() {
                     &mut buf[..],
                 )
                 .unwrap();
-            black_box(tag);
+            let _ = black_box(tag);
         });
         let mbps = |ns: f64| size as f64 / ns * 1e3;
         println!(
