@@ -257,6 +257,11 @@ export declare function set_metrics_hook(hook: ((event: MetricsEvent) => void) |
 export declare const setMetricsHook: typeof set_metrics_hook;
 /** Internal (used by SessionFactory): the running instance's id, or null when none is ready. */
 export declare function _instance_id(): number | null;
+/** Internal (used by decrypt in index.js): this env's scratch array for small plaintexts. */
+export declare function _decrypt_scratch(): Uint8Array;
+/** Internal (used by decrypt in index.js): the plaintext's length if it was written into the
+ *  scratch array, else the plaintext as a Buffer. */
+export declare function _decrypt_into(partitionId: string, dataRowRecord: string | Uint8Array): number | Buffer;
 /** Fills a decrypted Buffer with zeros (null/undefined: no-op). */
 export declare function clearPlaintext(plaintext: Buffer | Uint8Array | null | undefined): void;
 

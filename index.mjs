@@ -23,5 +23,5 @@ export const {
   signal_report, signalReport,
   set_metrics_hook, setMetricsHook,
   SessionFactory, AsherahSession, clearPlaintext,
-  _diagnostics, _threads, _signals, _libraries, _instance_id,
+  _diagnostics, _threads, _signals, _libraries, _instance_id, _decrypt_scratch, _decrypt_into,
 } = shim;

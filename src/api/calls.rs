@@ -130,6 +130,35 @@ pub(crate) fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e
     env.create_buffer_copy(&plain).map_err(Into::into)
 }
 
+/// `_decrypt_scratch()`: this env's scratch `Uint8Array` for `_decrypt_into` (made once,
+/// the same object on every call).
+pub(crate) fn decrypt_scratch<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    env_state::decrypt_scratch(env)
+}
+
+/// `_decrypt_into(partition, record)`: index.js's `decrypt`. A plaintext that fits in this
+/// env's scratch array (`_decrypt_scratch`) is written there and its length returned;
+/// index.js copies it into a `Buffer` from Node's pool and wipes the scratch. On Node an
+/// N-API `Buffer` costs ~1.5 µs to make and that copy ~0.3 µs, most of a 64 B decrypt
+/// (docs/performance.md "Issue 15"). Anything else comes back as a `Buffer`, as from
+/// `decrypt`.
+pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
+    if let Some(scratch) = env_state::existing_decrypt_scratch(env)? {
+        if let Some((ptr, len)) = env.uint8_raw(scratch)? {
+            if plain.len() <= len {
+                // SAFETY: `ptr` has `len >= plain.len()` writable bytes of an ArrayBuffer
+                // this module made (never shared; if transferred away it is detached and
+                // `uint8_raw` says `None`), on this JS thread, and no JS runs before we
+                // return; `plain` is a separate Rust allocation.
+                unsafe { std::ptr::copy_nonoverlapping(plain.as_ptr(), ptr, plain.len()) };
+                return env.create_f64(plain.len() as f64).map_err(Into::into);
+            }
+        }
+    }
+    env.create_buffer_copy(&plain).map_err(Into::into)
+}
+
 pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
     bytes_to_string(env, plain)

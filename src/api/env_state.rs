@@ -26,6 +26,8 @@ pub(crate) struct EnvState {
     metrics_hook: RefCell<Option<Ref>>,
     /// The hook takes one parameter: it gets asherah 4.x's event object, not (level, message).
     event_form: Cell<bool>,
+    /// The `Uint8Array` that `_decrypt_into` writes small plaintexts into (index.js's).
+    decrypt_scratch: RefCell<Option<Ref>>,
     hooked: Arc<AtomicBool>,
 }
 
@@ -46,6 +48,7 @@ pub(crate) fn init(env: &Env) -> JsResult<()> {
         hook: RefCell::new(None),
         metrics_hook: RefCell::new(None),
         event_form: Cell::new(false),
+        decrypt_scratch: RefCell::new(None),
         hooked,
     });
     // SAFETY: live env; the box is owned by the host from here and freed in
@@ -122,6 +125,32 @@ pub(crate) fn metrics_hook<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
         None => return Ok(None),
     };
     Ok((env.type_of(f)? == ValueType::Function).then_some(f))
+}
+
+/// Bytes in this env's decrypt scratch array (index.js copies results out of it).
+const DECRYPT_SCRATCH_LEN: usize = 4096;
+
+/// This env's decrypt scratch array, made on first use; always the same object afterwards,
+/// so the array index.js holds is the one `_decrypt_into` writes (a second array would let
+/// index.js read stale bytes).
+pub(crate) fn decrypt_scratch<'e>(env: &'e Env) -> JsResult<Value<'e>> {
+    let state = current(env)?;
+    if let Some(r) = state.decrypt_scratch.borrow().as_ref() {
+        return Ok(env.reference_value(r)?);
+    }
+    let array = env.create_uint8_array(DECRYPT_SCRATCH_LEN)?;
+    *state.decrypt_scratch.borrow_mut() = Some(env.create_reference(array)?);
+    Ok(array)
+}
+
+/// This env's decrypt scratch array, if `_decrypt_scratch` has made it.
+pub(crate) fn existing_decrypt_scratch<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
+    let state = current(env)?;
+    let r = state.decrypt_scratch.borrow();
+    match r.as_ref() {
+        Some(r) => Ok(Some(env.reference_value(r)?)),
+        None => Ok(None),
+    }
 }
 
 /// Runs this env's queued completions (log events, metrics batches, settled promises) now,

@@ -93,6 +93,8 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
     ("_signals", None, probe::signals),
     ("_libraries", None, probe::libraries),
     ("_instance_id", None, calls::instance_id),
+    ("_decrypt_scratch", None, calls::decrypt_scratch),
+    ("_decrypt_into", None, calls::decrypt_into),
 ];
 
 /// Initialises this env and fills `exports`.

@@ -410,6 +410,53 @@ impl Env {
         }))
     }
 
+    /// A new `Uint8Array` of `len` zero bytes over a new (plain, never shared) `ArrayBuffer`.
+    pub(crate) fn create_uint8_array(&self, len: usize) -> Result<Value<'_>, Status> {
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut buffer = ptr::null_mut();
+        // SAFETY: live env; valid out pointers. N-API zero-fills the new buffer.
+        check(unsafe { sys::napi_create_arraybuffer(self.raw, len, &mut data, &mut buffer) })?;
+        let mut v = ptr::null_mut();
+        // SAFETY: `buffer` is the ArrayBuffer just made, `len` bytes long; valid out pointer.
+        check(unsafe {
+            sys::napi_create_typedarray(self.raw, sys::napi_uint8_array, len, buffer, 0, &mut v)
+        })?;
+        Ok(self.wrap(v))
+    }
+
+    /// Where a `Uint8Array` keeps its bytes: `(pointer, length)`, or `None` if `v` is not a
+    /// `Uint8Array` or its buffer is detached. Writing through the pointer is sound only for
+    /// a caller that knows nobody else reaches the memory: e.g. an array it made with
+    /// [`Env::create_uint8_array`] (a `SharedArrayBuffer` cannot be told apart here, since
+    /// Bun 1.2/1.3 call one an ArrayBuffer), written on its JS thread before returning.
+    pub(crate) fn uint8_raw(&self, v: Value<'_>) -> Result<Option<(*mut u8, usize)>, Status> {
+        let mut is_typed = false;
+        // SAFETY: live env and handle; valid out pointer.
+        check(unsafe { sys::napi_is_typedarray(self.raw, v.raw, &mut is_typed) })?;
+        if !is_typed {
+            return Ok(None);
+        }
+        let mut kind: sys::napi_typedarray_type = 0;
+        let mut len = 0usize;
+        let mut data: *mut c_void = ptr::null_mut();
+        // SAFETY: `v` is a typed array; out pointers are valid, unused ones are null.
+        check(unsafe {
+            sys::napi_get_typedarray_info(
+                self.raw,
+                v.raw,
+                &mut kind,
+                &mut len,
+                &mut data,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        })?;
+        if kind != sys::napi_uint8_array || data.is_null() || len == 0 {
+            return Ok(None);
+        }
+        Ok(Some((data.cast::<u8>(), len)))
+    }
+
     pub(crate) fn create_error(
         &self,
         kind: JsErrorKind,
