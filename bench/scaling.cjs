@@ -119,7 +119,7 @@ async function payloadPaths(rt, base) {
 
 /** A two-panel SVG: µs/op by concurrency (log-log), and Worker throughput. */
 function svg(conc, workerRows, workerCounts) {
-  const W = 900, H = 380, pad = 50, pw = 520, ph = H - 2 * pad;
+  const W = 1060, H = 380, pad = 50, pw = 520, ph = H - 2 * pad;
   const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
   const all = conc.flatMap((l) => l.values);
   const [lo, hi] = [Math.min(...all) / 1.5, Math.max(...all) * 1.5];
@@ -132,18 +132,22 @@ function svg(conc, workerRows, workerCounts) {
     out += `<line x1="${pad}" x2="${pad + pw}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${pad - 6}" y="${y(t) + 4}" text-anchor="end">${t}</text>`;
   }
   CONCS.forEach((c, i) => (out += `<text x="${x(i)}" y="${H - pad + 16}" text-anchor="middle">c=${c}</text>`));
+  // Labels at the right end of each line, pushed apart where lines end close together.
+  const labels = conc.map((l, k) => ({ k, y: y(l.values[l.values.length - 1]) + 4 })).sort((a, b) => a.y - b.y);
+  for (let i = 1; i < labels.length; i++) labels[i].y = Math.max(labels[i].y, labels[i - 1].y + 13);
   conc.forEach((l, k) => {
     const col = colors[k % colors.length];
     out += `<polyline fill="none" stroke="${col}" stroke-width="2" points="${l.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')}"/>`;
-    out += `<text x="${pad + pw + 8}" y="${y(l.values[l.values.length - 1]) + 4}" fill="${col}">${l.label}</text>`;
+    out += `<text x="${pad + pw + 8}" y="${labels.find((t) => t.k === k).y}" fill="${col}">${l.label}</text>`;
   });
   if (workerRows.length) {
-    const bx = 735, bw = 140, max = Math.max(...workerRows.flatMap((r) => r.cells));
-    out += `<text x="${bx}" y="${H - 60}" font-size="12">Node Workers, aggregate ops/s</text>`;
+    const bx = 760, bw = 110, max = Math.max(...workerRows.flatMap((r) => r.cells));
+    out += `<text x="${bx}" y="${pad - 8}" font-size="12">Node Workers, aggregate ops/s</text>`;
     workerRows.forEach((r, k) => {
       r.cells.forEach((v, i) => {
-        const yy = pad + 10 + (k * (workerCounts.length + 1) + i) * 16;
-        out += `<rect x="${bx}" y="${yy}" width="${(v / max) * bw}" height="12" fill="${colors[k]}"/><text x="${bx + 2}" y="${yy + 10}" fill="white">${r.core} ${workerCounts[i]}W ${Math.round(v / 1000)}k</text>`;
+        const yy = pad + (k * (workerCounts.length + 1) + i) * 16;
+        const w = Math.max(1, (v / max) * bw);
+        out += `<rect x="${bx}" y="${yy}" width="${w}" height="12" fill="${colors[k]}"/><text x="${bx + w + 4}" y="${yy + 10}" fill="#333">${r.core}, ${workerCounts[i]} Worker${workerCounts[i] > 1 ? 's' : ''}: ${(v / 1000).toFixed(1)}k</text>`;
       });
     });
   }
@@ -194,7 +198,9 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+module.exports = { svg };
+
+if (require.main === module) main().catch((e) => {
   console.error(e && e.stack ? e.stack : e);
   process.exit(1);
 });
