@@ -348,6 +348,25 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// [`check_error`] for a target some of whose messages never depend on the input (`fixed`):
+/// those cannot quote it, however much wording the input shares with them (an input
+/// " postgres://..." shares 12 bytes with the fixed "expected sqlite://<path>,
+/// postgres://..." message; FUZZ_SEED=1796133713139882868 with FUZZ_SECONDS=400 found it).
+fn check_error_fixed(
+    e: &Error,
+    kinds: &[ErrorKind],
+    input: &[u8],
+    shapes: &Shapes,
+    fixed: &[String],
+) -> Result<(), TestCaseError> {
+    let input = if fixed.iter().any(|f| f == e.message()) {
+        &b""[..]
+    } else {
+        input
+    };
+    check_error(e, kinds, input, shapes)
+}
+
 /// The message shapes seen (digits folded), per target.
 type Shapes = Mutex<BTreeMap<String, u64>>;
 
@@ -671,6 +690,25 @@ fn fuzz_connection_strings() {
     .map(|s| s.as_bytes())
     .collect();
     let shapes = Shapes::default();
+    // The "unsupported connection string" message is the same for every input.
+    let fixed = vec![MetastoreConfig::from_connection_string("\u{1}")
+        .unwrap_err()
+        .message()
+        .to_owned()];
+    let shared_wording = " postgres://user:hunter2@127.0.0.1:5432/asherah";
+    let e = MetastoreConfig::from_connection_string(&format!("\u{e}{shared_wording}")).unwrap_err();
+    assert!(
+        check_error(&e, &[ErrorKind::Config], shared_wording.as_bytes(), &shapes).is_err(),
+        "the fixed message no longer shares wording with its input: drop check_error_fixed"
+    );
+    check_error_fixed(
+        &e,
+        &[ErrorKind::Config],
+        shared_wording.as_bytes(),
+        &shapes,
+        &fixed,
+    )
+    .expect("a fixed message quotes nothing");
     let strategy = (any::<Index>(), mutations());
     fuzz(
         "connection_string",
@@ -710,7 +748,9 @@ fn fuzz_connection_strings() {
                 Ok(MetastoreConfig::DynamoDb(_)) => {
                     prop_assert!(false, "a connection string never names DynamoDB")
                 }
-                Err(e) => check_error(&e, &[ErrorKind::Config], text.as_bytes(), &shapes)?,
+                Err(e) => {
+                    check_error_fixed(&e, &[ErrorKind::Config], text.as_bytes(), &shapes, &fixed)?
+                }
             }
             Ok(())
         },
