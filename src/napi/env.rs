@@ -376,37 +376,13 @@ impl Env {
     /// or mutates its `ArrayBuffer`. Callers either copy it at once (async calls) or use it
     /// while the JS thread is blocked in the same call (sync calls).
     pub(crate) fn uint8_bytes<'s>(&'s self, v: Value<'s>) -> Result<Option<&'s [u8]>, Status> {
-        let mut is_typed = false;
-        // SAFETY: live env and handle; valid out pointer.
-        check(unsafe { sys::napi_is_typedarray(self.raw, v.raw, &mut is_typed) })?;
-        if !is_typed {
-            return Ok(None);
-        }
-        let mut kind: sys::napi_typedarray_type = 0;
-        let mut len = 0usize;
-        let mut data: *mut c_void = ptr::null_mut();
-        // SAFETY: `v` is a typed array; out pointers are valid, unused ones are null.
-        check(unsafe {
-            sys::napi_get_typedarray_info(
-                self.raw,
-                v.raw,
-                &mut kind,
-                &mut len,
-                &mut data,
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
-        })?;
-        if kind != sys::napi_uint8_array {
-            return Ok(None);
-        }
-        if len == 0 || data.is_null() {
-            return Ok(Some(&[]));
-        }
-        // SAFETY: N-API reports `len` readable bytes at `data` (already adjusted by the byte
-        // offset); the lifetime is tied to this scope's handle, see the doc comment.
-        Ok(Some(unsafe {
-            std::slice::from_raw_parts(data.cast::<u8>(), len)
+        Ok(self.uint8_parts(v)?.map(|(data, len)| {
+            if len == 0 || data.is_null() {
+                return &[][..];
+            }
+            // SAFETY: N-API reports `len` readable bytes at `data` (already adjusted by the
+            // byte offset); the lifetime is tied to this scope's handle, see the doc comment.
+            unsafe { std::slice::from_raw_parts(data, len) }
         }))
     }
 
@@ -425,11 +401,19 @@ impl Env {
     }
 
     /// Where a `Uint8Array` keeps its bytes: `(pointer, length)`, or `None` if `v` is not a
-    /// `Uint8Array` or its buffer is detached. Writing through the pointer is sound only for
-    /// a caller that knows nobody else reaches the memory: e.g. an array it made with
-    /// [`Env::create_uint8_array`] (a `SharedArrayBuffer` cannot be told apart here, since
-    /// Bun 1.2/1.3 call one an ArrayBuffer), written on its JS thread before returning.
+    /// `Uint8Array` or its buffer is empty or detached. Writing through the pointer is sound
+    /// only for a caller that knows nobody else reaches the memory: e.g. an array it made
+    /// with [`Env::create_uint8_array`] (a `SharedArrayBuffer` cannot be told apart here,
+    /// since Bun 1.2/1.3 call one an ArrayBuffer), written on its JS thread before returning.
     pub(crate) fn uint8_raw(&self, v: Value<'_>) -> Result<Option<(*mut u8, usize)>, Status> {
+        Ok(self
+            .uint8_parts(v)?
+            .filter(|&(data, len)| len > 0 && !data.is_null()))
+    }
+
+    /// A `Uint8Array`'s data pointer and length as N-API reports them (the pointer may be
+    /// null for an empty or detached buffer), or `None` for any other value.
+    fn uint8_parts(&self, v: Value<'_>) -> Result<Option<(*mut u8, usize)>, Status> {
         let mut is_typed = false;
         // SAFETY: live env and handle; valid out pointer.
         check(unsafe { sys::napi_is_typedarray(self.raw, v.raw, &mut is_typed) })?;
@@ -451,10 +435,7 @@ impl Env {
                 ptr::null_mut(),
             )
         })?;
-        if kind != sys::napi_uint8_array || data.is_null() || len == 0 {
-            return Ok(None);
-        }
-        Ok(Some((data.cast::<u8>(), len)))
+        Ok((kind == sys::napi_uint8_array).then_some((data.cast::<u8>(), len)))
     }
 
     pub(crate) fn create_error(

@@ -57,12 +57,7 @@ pub(crate) fn seal_into(
 /// Opens `sealed` in place: on success the plaintext is `sealed[..len - OVERHEAD]` and its
 /// length is returned. On failure the buffer holds garbage and the error is `DecryptFailed`.
 pub(crate) fn open_in_place(cipher: &Aes256Gcm, sealed: &mut [u8]) -> Result<usize, Error> {
-    if sealed.len() < OVERHEAD {
-        return Err(Error::new(
-            ErrorKind::MalformedRecord,
-            format!("ciphertext too short ({} bytes)", sealed.len()),
-        ));
-    }
+    check_sealed_len(sealed)?;
     let ct_len = sealed.len() - OVERHEAD;
     let (ct, rest) = sealed.split_at_mut(ct_len);
     let (tag, nonce) = rest.split_at(TAG_LEN);
@@ -70,6 +65,17 @@ pub(crate) fn open_in_place(cipher: &Aes256Gcm, sealed: &mut [u8]) -> Result<usi
         .decrypt_inout_detached(nonce_of(nonce), b"", ct.into(), tag_of(tag))
         .map_err(|_| Error::new(ErrorKind::DecryptFailed, "authentication failed"))?;
     Ok(ct_len)
+}
+
+/// A sealed value holds at least a tag and a nonce.
+fn check_sealed_len(sealed: &[u8]) -> Result<(), Error> {
+    if sealed.len() < OVERHEAD {
+        return Err(Error::new(
+            ErrorKind::MalformedRecord,
+            format!("ciphertext too short ({} bytes)", sealed.len()),
+        ));
+    }
+    Ok(())
 }
 
 /// Opens a sealed 32-byte key directly into locked memory.
@@ -161,12 +167,7 @@ impl DataCipher {
 
     /// Opens `sealed` in place, as [`open_in_place`] does.
     pub(crate) fn open_in_place(&self, sealed: &mut [u8]) -> Result<usize, Error> {
-        if sealed.len() < OVERHEAD {
-            return Err(Error::new(
-                ErrorKind::MalformedRecord,
-                format!("ciphertext too short ({} bytes)", sealed.len()),
-            ));
-        }
+        check_sealed_len(sealed)?;
         let (ct_and_tag, nonce) = sealed.split_at_mut(sealed.len() - NONCE_LEN);
         let nonce = RingNonce::try_assume_unique_for_key(nonce).expect("NONCE_LEN bytes");
         let plain = self

@@ -167,30 +167,44 @@ fn alloc_slot<T>() -> (usize, usize) {
 /// Maps, locks and dump-excludes one chunk; aborts the process if the kernel has no memory
 /// left (as the global allocator does), since there is nowhere safe to put a key.
 fn map_chunk() -> usize {
+    let Some(ptr) = map_private(CHUNK) else {
+        std::alloc::handle_alloc_error(
+            std::alloc::Layout::from_size_align(CHUNK, 4096).expect("valid layout"),
+        );
+    };
+    lock_and_hide(ptr, CHUNK);
+    CHUNKS.fetch_add(1, Ordering::Relaxed);
+    ptr as usize
+}
+
+/// A fresh anonymous private mapping of `len` bytes (zeroed), or `None` if the kernel
+/// refuses.
+fn map_private(len: usize) -> Option<*mut libc::c_void> {
     // SAFETY: an anonymous private mapping with no address hint has no preconditions.
     let ptr = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            CHUNK,
+            len,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
             0,
         )
     };
-    if ptr == libc::MAP_FAILED {
-        std::alloc::handle_alloc_error(
-            std::alloc::Layout::from_size_align(CHUNK, 4096).expect("valid layout"),
-        );
+    (ptr != libc::MAP_FAILED).then_some(ptr)
+}
+
+/// Locks a mapping in memory (counting a failure, see [`memory_lock_failures`]) and leaves
+/// it out of core dumps.
+fn lock_and_hide(ptr: *mut libc::c_void, len: usize) {
+    // SAFETY: `ptr..ptr+len` is a whole mapping made by `map_private`. Both calls only change
+    // residency and dump behaviour; their failure leaves a usable mapping.
+    unsafe {
+        if libc::mlock(ptr, len) != 0 {
+            LOCK_FAILURES.fetch_add(1, Ordering::Relaxed);
+        }
+        let _ = libc::madvise(ptr, len, libc::MADV_DONTDUMP);
     }
-    // SAFETY: `ptr..ptr+CHUNK` is the mapping we just created.
-    if unsafe { libc::mlock(ptr, CHUNK) } != 0 {
-        LOCK_FAILURES.fetch_add(1, Ordering::Relaxed);
-    }
-    // SAFETY: as above; MADV_DONTDUMP only changes core-dump behaviour. Failure is harmless.
-    let _ = unsafe { libc::madvise(ptr, CHUNK, libc::MADV_DONTDUMP) };
-    CHUNKS.fetch_add(1, Ordering::Relaxed);
-    ptr as usize
 }
 
 /// Size of a [`WipeOnFork`] region (one page on every Linux architecture we build for).
@@ -221,34 +235,14 @@ impl WipeOnFork {
     }
 
     fn map(wipe: bool) -> Option<Self> {
-        // SAFETY: an anonymous private mapping with no address hint has no preconditions.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                WIPE_ON_FORK_LEN,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return None;
-        }
+        let ptr = map_private(WIPE_ON_FORK_LEN)?;
         let page = WipeOnFork {
             ptr: NonNull::new(ptr.cast::<u8>()).expect("mmap never returns null"),
         };
         if wipe && !advise_wipe_on_fork(ptr) {
             return None; // `page` is unmapped by its drop
         }
-        // SAFETY: `ptr..ptr+WIPE_ON_FORK_LEN` is the mapping we just created. Both calls only
-        // change residency and dump behaviour; their failure leaves a usable page.
-        unsafe {
-            if libc::mlock(ptr, WIPE_ON_FORK_LEN) != 0 {
-                LOCK_FAILURES.fetch_add(1, Ordering::Relaxed);
-            }
-            let _ = libc::madvise(ptr, WIPE_ON_FORK_LEN, libc::MADV_DONTDUMP);
-        }
+        lock_and_hide(ptr, WIPE_ON_FORK_LEN);
         Some(page)
     }
 
