@@ -29,6 +29,10 @@ function register(runner) {
         const out = asherah.decrypt('p', rec);
         assert.ok(Buffer.isBuffer(out), `length ${len}: not a Buffer`);
         assert.equal(out.length, len);
+        // Its own ArrayBuffer, as before: a pooled slice would show other Buffers' bytes to
+        // code that reads `out.buffer`.
+        assert.equal(out.byteOffset, 0, `length ${len}: a slice of a shared ArrayBuffer`);
+        assert.equal(out.buffer.byteLength, len, `length ${len}: ArrayBuffer of another size`);
         assert.ok(out.equals(plain), `length ${len}: bytes differ`);
         assert.equal(asherah.decrypt_string('p', asherah.encrypt_string('p', 'é'.repeat(len))), 'é'.repeat(len));
       }
