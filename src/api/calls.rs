@@ -138,7 +138,7 @@ pub(crate) fn decrypt_scratch<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult
 
 /// `_decrypt_into(partition, record)`: index.js's `decrypt`. A plaintext that fits in this
 /// env's scratch array (`_decrypt_scratch`) is written there and its length returned;
-/// index.js copies it into a `Buffer` from Node's pool and wipes the scratch. On Node an
+/// index.js copies it into a `Buffer` of its own and wipes the scratch. On Node an
 /// N-API `Buffer` costs ~1.5 µs to make and that copy ~0.3 µs, most of a 64 B decrypt
 /// (docs/performance.md "Issue 15"). Anything else comes back as a `Buffer`, as from
 /// `decrypt`.
