@@ -50,7 +50,8 @@ static FREE: [Mutex<Vec<usize>>; CLASSES] = [
 static LOCK_FAILURES: AtomicUsize = AtomicUsize::new(0);
 static CHUNKS: AtomicUsize = AtomicUsize::new(0);
 
-/// How many 64 KiB chunks of key memory could not be `mlock`ed (0 means every key is locked).
+/// How many mappings of key memory could not be `mlock`ed: 64 KiB chunks of key slots and
+/// the 4 KiB pages of the per-thread record generators (0 means all of it is locked).
 pub fn memory_lock_failures() -> usize {
     LOCK_FAILURES.load(Ordering::Relaxed)
 }
