@@ -134,23 +134,21 @@ const DECRYPT_SCRATCH_LEN: usize = 4096;
 /// so the array index.js holds is the one `_decrypt_into` writes (a second array would let
 /// index.js read stale bytes).
 pub(crate) fn decrypt_scratch<'e>(env: &'e Env) -> JsResult<Value<'e>> {
-    let state = current(env)?;
-    if let Some(r) = state.decrypt_scratch.borrow().as_ref() {
-        return Ok(env.reference_value(r)?);
+    if let Some(array) = existing_decrypt_scratch(env)? {
+        return Ok(array);
     }
     let array = env.create_uint8_array(DECRYPT_SCRATCH_LEN)?;
-    *state.decrypt_scratch.borrow_mut() = Some(env.create_reference(array)?);
+    *current(env)?.decrypt_scratch.borrow_mut() = Some(env.create_reference(array)?);
     Ok(array)
 }
 
 /// This env's decrypt scratch array, if `_decrypt_scratch` has made it.
 pub(crate) fn existing_decrypt_scratch<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
-    let state = current(env)?;
-    let r = state.decrypt_scratch.borrow();
-    match r.as_ref() {
-        Some(r) => Ok(Some(env.reference_value(r)?)),
-        None => Ok(None),
-    }
+    let scratch = current(env)?.decrypt_scratch.borrow();
+    Ok(scratch
+        .as_ref()
+        .map(|r| env.reference_value(r))
+        .transpose()?)
 }
 
 /// Runs this env's queued completions (log events, metrics batches, settled promises) now,
