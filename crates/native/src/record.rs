@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use base64_simd::STANDARD;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
@@ -118,13 +118,17 @@ impl EnvelopeKeyRecord {
         if self.revoked {
             out.push_str("\"Revoked\":true,");
         }
-        let _ = write!(out, "\"Created\":{},\"Key\":\"", self.created);
+        out.push_str("\"Created\":");
+        out.push_str(itoa::Buffer::new().format(self.created));
+        out.push_str(",\"Key\":\"");
         STANDARD.encode_append(&self.encrypted_key, &mut out);
         out.push('"');
         if let Some(meta) = &self.parent_key_meta {
             out.push_str(",\"ParentKeyMeta\":{\"KeyId\":");
             push_json_string(&mut out, &meta.id);
-            let _ = write!(out, ",\"Created\":{}}}", meta.created);
+            out.push_str(",\"Created\":");
+            out.push_str(itoa::Buffer::new().format(meta.created));
+            out.push('}');
         }
         out.push('}');
         out
@@ -281,11 +285,15 @@ pub(crate) fn write_data_row_record(
     // case, so the record is never reallocated (and a 1 MiB record never copied) midway.
     let capacity = 77 + 2 * 20 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len());
     let mut out = String::with_capacity(capacity);
-    let _ = write!(out, "{{\"Key\":{{\"Created\":{drk_created},\"Key\":\"");
+    out.push_str("{\"Key\":{\"Created\":");
+    out.push_str(itoa::Buffer::new().format(drk_created));
+    out.push_str(",\"Key\":\"");
     STANDARD.encode_append(sealed_drk, &mut out);
     out.push_str("\",\"ParentKeyMeta\":{\"KeyId\":");
     out.push_str(ik_id_json);
-    let _ = write!(out, ",\"Created\":{ik_created}}}}},\"Data\":\"");
+    out.push_str(",\"Created\":");
+    out.push_str(itoa::Buffer::new().format(ik_created));
+    out.push_str("}},\"Data\":\"");
     STANDARD.encode_append(sealed_data, &mut out);
     out.push_str("\"}");
     debug_assert!(out.len() <= capacity, "record outgrew its capacity");
