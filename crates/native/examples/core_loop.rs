@@ -11,7 +11,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let op = args.get(1).map(String::as_str).unwrap_or("encrypt");
     let size: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(64);
-    let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = args
+        .get(3)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let asherah = Asherah::new(Config::new("loop-svc", "loop-prod")).expect("setup");
     let data: Vec<u8> = (0..size).map(|i| i as u8).collect();
     let record = asherah.encrypt("partition-1", &data).expect("encrypt");
@@ -19,8 +22,14 @@ fn main() {
     let mut sink = 0usize;
     for _ in 0..n {
         sink += match op {
-            "decrypt" => asherah.decrypt("partition-1", record.as_bytes()).expect("decrypt").len(),
-            _ => asherah.encrypt("partition-1", &data).expect("encrypt").len(),
+            "decrypt" => asherah
+                .decrypt("partition-1", record.as_bytes())
+                .expect("decrypt")
+                .len(),
+            _ => asherah
+                .encrypt("partition-1", &data)
+                .expect("encrypt")
+                .len(),
         };
     }
     let ns = t0.elapsed().as_nanos() as f64 / n as f64;

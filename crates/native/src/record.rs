@@ -679,7 +679,12 @@ mod tests {
                 String::from_utf8_lossy(json)
             )
         });
-        assert_eq!(fields(&fast), fields(&general), "{:?}", String::from_utf8_lossy(json));
+        assert_eq!(
+            fields(&fast),
+            fields(&general),
+            "{:?}",
+            String::from_utf8_lossy(json)
+        );
         true
     }
 
