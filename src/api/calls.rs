@@ -13,8 +13,9 @@ use super::args::{
     with_record,
 };
 use super::dispatch::{
-    async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
-    settle_once, string_to_js, unit_to_js, Settle, DECRYPT, ENCRYPT,
+    async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, host_async, promise,
+    record_budget, route_async, settle_once, string_to_js, unit_to_js, Route, Settle, DECRYPT,
+    ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::CoreKind;
@@ -144,6 +145,12 @@ pub(crate) fn decrypt_scratch<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult
 /// `decrypt`.
 pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
+    plain_into_scratch(env, plain)
+}
+
+/// A plaintext for index.js: written into this env's scratch array with its length
+/// returned when it fits, else a `Buffer` holding a copy.
+fn plain_into_scratch(env: &Env, plain: Vec<u8>) -> JsResult<Value<'_>> {
     if let Some(scratch) = env_state::existing_decrypt_scratch(env)? {
         if let Some((ptr, len)) = env.uint8_raw(scratch)? {
             if plain.len() <= len {
@@ -157,6 +164,28 @@ pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Val
         }
     }
     env.create_buffer_copy(&plain).map_err(Into::into)
+}
+
+/// `_decrypt_async_into(partition, record)`: index.js's `decrypt_async` on Node. A call
+/// that runs inline returns what `_decrypt_into` returns (a length in the scratch array,
+/// or a `Buffer`) and makes no promise: index.js wraps the result in a resolved one, which
+/// costs Node far less than an N-API promise and `Buffer`. A call that is hosted, and
+/// every failure (argument errors included), returns the promise `decrypt_async` would.
+/// Both settle alike: already resolved (or rejected) on return, or when the core replies.
+pub(crate) fn decrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    let routed = with_record(env, args.get(0), args.get(1), |p, r| {
+        Ok(match route_async(&DECRYPT, record_budget(r.len()), p, r)? {
+            Route::Inline(plain) => Ok(plain),
+            Route::Hosted(run) => Err((run, p.to_owned(), r.to_vec())),
+        })
+    });
+    match routed {
+        Ok(Ok(plain)) => plain_into_scratch(env, plain),
+        Ok(Err((run, p, r))) => promise(env, |env, settle| {
+            host_async(env, settle, &run, &DECRYPT, buffer_to_js, p, r)
+        }),
+        Err(e) => promise(env, |_, _| Err(e)),
+    }
 }
 
 pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
@@ -194,6 +223,27 @@ fn encrypt_async_of<'e>(
             data,
         )
     })
+}
+
+/// `_encrypt_async_into(partition, data)`: index.js's `encrypt_async` on Node, as
+/// [`decrypt_async_into`] is its `decrypt_async`: the record JSON when the call ran inline
+/// (index.js wraps it in a resolved promise), else the promise `encrypt_async` returns.
+/// Arguments are read in `encrypt_async`'s order, so a bad call fails alike.
+pub(crate) fn encrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    let routed = with_partition(env, args.get(0), |p| {
+        let data = bytes_ref(env, args.get(1), "data")?;
+        Ok(match route_async(&ENCRYPT, data.len(), p, data)? {
+            Route::Inline(json) => Ok(json),
+            Route::Hosted(run) => Err((run, p.to_owned(), data.to_vec())),
+        })
+    });
+    match routed {
+        Ok(Ok(json)) => env.create_string_owned(json).map_err(Into::into),
+        Ok(Err((run, p, data))) => promise(env, |env, settle| {
+            host_async(env, settle, &run, &ENCRYPT, string_to_js, p, data)
+        }),
+        Err(e) => promise(env, |_, _| Err(e)),
+    }
 }
 
 pub(crate) fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {

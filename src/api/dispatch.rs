@@ -116,9 +116,39 @@ pub(super) const DECRYPT: Op<Vec<u8>> = Op {
 /// "Issue 15"; it was 8 KiB, where a lone 16 KiB encrypt took 205-250 µs).
 const INLINE_ASYNC_MAX: usize = 32 << 10;
 
-/// Starts an async operation: settles `d` at once when it can run inline, else queues it.
-/// `size` is what the size limit checks (for a record, the lenient [`record_budget`]); the
-/// inline decision uses the input's length scaled by `op.work_quarters`.
+/// Where an async call runs: already done inline (its result), or on a core-host thread of
+/// this instance.
+pub(super) enum Route<T> {
+    Inline(T),
+    Hosted(Arc<Running>),
+}
+
+/// The first half of an async call: the instance and size checks, then the call itself
+/// when it can run inline (input up to [`INLINE_ASYNC_MAX`] of work, scaled by
+/// `op.work_quarters`, on a core that allows inline calls and cannot wait on I/O). `size`
+/// is what the size limit checks (for a record, the lenient [`record_budget`]). The input
+/// is borrowed: an inline call copies nothing.
+pub(super) fn route_async<T>(
+    op: &'static Op<T>,
+    size: usize,
+    partition: &str,
+    input: &[u8],
+) -> JsResult<Route<T>> {
+    let r = state::running()
+        .and_then(|r| check_size(&r, size).map(|_| r))
+        .map_err(|e| errors::from_core(&e))?;
+    if input.len() / 4 * op.work_quarters <= INLINE_ASYNC_MAX {
+        if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
+            let out = metrics::timed(op.metric, || (op.inline)(core, partition, input))
+                .map_err(|e| errors::from_core(&e))?;
+            return Ok(Route::Inline(out));
+        }
+    }
+    Ok(Route::Hosted(r))
+}
+
+/// Starts an async operation: settles `d` at once when it can run inline, else queues it
+/// (see [`route_async`]).
 pub(super) fn async_call<T: Send + 'static>(
     env: &Env,
     settle: &Settle,
@@ -128,22 +158,31 @@ pub(super) fn async_call<T: Send + 'static>(
     partition: String,
     input: Vec<u8>,
 ) -> JsResult<()> {
-    let r = state::running()
-        .and_then(|r| check_size(&r, size).map(|_| r))
-        .map_err(|e| errors::from_core(&e))?;
-    if input.len() / 4 * op.work_quarters <= INLINE_ASYNC_MAX {
-        if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
-            let out = metrics::timed(op.metric, || (op.inline)(core, &partition, &input))
-                .map_err(|e| errors::from_core(&e))?;
+    match route_async(op, size, &partition, &input)? {
+        Route::Inline(out) => {
             let v = to_js(env, out)?;
             // A failed resolve is an N-API failure, handled like every other settle path.
             let _ = settle.take().resolve(env, v);
-            return Ok(());
+            Ok(())
         }
+        Route::Hosted(r) => host_async(env, settle, &r, op, to_js, partition, input),
     }
+}
+
+/// The second half of an async call that does not run inline: queued on `r`'s pool, its
+/// result settles `settle` (see [`spawn_settled`]).
+pub(super) fn host_async<T: Send + 'static>(
+    env: &Env,
+    settle: &Settle,
+    r: &Arc<Running>,
+    op: &'static Op<T>,
+    to_js: ToJs<T>,
+    partition: String,
+    input: Vec<u8>,
+) -> JsResult<()> {
     let core = r.core.clone();
     let (hosted, metric) = (op.hosted, op.metric);
-    spawn_settled(env, settle, &r, op.phase, to_js, move |ct| {
+    spawn_settled(env, settle, r, op.phase, to_js, move |ct| {
         metrics::timed(metric, || hosted(&*core, ct, &partition, &input))
     })
 }

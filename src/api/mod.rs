@@ -95,6 +95,8 @@ const EXPORTS: &[(&str, Option<&str>, JsFn)] = &[
     ("_instance_id", None, calls::instance_id),
     ("_decrypt_scratch", None, calls::decrypt_scratch),
     ("_decrypt_into", None, calls::decrypt_into),
+    ("_decrypt_async_into", None, calls::decrypt_async_into),
+    ("_encrypt_async_into", None, calls::encrypt_async_into),
 ];
 
 /// Initialises this env and fills `exports`.
