@@ -262,6 +262,12 @@ export declare function _decrypt_scratch(): Uint8Array;
 /** Internal (used by decrypt in index.js): the plaintext's length if it was written into the
  *  scratch array, else the plaintext as a Buffer. */
 export declare function _decrypt_into(partitionId: string, dataRowRecord: string | Uint8Array): number | Buffer;
+/** Internal (used by decrypt_async in index.js): as _decrypt_into when the call ran inline,
+ *  else the promise decrypt_async returns. */
+export declare function _decrypt_async_into(partitionId: string, dataRowRecord: string | Uint8Array): number | Buffer | Promise<Buffer>;
+/** Internal (used by encrypt_async in index.js): the record JSON when the call ran inline,
+ *  else the promise encrypt_async returns. */
+export declare function _encrypt_async_into(partitionId: string, data: Uint8Array): string | Promise<string>;
 /** Fills a decrypted Buffer with zeros (null/undefined: no-op). */
 export declare function clearPlaintext(plaintext: Buffer | Uint8Array | null | undefined): void;
 

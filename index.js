@@ -135,23 +135,44 @@ function clearPlaintext(plaintext) {
  * a JS-made Buffer plus a copy ~0.2-0.3 µs. The native side writes a plaintext that fits
  * into this env's scratch array (made by the native side, one per env, so each Worker has
  * its own) and returns its length; larger ones come back as a Buffer. The copy is taken
- * and the scratch wiped before anything else can run. Bun makes N-API Buffers cheaply and
- * measured slightly slower this way, so Bun and Deno keep the native decrypt (as does a
- * module built before `_decrypt_scratch`). */
+ * and the scratch wiped before anything else can run. `decrypt_async` does the same for a
+ * call that runs inline (small records on the native core with the memory metastore), and
+ * wraps the result in a resolved promise instead of having the native side make one; a
+ * hosted call, or any failure, comes back as the native promise. `encrypt_async` likewise
+ * gets an inline call's record as a string (an N-API promise costs Node ~0.3 µs). Bun makes N-API Buffers
+ * cheaply and measured slightly slower this way, so Bun and Deno keep the native decrypt
+ * (as does a module built before `_decrypt_scratch`). */
 const isNode = !process.versions.bun && typeof Deno === 'undefined';
 if (isNode && typeof native._decrypt_scratch === 'function') {
   const scratch = native._decrypt_scratch();
   const decryptInto = native._decrypt_into;
-  module.exports.decrypt = function decrypt(partitionId, dataRowRecord) {
-    const n = decryptInto(partitionId, dataRowRecord);
-    if (typeof n !== 'number') return n;
-    // Its own ArrayBuffer of exactly n bytes, as the native Buffer had: a slice of Node's
-    // shared pool would expose other Buffers' bytes to code that reads `out.buffer`.
+  // Its own ArrayBuffer of exactly n bytes, as the native Buffer had: a slice of Node's
+  // shared pool would expose other Buffers' bytes to code that reads `out.buffer`.
+  const takeScratch = (n) => {
     const out = Buffer.allocUnsafeSlow(n);
     out.set(scratch.subarray(0, n));
     scratch.fill(0, 0, n);
     return out;
   };
+  module.exports.decrypt = function decrypt(partitionId, dataRowRecord) {
+    const n = decryptInto(partitionId, dataRowRecord);
+    return typeof n === 'number' ? takeScratch(n) : n;
+  };
+  const decryptAsyncInto = native._decrypt_async_into;
+  if (typeof decryptAsyncInto === 'function') {
+    module.exports.decrypt_async = module.exports.decryptAsync = function decrypt_async(partitionId, dataRowRecord) {
+      const v = decryptAsyncInto(partitionId, dataRowRecord);
+      if (typeof v === 'number') return Promise.resolve(takeScratch(v));
+      return v instanceof Uint8Array ? Promise.resolve(v) : v;
+    };
+  }
+  const encryptAsyncInto = native._encrypt_async_into;
+  if (typeof encryptAsyncInto === 'function') {
+    module.exports.encrypt_async = module.exports.encryptAsync = function encrypt_async(partitionId, data) {
+      const v = encryptAsyncInto(partitionId, data);
+      return typeof v === 'string' ? Promise.resolve(v) : v;
+    };
+  }
 }
 
 module.exports.SessionFactory = SessionFactory;

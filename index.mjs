@@ -24,4 +24,5 @@ export const {
   set_metrics_hook, setMetricsHook,
   SessionFactory, AsherahSession, clearPlaintext,
   _diagnostics, _threads, _signals, _libraries, _instance_id, _decrypt_scratch, _decrypt_into,
+  _decrypt_async_into, _encrypt_async_into,
 } = shim;

@@ -1,7 +1,8 @@
 'use strict';
 // Issue 15: index.js's `decrypt` makes small plaintexts in JS (the native side writes them
 // into this env's scratch array, `_decrypt_scratch()`, and returns the length; index.js
-// copies them into a pooled Buffer and wipes the scratch). Registered by
+// copies them into a Buffer of its own and wipes the scratch), and on Node its
+// `decrypt_async`/`encrypt_async` take an inline call's result without an N-API promise. Registered by
 // node-test/decrypt-results.test.mjs and bun-test/decrypt-results.test.ts. Checks every
 // length around the scratch size, that results never share memory with each other or the
 // scratch, that the scratch is one object per env, and that a detached scratch only turns
@@ -81,6 +82,77 @@ function register(runner) {
       asherah.shutdown();
     });
 
+    test('decrypt_async and encrypt_async: inline and hosted results round-trip, as real promises', async () => {
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const scratch = asherah._decrypt_scratch();
+      // 65_536 is past the inline limit (a hosted call); the rest run inline.
+      for (const len of LENGTHS) {
+        const plain = crypto.randomBytes(len);
+        const pe = asherah.encrypt_async('p', plain);
+        assert.ok(pe instanceof Promise, `length ${len}: encrypt_async returned no promise`);
+        const rec = await pe;
+        assert.equal(typeof rec, 'string');
+        const pd = asherah.decryptAsync('p', rec);
+        assert.ok(pd instanceof Promise, `length ${len}: decryptAsync returned no promise`);
+        const out = await pd;
+        assert.ok(Buffer.isBuffer(out), `length ${len}: not a Buffer`);
+        assert.ok(out.equals(plain), `length ${len}: bytes differ`);
+        assert.equal(out.byteOffset, 0, `length ${len}: a slice of a shared ArrayBuffer`);
+        assert.equal(out.buffer.byteLength, len, `length ${len}: ArrayBuffer of another size`);
+        assert.ok(scratch.every((b) => b === 0), `length ${len}: decrypt_async left plaintext in the scratch`);
+        assert.ok((await asherah.encryptAsync('p', plain)) !== rec, 'two encryptions gave one record');
+      }
+      // Many in flight at once, each with its own plaintext: no result takes another's bytes.
+      const plains = Array.from({ length: 200 }, (_, i) => crypto.randomBytes(1 + (i * 37) % 3000));
+      const recs = await Promise.all(plains.map((p) => asherah.encrypt_async('p', p)));
+      const outs = await Promise.all(recs.map((r) => asherah.decrypt_async('p', Buffer.from(r))));
+      outs.forEach((o, i) => assert.ok(o.equals(plains[i]), `in flight: result ${i} differs`));
+      asherah.shutdown();
+      const f = new asherah.SessionFactory({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const session = f.getSession('p');
+      const plain = crypto.randomBytes(33);
+      assert.ok((await session.decryptAsync(await session.encryptAsync(plain))).equals(plain));
+      f.close();
+    });
+
+    test('decrypt_async and encrypt_async reject bad calls, never throw, as the native promise does', async () => {
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const rec = asherah.encrypt('p', Buffer.from('plain'));
+      const outcome = async (f) => {
+        let p;
+        try {
+          p = f();
+        } catch (e) {
+          return `threw ${e.code}`;
+        }
+        assert.ok(p instanceof Promise, 'no promise');
+        try {
+          await p;
+          return 'resolved';
+        } catch (e) {
+          return `${e.code}: ${e.message}`;
+        }
+      };
+      // decrypt_string_async is the untouched native path; both must fail alike.
+      for (const [partition, record] of [
+        ['other', rec], [42, rec], ['', rec], ['p', '{'], ['p', 42], ['p', Buffer.from(rec.replace('"Data":"', '"Data":"!'))],
+        ['p', '\ud800'], ['\udc00', rec],
+      ]) {
+        const got = await outcome(() => asherah.decrypt_async(partition, record));
+        assert.ok(got.startsWith('ERR_ASHERAH_'), `decrypt_async(${String(partition)}): ${got}`);
+        assert.equal(got, await outcome(() => asherah.decrypt_string_async(partition, record)));
+      }
+      for (const [partition, data] of [['', Buffer.alloc(1)], [null, Buffer.alloc(1)], ['p', 'a string'], ['p', null]]) {
+        const got = await outcome(() => asherah.encrypt_async(partition, data));
+        assert.ok(got.startsWith('ERR_ASHERAH_INVALID_ARGUMENT'), `encrypt_async: ${got}`);
+      }
+      asherah.shutdown();
+      assert.match(await outcome(() => asherah.decrypt_async('p', rec)), /^ERR_ASHERAH_NOT_INITIALIZED/);
+      assert.match(await outcome(() => asherah.encrypt_async('p', Buffer.alloc(1))), /^ERR_ASHERAH_NOT_INITIALIZED/);
+    });
+
     test('a detached scratch turns the fast path off without changing results', () => {
       if (typeof structuredClone !== 'function') return;
       asherah.shutdown();
@@ -99,6 +171,10 @@ function register(runner) {
         const out = asherah._decrypt_into('p', rec);
         assert.ok(Buffer.isBuffer(out) && out.equals(plain));
         assert.ok(asherah.decrypt('p', rec).equals(plain));
+        return asherah.decrypt_async('p', rec).then((o) => {
+          assert.ok(o.equals(plain));
+          asherah.shutdown();
+        });
       }
       asherah.shutdown();
     });
