@@ -5,7 +5,9 @@
 //! DataRowRecord `{"Key":{"Created":..,"Key":"..","ParentKeyMeta":{"KeyId":"..","Created":..}},"Data":".."}`,
 //! EnvelopeKeyRecord `{"Revoked":true,"Created":..,"Key":"..","ParentKeyMeta":{..}}` where
 //! `Revoked` appears only when true and `ParentKeyMeta` only when present (system keys have
-//! none). Input is parsed with serde, borrowing from the caller's buffer. Base64 is
+//! none). Input is parsed with serde, borrowing from the caller's buffer; a DataRowRecord
+//! in exactly the layout above (what this module and Go write) is first tried by a
+//! serde-free reader that accepts a subset of what serde accepts (`parse_canonical`). Base64 is
 //! `base64-simd` (SIMD with runtime CPU detection): a 1 MiB record's `Data` field is most of
 //! the bytes an encrypt writes and a decrypt reads, so it is encoded straight into the
 //! pre-sized output `String` and decoded straight into the buffer GCM then opens in place.
