@@ -14,7 +14,7 @@ use super::args::{
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, host_async, promise,
-    record_budget, route_async, settle_once, string_to_js, unit_to_js, Route, Settle, DECRYPT,
+    record_budget, record_to_js, route_async, settle_once, unit_to_js, Route, Settle, DECRYPT,
     ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
@@ -112,14 +112,14 @@ pub(crate) fn instance_id<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Val
 
 pub(crate) fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = bytes_ref(env, args.get(1), "data")?;
-    let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data))?;
-    env.create_string_owned(json).map_err(Into::into)
+    let record = with_partition(env, args.get(0), |p| encrypt_sync(p, data))?;
+    record_to_js(env, record)
 }
 
 pub(crate) fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = string_arg(env, args.get(1), "data")?;
-    let json = with_partition(env, args.get(0), |p| encrypt_sync(p, data.as_bytes()))?;
-    env.create_string_owned(json).map_err(Into::into)
+    let record = with_partition(env, args.get(0), |p| encrypt_sync(p, data.as_bytes()))?;
+    record_to_js(env, record)
 }
 
 pub(crate) fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
@@ -218,7 +218,7 @@ fn encrypt_async_of<'e>(
             settle,
             &ENCRYPT,
             data.len(),
-            string_to_js,
+            record_to_js,
             partition,
             data,
         )
@@ -233,14 +233,14 @@ pub(crate) fn encrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResu
     let routed = with_partition(env, args.get(0), |p| {
         let data = bytes_ref(env, args.get(1), "data")?;
         Ok(match route_async(&ENCRYPT, data.len(), p, data)? {
-            Route::Inline(json) => Ok(json),
+            Route::Inline(record) => Ok(record),
             Route::Hosted(run) => Err((run, p.to_owned(), data.to_vec())),
         })
     });
     match routed {
-        Ok(Ok(json)) => env.create_string_owned(json).map_err(Into::into),
+        Ok(Ok(record)) => record_to_js(env, record),
         Ok(Err((run, p, data))) => promise(env, |env, settle| {
-            host_async(env, settle, &run, &ENCRYPT, string_to_js, p, data)
+            host_async(env, settle, &run, &ENCRYPT, record_to_js, p, data)
         }),
         Err(e) => promise(env, |_, _| Err(e)),
     }

@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use super::metrics::{self, CallKind};
 use super::state::{self, Running};
 use super::{env_state, errors};
-use crate::core::{guarded, Core, CoreError, InlineCore};
+use crate::core::{guarded, Core, CoreError, InlineCore, Record};
 use crate::host::watchdog::{self, Ticket};
 use crate::host::{self, CallState, Completion, CoreThread, EnvLink, Job, NoReply, Refusal, Turn};
 use crate::napi::{Deferred, Env, JsResult, Value};
@@ -47,7 +47,7 @@ fn sync_call<T: Send + 'static>(
 }
 
 /// A sync encrypt (see [`sync_call`]).
-pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<String> {
+pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<Record> {
     sync_call(&ENCRYPT, partition, data, data.len())
 }
 
@@ -90,7 +90,7 @@ pub(super) type InlineFn<T> = fn(&dyn InlineCore, &str, &[u8]) -> Result<T, Core
 /// The operation on a core-host thread.
 pub(super) type HostedFn<T> = fn(&dyn Core, &CoreThread, &str, &[u8]) -> Result<T, CoreError>;
 
-pub(super) const ENCRYPT: Op<String> = Op {
+pub(super) const ENCRYPT: Op<Record> = Op {
     phase: "encrypt",
     metric: CallKind::Encrypt,
     work_quarters: 4,
@@ -332,8 +332,10 @@ pub(super) fn unit_to_js(env: &Env, _: ()) -> JsResult<Value<'_>> {
     env.undefined().map_err(Into::into)
 }
 
-pub(super) fn string_to_js(env: &Env, s: String) -> JsResult<Value<'_>> {
-    env.create_string_owned(s).map_err(Into::into)
+/// A record's JSON as a JS string (a large one external on Node, see `napi::external`).
+pub(super) fn record_to_js(env: &Env, r: Record) -> JsResult<Value<'_>> {
+    env.create_string_owned(r.json, r.known_ascii)
+        .map_err(Into::into)
 }
 
 pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {

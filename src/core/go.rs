@@ -17,7 +17,7 @@ use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 use super::cobhan::{self, Buffer};
 use super::signal_guard;
-use super::{Core, CoreError, CoreKind};
+use super::{Core, CoreError, CoreKind, Record};
 use crate::host::{CoreThread, ThreadFacts};
 
 /// Extra output capacity on top of libasherah's own estimate (`set_safety_padding_overhead`).
@@ -317,7 +317,7 @@ impl Core for GoCore {
         CoreKind::Go
     }
 
-    fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError> {
+    fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<Record, CoreError> {
         assert_core_thread();
         let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
         let mut d = Buffer::input(data).map_err(buffer_error)?;
@@ -331,8 +331,12 @@ impl Core for GoCore {
             // SAFETY: all three are valid Cobhan buffers that outlive the call.
             unsafe { (self.lib.encrypt_to_json)(p.as_mut_ptr(), d.as_mut_ptr(), out) }
         })?;
-        String::from_utf8(json)
-            .map_err(|_| CoreError::Internal("libasherah produced non-UTF-8 JSON".into()))
+        let json = String::from_utf8(json)
+            .map_err(|_| CoreError::Internal("libasherah produced non-UTF-8 JSON".into()))?;
+        Ok(Record {
+            json,
+            known_ascii: false,
+        })
     }
 
     fn decrypt(

@@ -38,7 +38,7 @@ impl CoreKind {
 /// An encryption core, driven from core-host threads (see [`Core::inline`] for the exception).
 pub(crate) trait Core: Send + Sync {
     fn kind(&self) -> CoreKind;
-    fn encrypt(&self, ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError>;
+    fn encrypt(&self, ct: &CoreThread, partition: &str, data: &[u8]) -> Result<Record, CoreError>;
     fn decrypt(
         &self,
         ct: &CoreThread,
@@ -58,10 +58,19 @@ pub(crate) trait Core: Send + Sync {
     }
 }
 
+/// A DataRowRecord's JSON as a core returns it.
+pub(crate) struct Record {
+    pub(crate) json: String,
+    /// The core vouches that every byte of `json` is ASCII (the native core knows it from
+    /// how it wrote the record), so its JS string is made from Latin-1 without a scan of up
+    /// to 1.4 MB. `false` means unknown, not non-ASCII: the JS layer then scans.
+    pub(crate) known_ascii: bool,
+}
+
 /// A core that may run on the calling thread. Only cores with no foreign runtime and only
 /// local, bounded I/O implement it.
 pub(crate) trait InlineCore: Send + Sync {
-    fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<String, CoreError>;
+    fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<Record, CoreError>;
     fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError>;
     /// Whether a call may wait on I/O (e.g. another process's SQLite write lock). Sync
     /// calls block their caller anyway; async calls run inline only when this is false.

@@ -17,7 +17,7 @@ use asherah_native::{
 };
 
 use super::settings::{KmsKind, MetastoreKind, Settings, SqlDbType};
-use super::{Core, CoreError, CoreKind, InlineCore};
+use super::{Core, CoreError, CoreKind, InlineCore, Record};
 use crate::host::CoreThread;
 
 pub(crate) struct NativeCore {
@@ -64,9 +64,19 @@ impl NativeCore {
     }
 }
 
+fn record(r: asherah_native::RecordJson) -> Record {
+    Record {
+        json: r.json,
+        known_ascii: r.ascii,
+    }
+}
+
 impl InlineCore for NativeCore {
-    fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<String, CoreError> {
-        self.engine.encrypt(partition, data).map_err(map_error)
+    fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<Record, CoreError> {
+        self.engine
+            .encrypt_record(partition, data)
+            .map(record)
+            .map_err(map_error)
     }
 
     fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError> {
@@ -150,8 +160,8 @@ impl Core for NativeCore {
         CoreKind::Native
     }
 
-    fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<String, CoreError> {
-        self.engine.encrypt(partition, data).map_err(map_error)
+    fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<Record, CoreError> {
+        self.encrypt_inline(partition, data)
     }
 
     fn decrypt(

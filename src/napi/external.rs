@@ -153,12 +153,21 @@ impl Env {
     }
 
     /// A JS string for `s`, which it consumes: large ASCII strings become external strings
-    /// where the host supports them (module docs), anything else is copied.
-    pub(crate) fn create_string_owned(&self, s: String) -> Result<Value<'_>, Status> {
+    /// where the host supports them (module docs), anything else is copied. `known_ascii`:
+    /// the caller vouches that `s` is all ASCII (else it is scanned when that matters).
+    pub(crate) fn create_string_owned(
+        &self,
+        s: String,
+        known_ascii: bool,
+    ) -> Result<Value<'_>, Status> {
+        debug_assert!(!known_ascii || s.is_ascii(), "vouched ASCII is not");
         if !(EXTERNAL_MIN..=EXTERNAL_MAX).contains(&s.len()) {
-            return self.create_string(&s);
+            return match known_ascii {
+                true => self.create_string_known(&s, true),
+                false => self.create_string(&s),
+            };
         }
-        let ascii = s.is_ascii(); // scanned once, for both paths
+        let ascii = known_ascii || s.is_ascii(); // scanned at most once, for both paths
         let Some(create) = create_external_latin1().filter(|_| ascii) else {
             return self.create_string_known(&s, ascii);
         };

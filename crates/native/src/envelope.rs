@@ -38,7 +38,7 @@ use crate::kms::Kms;
 use crate::locked::Locked;
 use crate::metastore::{self, Metastore};
 use crate::observe::{CacheKind, KeyChange, MetastoreOp, ObserverSlot};
-use crate::record::{self, EnvelopeKeyRecord, KeyMeta};
+use crate::record::{self, EnvelopeKeyRecord, KeyMeta, RecordJson};
 use crate::rng;
 
 /// Other regions' keys: (key id, created) to the key and when it was loaded.
@@ -121,6 +121,12 @@ impl Asherah {
 
     /// Encrypts `data` for `partition`; returns the DataRowRecord JSON (Go's field order).
     pub fn encrypt(&self, partition: &str, data: &[u8]) -> Result<String, Error> {
+        self.encrypt_record(partition, data).map(|r| r.json)
+    }
+
+    /// [`Asherah::encrypt`], also saying whether the record is all ASCII (known from how it
+    /// was written, so a caller that makes a Latin-1 string of it need not scan it).
+    pub fn encrypt_record(&self, partition: &str, data: &[u8]) -> Result<RecordJson, Error> {
         check_partition(partition)?;
         let now = self.clock.now();
         let (ik, ik_id_json) = self.latest_ik(partition, now)?;
@@ -141,13 +147,17 @@ impl Asherah {
         )?;
         let mut sealed_drk = Vec::with_capacity(SEALED_KEY_LEN);
         aead::seal_into(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
-        Ok(record::write_data_row_record(
-            now,
-            &sealed_drk,
-            &ik_id_json,
-            ik.created(),
-            &sealed_data,
-        ))
+        Ok(RecordJson {
+            json: record::write_data_row_record(
+                now,
+                &sealed_drk,
+                &ik_id_json,
+                ik.created(),
+                &sealed_data,
+            ),
+            // The writer adds only ASCII (JSON punctuation, digits, base64) to the id.
+            ascii: ik_id_json.is_ascii(),
+        })
     }
 
     /// Decrypts a DataRowRecord written (by this core or by Go) for `partition`.

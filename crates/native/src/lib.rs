@@ -48,7 +48,7 @@ pub use crate::metastore::{
 pub use crate::observe::{
     CacheKind, CacheOutcome, KeyChange, KeyEvent, MetastoreOp, Observer, ObserverSlot,
 };
-pub use crate::record::{EnvelopeKeyRecord, KeyMeta};
+pub use crate::record::{EnvelopeKeyRecord, KeyMeta, RecordJson};
 
 #[cfg(test)]
 mod tests {

@@ -216,6 +216,21 @@ proptest! {
             Ok(())
         })?;
     }
+
+    /// `encrypt_record` says "ASCII" exactly when every byte is (the shim then makes a
+    /// Latin-1 string without scanning: a wrong `true` would change the record's text).
+    #[test]
+    fn encrypt_record_knows_when_it_is_ascii(
+        partition in prop_oneof!["[ -~]{1,30}", "\\PC{1,30}"],
+        service in prop_oneof![Just("svc"), Just("sérvice"), Just("服务")],
+        data in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let a = Asherah::new(Config::new(service, "prod")).unwrap();
+        let r = a.encrypt_record(&partition, &data).unwrap();
+        prop_assert_eq!(r.ascii, r.json.is_ascii());
+        prop_assert_eq!(r.ascii, partition.is_ascii() && service.is_ascii());
+        prop_assert_eq!(a.decrypt(&partition, r.json.as_bytes()).unwrap(), data);
+    }
 }
 
 /// One region of a global table: a shared store whose key ids carry `region`.
