@@ -139,9 +139,9 @@ function clearPlaintext(plaintext) {
  * call that runs inline (small records on the native core with the memory metastore), and
  * wraps the result in a resolved promise instead of having the native side make one; a
  * hosted call, or any failure, comes back as the native promise. `encrypt_async` likewise
- * gets an inline call's record as a string (an N-API promise costs Node ~0.3 µs). Bun makes N-API Buffers
- * cheaply and measured slightly slower this way, so Bun and Deno keep the native decrypt
- * (as does a module built before `_decrypt_scratch`). */
+ * gets an inline call's record as a string (an N-API promise costs Node ~0.3 µs). Bun
+ * makes N-API Buffers and promises cheaply and measured slightly slower this way, so Bun
+ * and Deno keep the native calls (as does a module built before these exports). */
 const isNode = !process.versions.bun && typeof Deno === 'undefined';
 if (isNode && typeof native._decrypt_scratch === 'function') {
   const scratch = native._decrypt_scratch();
