@@ -13,9 +13,8 @@ use super::args::{
     with_record,
 };
 use super::dispatch::{
-    async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, host_async, promise,
-    record_budget, record_to_js, route_async, settle_once, unit_to_js, Route, Settle, DECRYPT,
-    ENCRYPT,
+    async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
+    record_to_js, route_owned, routed_to_js, settle_once, unit_to_js, Settle, DECRYPT, ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::CoreKind;
@@ -174,18 +173,9 @@ fn plain_into_scratch(env: &Env, plain: Vec<u8>) -> JsResult<Value<'_>> {
 /// Both settle alike: already resolved (or rejected) on return, or when the core replies.
 pub(crate) fn decrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let routed = with_record(env, args.get(0), args.get(1), |p, r| {
-        Ok(match route_async(&DECRYPT, record_budget(r.len()), p, r)? {
-            Route::Inline(plain) => Ok(plain),
-            Route::Hosted(run) => Err((run, p.to_owned(), r.to_vec())),
-        })
+        route_owned(&DECRYPT, record_budget(r.len()), p, r)
     });
-    match routed {
-        Ok(Ok(plain)) => plain_into_scratch(env, plain),
-        Ok(Err((run, p, r))) => promise(env, |env, settle| {
-            host_async(env, settle, &run, &DECRYPT, buffer_to_js, p, r)
-        }),
-        Err(e) => promise(env, |_, _| Err(e)),
-    }
+    routed_to_js(env, routed, &DECRYPT, plain_into_scratch, buffer_to_js)
 }
 
 pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
@@ -232,18 +222,9 @@ fn encrypt_async_of<'e>(
 pub(crate) fn encrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let routed = with_partition(env, args.get(0), |p| {
         let data = bytes_ref(env, args.get(1), "data")?;
-        Ok(match route_async(&ENCRYPT, data.len(), p, data)? {
-            Route::Inline(record) => Ok(record),
-            Route::Hosted(run) => Err((run, p.to_owned(), data.to_vec())),
-        })
+        route_owned(&ENCRYPT, data.len(), p, data)
     });
-    match routed {
-        Ok(Ok(record)) => record_to_js(env, record),
-        Ok(Err((run, p, data))) => promise(env, |env, settle| {
-            host_async(env, settle, &run, &ENCRYPT, record_to_js, p, data)
-        }),
-        Err(e) => promise(env, |_, _| Err(e)),
-    }
+    routed_to_js(env, routed, &ENCRYPT, record_to_js, record_to_js)
 }
 
 pub(crate) fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {

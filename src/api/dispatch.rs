@@ -118,7 +118,7 @@ const INLINE_ASYNC_MAX: usize = 32 << 10;
 
 /// Where an async call runs: already done inline (its result), or on a core-host thread of
 /// this instance.
-pub(super) enum Route<T> {
+enum Route<T> {
     Inline(T),
     Hosted(Arc<Running>),
 }
@@ -128,7 +128,7 @@ pub(super) enum Route<T> {
 /// `op.work_quarters`, on a core that allows inline calls and cannot wait on I/O). `size`
 /// is what the size limit checks (for a record, the lenient [`record_budget`]). The input
 /// is borrowed: an inline call copies nothing.
-pub(super) fn route_async<T>(
+fn route_async<T>(
     op: &'static Op<T>,
     size: usize,
     partition: &str,
@@ -145,6 +145,43 @@ pub(super) fn route_async<T>(
         }
     }
     Ok(Route::Hosted(r))
+}
+
+/// An async call run by an export that takes an inline result itself (index.js's
+/// `_*_async_into`): the result, or a hosted call's instance and owned arguments for
+/// [`host_async`].
+pub(super) type Routed<T> = Result<T, (Arc<Running>, String, Vec<u8>)>;
+
+/// [`route_async`], with a hosted call's arguments copied for [`host_async`].
+pub(super) fn route_owned<T>(
+    op: &'static Op<T>,
+    size: usize,
+    partition: &str,
+    input: &[u8],
+) -> JsResult<Routed<T>> {
+    Ok(match route_async(op, size, partition, input)? {
+        Route::Inline(out) => Ok(out),
+        Route::Hosted(r) => Err((r, partition.to_owned(), input.to_vec())),
+    })
+}
+
+/// The JS value of a [`route_owned`] call: an inline result through `inline_to_js`, with
+/// no promise; a hosted call's promise, settled through `hosted_to_js`; or, for any
+/// failure, a rejected promise.
+pub(super) fn routed_to_js<'e, T: Send + 'static>(
+    env: &'e Env,
+    routed: JsResult<Routed<T>>,
+    op: &'static Op<T>,
+    inline_to_js: fn(&'e Env, T) -> JsResult<Value<'e>>,
+    hosted_to_js: ToJs<T>,
+) -> JsResult<Value<'e>> {
+    match routed {
+        Ok(Ok(out)) => inline_to_js(env, out),
+        Ok(Err((r, partition, input))) => promise(env, |env, settle| {
+            host_async(env, settle, &r, op, hosted_to_js, partition, input)
+        }),
+        Err(e) => promise(env, |_, _| Err(e)),
+    }
 }
 
 /// Starts an async operation: settles `d` at once when it can run inline, else queues it
@@ -171,7 +208,7 @@ pub(super) fn async_call<T: Send + 'static>(
 
 /// The second half of an async call that does not run inline: queued on `r`'s pool, its
 /// result settles `settle` (see [`spawn_settled`]).
-pub(super) fn host_async<T: Send + 'static>(
+fn host_async<T: Send + 'static>(
     env: &Env,
     settle: &Settle,
     r: &Arc<Running>,
