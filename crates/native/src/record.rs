@@ -121,7 +121,7 @@ impl EnvelopeKeyRecord {
             out.push_str("\"Revoked\":true,");
         }
         out.push_str("\"Created\":");
-        out.push_str(itoa::Buffer::new().format(self.created));
+        push_int(&mut out, self.created);
         out.push_str(",\"Key\":\"");
         STANDARD.encode_append(&self.encrypted_key, &mut out);
         out.push('"');
@@ -129,7 +129,7 @@ impl EnvelopeKeyRecord {
             out.push_str(",\"ParentKeyMeta\":{\"KeyId\":");
             push_json_string(&mut out, &meta.id);
             out.push_str(",\"Created\":");
-            out.push_str(itoa::Buffer::new().format(meta.created));
+            push_int(&mut out, meta.created);
             out.push('}');
         }
         out.push('}');
@@ -300,13 +300,13 @@ pub(crate) fn write_data_row_record(
     let capacity = 77 + 2 * 20 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len());
     let mut out = String::with_capacity(capacity);
     out.push_str("{\"Key\":{\"Created\":");
-    out.push_str(itoa::Buffer::new().format(drk_created));
+    push_int(&mut out, drk_created);
     out.push_str(",\"Key\":\"");
     STANDARD.encode_append(sealed_drk, &mut out);
     out.push_str("\",\"ParentKeyMeta\":{\"KeyId\":");
     out.push_str(ik_id_json);
     out.push_str(",\"Created\":");
-    out.push_str(itoa::Buffer::new().format(ik_created));
+    push_int(&mut out, ik_created);
     out.push_str("}},\"Data\":\"");
     STANDARD.encode_append(sealed_data, &mut out);
     out.push_str("\"}");
@@ -642,6 +642,11 @@ impl<'de> Visitor<'de> for MetaSeed<'_> {
             created: created.ok_or_else(|| ctx.fail(p.parent_created, MISSING))?,
         })
     }
+}
+
+/// Appends `n` in decimal, as Go's `encoding/json` writes an int64.
+fn push_int(out: &mut String, n: i64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Appends `s` as a JSON string literal escaped the way Go's `encoding/json` does by default.
