@@ -2,11 +2,12 @@
 // Issue 15: index.js's `decrypt` makes small plaintexts in JS (the native side writes them
 // into this env's scratch array, `_decrypt_scratch()`, and returns the length; index.js
 // copies them into a Buffer of its own and wipes the scratch), and on Node its
-// `decrypt_async`/`encrypt_async` take an inline call's result without an N-API promise. Registered by
-// node-test/decrypt-results.test.mjs and bun-test/decrypt-results.test.ts. Checks every
-// length around the scratch size, that results never share memory with each other or the
-// scratch, that the scratch is one object per env, and that a detached scratch only turns
-// the fast path off.
+// `decrypt_async`/`encrypt_async` take an inline call's result without an N-API promise.
+// Registered by node-test/decrypt-results.test.mjs and bun-test/decrypt-results.test.ts.
+// Checks every length around the scratch size, that results never share memory with each
+// other or the scratch, that the scratch is one object per env, that the async variants
+// settle and fail as the native promise does, and that a detached scratch only turns the
+// fast path off.
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 
