@@ -18,10 +18,9 @@
 //! is never narrowed, and a follower looks at the process's thread count every
 //! [`REPAIR_EVERY`] narrowed jobs and whenever it widens again; when the count changed,
 //! every thread named like a core-host thread (new threads inherit the creator's name) that
-//! is not one of the pool's own gets the original mask back.
+//! is not itself a follower (of any pool) gets the original mask back.
 
 use std::mem::MaybeUninit;
-use std::sync::Arc;
 
 use parking_lot::Mutex;
 
@@ -47,25 +46,29 @@ pub(crate) fn caller_cpu() -> Option<u32> {
     u32::try_from(cpu).ok()
 }
 
-/// The kernel ids of a pool's own core-host threads (the ones a repair leaves alone).
-pub(crate) type CoreTids = Arc<Mutex<Vec<libc::pid_t>>>;
+/// The kernel ids of every live follower in the process, whichever pool it serves: a
+/// repair leaves these alone. One list for the process, not one per pool, so that one
+/// pool's repair never widens another pool's narrowed thread behind its back (its
+/// [`Follower::current`] would then be wrong until the caller's CPU changed).
+static FOLLOWERS: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
 
 /// A core-host thread's own affinity state: the mask it started with, the CPU it last
 /// narrowed itself to, and what the stray-thread repair needs.
 pub(crate) struct Follower {
     original: Option<libc::cpu_set_t>,
     current: Option<u32>,
-    core_tids: CoreTids,
+    tid: libc::pid_t,
     narrowed_jobs: u32,
     threads_seen: usize,
 }
 
 impl Follower {
     /// Reads the calling thread's mask (the one to come back to) and registers the thread
-    /// as one of the pool's own.
-    pub(crate) fn new(core_tids: CoreTids) -> Follower {
+    /// as a follower until the value is dropped. Create and drop it on the thread it serves.
+    pub(crate) fn new() -> Follower {
         // SAFETY: gettid has no preconditions.
-        core_tids.lock().push(unsafe { libc::gettid() });
+        let tid = unsafe { libc::gettid() };
+        FOLLOWERS.lock().push(tid);
         let mut set = MaybeUninit::<libc::cpu_set_t>::zeroed();
         // SAFETY: pid 0 is the calling thread; `set` is a writable cpu_set_t of the size given.
         let rc = unsafe {
@@ -75,7 +78,7 @@ impl Follower {
             // SAFETY: zero-initialised, then filled by the successful call.
             original: (rc == 0).then(|| unsafe { set.assume_init() }),
             current: None,
-            core_tids,
+            tid,
             narrowed_jobs: 0,
             threads_seen: 0,
         }
@@ -99,7 +102,7 @@ impl Follower {
         if n != self.threads_seen {
             self.threads_seen = n;
             if let Some(original) = self.original {
-                restore_strays(&original, &self.core_tids.lock());
+                restore_strays(&original, &FOLLOWERS.lock());
             }
         }
     }
@@ -141,6 +144,15 @@ impl Follower {
                 // thread born since the last look would otherwise keep the narrow mask.
                 self.repair();
             }
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let mut followers = FOLLOWERS.lock();
+        if let Some(i) = followers.iter().position(|&t| t == self.tid) {
+            followers.swap_remove(i);
         }
     }
 }
@@ -191,6 +203,10 @@ fn restore_strays(original: &libc::cpu_set_t, own: &[libc::pid_t]) -> usize {
 mod tests {
     use super::*;
 
+    /// Followers repair every stray in the process, so tests that narrow threads or look at
+    /// masks take turns.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     fn mask() -> Vec<usize> {
         // SAFETY: an all-zero cpu_set_t is the empty set.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
@@ -206,10 +222,11 @@ mod tests {
 
     #[test]
     fn a_follower_narrows_to_one_cpu_and_comes_back() {
+        let _turn = SERIAL.lock();
         // On a thread of its own, so the test harness's threads keep their masks.
         std::thread::spawn(|| {
             let before = mask();
-            let mut f = Follower::new(CoreTids::default());
+            let mut f = Follower::new();
             let cpu = caller_cpu().expect("sched_getcpu works on Linux");
             f.follow(Some(cpu));
             assert_eq!(mask(), vec![cpu as usize]);
@@ -224,13 +241,14 @@ mod tests {
 
     #[test]
     fn threads_born_on_a_narrowed_thread_get_the_original_mask_back() {
+        let _turn = SERIAL.lock();
         // The same situation as a Go M created during a narrowed call: a thread named like a
         // core-host thread, spawned from one while it is on a single CPU.
         std::thread::Builder::new()
             .name(format!("{THREAD_PREFIX}9"))
             .spawn(|| {
                 let before = mask();
-                let mut f = Follower::new(CoreTids::default());
+                let mut f = Follower::new();
                 f.follow(Some(caller_cpu().unwrap()));
                 let (tx, rx) = std::sync::mpsc::channel();
                 let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -254,6 +272,42 @@ mod tests {
             .unwrap()
             .join()
             .unwrap();
+    }
+
+    #[test]
+    fn a_repair_leaves_other_followers_narrowed() {
+        // Two pools' followers: B's repair must not widen A, which would then believe it is
+        // still on its CPU and skip the next narrowing.
+        let _turn = SERIAL.lock();
+        let (a_narrowed_tx, a_narrowed_rx) = std::sync::mpsc::channel::<Vec<usize>>();
+        let (b_done_tx, b_done_rx) = std::sync::mpsc::channel::<()>();
+        let a = std::thread::Builder::new()
+            .name(format!("{THREAD_PREFIX}7"))
+            .spawn(move || {
+                let mut f = Follower::new();
+                f.follow(Some(caller_cpu().unwrap()));
+                a_narrowed_tx.send(mask()).unwrap();
+                b_done_rx.recv().unwrap();
+                let after = mask();
+                f.follow(None);
+                after
+            })
+            .unwrap();
+        let narrowed = a_narrowed_rx.recv().unwrap();
+        assert_eq!(narrowed.len(), 1);
+        std::thread::Builder::new()
+            .name(format!("{THREAD_PREFIX}8"))
+            .spawn(|| {
+                let mut f = Follower::new();
+                f.follow(Some(caller_cpu().unwrap()));
+                std::thread::spawn(|| ()).join().unwrap(); // the thread count changes
+                f.follow(None); // widening repairs
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        b_done_tx.send(()).unwrap();
+        assert_eq!(a.join().unwrap(), narrowed, "B's repair left A on its CPU");
     }
 
     #[test]

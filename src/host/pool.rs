@@ -162,18 +162,16 @@ impl Pool {
             idle: Condvar::new(),
         });
         let mut handles = Vec::with_capacity(config.threads);
-        let core_tids = affinity::CoreTids::default();
         for i in 0..config.threads.max(1) {
             let rx = rx.clone();
             let done_tx = done_tx.clone();
             let load = load.clone();
             let follows = config.affinity == Affinity::FollowCaller;
-            let core_tids = core_tids.clone();
             let handle = thread::spawn(
                 format!("{}{i}", affinity::THREAD_PREFIX),
                 config.stack_size,
                 move |ct| {
-                    let mut follower = follows.then(|| Follower::new(core_tids));
+                    let mut follower = follows.then(Follower::new);
                     for job in rx.iter() {
                         if let Some(f) = follower.as_mut() {
                             f.follow(job.caller_cpu);
