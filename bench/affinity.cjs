@@ -4,7 +4,8 @@
 // (C addon -> libasherah on the JS thread), alternated within one session.
 //
 //   node bench/affinity.cjs [--rounds N] [--runtimes node,bun-1.4.5] [--busy N] [--taskset CPUS]
-//                           [--settings none,follow-caller] [--out file.json]
+//                           [--settings none,follow-caller] [--gomaxprocs default,1]
+//                           [--out file.json]
 //
 // Each round runs, per runtime, one child per configuration in turn (baseline, then each
 // CoreAffinity setting), so slow drifts of a shared machine hit every configuration alike.
@@ -13,7 +14,9 @@
 // --busy N starts N busy-looping processes for the whole session (a loaded machine);
 // --taskset CPUS runs every child under `taskset -c CPUS`. The load average (`os.loadavg`)
 // is recorded before each child. Prints the median over rounds per cell, and the ratio to
-// the baseline's median.
+// the baseline's median. --gomaxprocs runs every configuration once per listed value of the
+// GOMAXPROCS environment variable (`default` leaves it unset); the ratio is always to the
+// direct call with the default, the reference the issue's target names.
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -23,7 +26,7 @@ const path = require('node:path');
 const env = require('../test-support/env.cjs');
 
 function parseArgs(argv) {
-  const o = { rounds: 5, runtimes: ['node', 'bun-1.4.5'], busy: 0, taskset: null, settings: ['none', 'follow-caller'] };
+  const o = { rounds: 5, runtimes: ['node', 'bun-1.4.5'], busy: 0, taskset: null, settings: ['none', 'follow-caller'], gomaxprocs: ['default'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
@@ -32,6 +35,7 @@ function parseArgs(argv) {
     else if (a === '--busy') o.busy = Number(val());
     else if (a === '--taskset') o.taskset = val();
     else if (a === '--settings') o.settings = val().split(',');
+    else if (a === '--gomaxprocs') o.gomaxprocs = val().split(',');
     else if (a === '--out') o.out = path.resolve(val());
     else throw new Error(`unknown argument ${a}`);
   }
@@ -43,14 +47,14 @@ function bin(rt) {
   return env.bun(rt.replace(/^bun-/, ''));
 }
 
-function child(rt, spec, taskset) {
+function child(rt, spec, taskset, gomaxprocs) {
   return new Promise((resolve, reject) => {
     const args = [path.join(__dirname, 'worker.cjs'), JSON.stringify(spec)];
     const [cmd, argv] = taskset ? ['taskset', ['-c', taskset, bin(rt), ...args]] : [bin(rt), args];
-    const c = spawn(cmd, argv, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ASHERAH_SHIM_MODULE: spec.shimSo },
-    });
+    const childEnv = { ...process.env, ASHERAH_SHIM_MODULE: spec.shimSo };
+    delete childEnv.GOMAXPROCS;
+    if (gomaxprocs !== 'default') childEnv.GOMAXPROCS = gomaxprocs;
+    const c = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
     let out = '';
     let err = '';
     c.stdout.on('data', (d) => (out += d));
@@ -92,20 +96,24 @@ async function main() {
     goLibrary: env.goLibrary,
     cAddon,
   };
-  const configs = [
-    { name: 'direct', spec: { impl: 'baseline', modes: ['sync'] } },
-    ...o.settings.map((s) => ({
-      name: `go ${s}`,
-      spec: { impl: 'go', modes: ['sync', 'async1', 'async64'], shimConfig: { CoreAffinity: s } },
-    })),
-  ];
+  const configs = o.gomaxprocs.flatMap((g) => {
+    const tag = g === 'default' ? '' : ` GOMAXPROCS=${g}`;
+    return [
+      { name: `direct${tag}`, gomaxprocs: g, spec: { impl: 'baseline', modes: ['sync'] } },
+      ...o.settings.map((s) => ({
+        name: `go ${s}${tag}`,
+        gomaxprocs: g,
+        spec: { impl: 'go', modes: ['sync', 'async1', 'async64'], shimConfig: { CoreAffinity: s } },
+      })),
+    ];
+  });
   const cells = new Map(); // `${rt}|${config}|${mode}|${op}` -> [usPerOp]
   const loads = [];
   for (let round = 0; round < o.rounds; round++) {
     for (const rt of o.runtimes) {
       for (const cfg of configs) {
         loads.push(os.loadavg()[0]);
-        const rows = await child(rt, { ...base, ...cfg.spec }, o.taskset);
+        const rows = await child(rt, { ...base, ...cfg.spec }, o.taskset, cfg.gomaxprocs);
         for (const r of rows) {
           const k = `${rt}|${cfg.name}|${r.mode}|${r.op}`;
           if (!cells.has(k)) cells.set(k, []);
@@ -123,11 +131,11 @@ async function main() {
     const m = median(xs);
     out.push({ rt, config, mode, op, median: m, min: Math.min(...xs), max: Math.max(...xs), ratio: b ? m / median(b) : null });
   }
-  console.log(`rounds ${o.rounds}, busy loops ${o.busy}, taskset ${o.taskset || '-'}, load average during the session ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)}`);
+  console.log(`rounds ${o.rounds}, busy loops ${o.busy}, taskset ${o.taskset || '-'}, GOMAXPROCS ${o.gomaxprocs.join('/')}, load average during the session ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)}`);
   console.log('| runtime | configuration | mode | op | median µs/op [min..max over rounds] | x direct sync |');
   console.log('|---|---|---|---|---:|---:|');
   for (const r of out) {
-    console.log(`| ${r.rt} | ${r.config} | ${r.mode} | ${r.op} | ${r.median.toFixed(2)} [${r.min.toFixed(2)}..${r.max.toFixed(2)}] | ${r.ratio.toFixed(2)}x |`);
+    console.log(`| ${r.rt} | ${r.config} | ${r.mode} | ${r.op} | ${r.median.toFixed(2)} [${r.min.toFixed(2)}..${r.max.toFixed(2)}] | ${r.ratio == null ? '-' : r.ratio.toFixed(2) + 'x'} |`);
   }
   if (o.out) fs.writeFileSync(o.out, JSON.stringify({ options: o, loads, cells: out }, null, 1) + '\n');
 }
