@@ -16,9 +16,10 @@
 //! call on a narrowed core-host thread would stay on that one CPU for good (measured: all
 //! of Go's threads ended up on CPU 0). Two things prevent that: runtime start-up (`setup`)
 //! is never narrowed, and a follower looks at the process's thread count every
-//! [`REPAIR_EVERY`] narrowed jobs and whenever it widens again; when the count changed,
-//! every thread named like a core-host thread (new threads inherit the creator's name) that
-//! is not itself a follower (of any pool) gets the original mask back.
+//! [`REPAIR_EVERY`] narrowed jobs and whenever it widens again; when the count changed (or
+//! the last look listed fewer threads than it counted), every thread named like a core-host
+//! thread (new threads inherit the creator's name) that is not itself a follower (of any
+//! pool) gets the original mask back.
 
 use std::mem::MaybeUninit;
 
@@ -100,10 +101,15 @@ impl Follower {
     fn repair(&mut self) {
         let Some(n) = thread_count() else { return };
         if n != self.threads_seen {
-            self.threads_seen = n;
-            if let Some(original) = self.original {
-                restore_strays(&original, &FOLLOWERS.lock());
-            }
+            let listed = match self.original {
+                Some(original) => restore_strays(&original, &FOLLOWERS.lock()),
+                None => n,
+            };
+            // Reading /proc/self/task while another thread exits can miss threads (the
+            // kernel's listing can end early at a thread that is going away). A listing shorter than
+            // the count is looked at again at the next repair, even if the count is then
+            // back where it was.
+            self.threads_seen = if listed >= n { n } else { 0 };
         }
     }
 
@@ -166,13 +172,14 @@ fn thread_count() -> Option<usize> {
 }
 
 /// Gives every thread named like a core-host thread, other than `own`, the mask `original`.
-/// Returns how many it set.
+/// Returns how many threads the listing showed (0 if it could not be read).
 fn restore_strays(original: &libc::cpu_set_t, own: &[libc::pid_t]) -> usize {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return 0;
     };
-    let mut set = 0;
+    let mut listed = 0;
     for entry in dir.flatten() {
+        listed += 1;
         let Some(tid) = entry
             .file_name()
             .to_str()
@@ -187,16 +194,14 @@ fn restore_strays(original: &libc::cpu_set_t, own: &[libc::pid_t]) -> usize {
         if !comm.starts_with(THREAD_PREFIX) {
             continue;
         }
-        // SAFETY: `tid` is a thread of this process (it may have exited since, which the
-        // call reports as ESRCH); `original` is an initialised cpu_set_t.
-        let rc = unsafe {
+        // A failure (ESRCH: the thread exited since) leaves nothing to repair.
+        // SAFETY: `tid` is a thread of this process or has exited (then the call fails with
+        // ESRCH); `original` is an initialised cpu_set_t.
+        let _ = unsafe {
             libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), original)
         };
-        if rc == 0 {
-            set += 1;
-        }
     }
-    set
+    listed
 }
 
 #[cfg(test)]
@@ -250,20 +255,35 @@ mod tests {
                 let before = mask();
                 let mut f = Follower::new();
                 f.follow(Some(caller_cpu().unwrap()));
+                // The child reports its mask whenever asked, and exits when the sender goes.
                 let (tx, rx) = std::sync::mpsc::channel();
-                let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+                let (ask_tx, ask_rx) = std::sync::mpsc::channel::<()>();
                 let child = std::thread::spawn(move || {
                     // Unnamed std threads keep the creator's kernel name, as clone does.
-                    // SAFETY: gettid has no preconditions.
-                    tx.send((unsafe { libc::gettid() }, mask())).unwrap();
-                    done_rx.recv().unwrap();
-                    mask()
+                    tx.send(mask()).unwrap();
+                    while ask_rx.recv().is_ok() {
+                        tx.send(mask()).unwrap();
+                    }
                 });
-                let (_tid, born_with) = rx.recv().unwrap();
+                let born_with = rx.recv().unwrap();
                 assert_eq!(born_with.len(), 1, "inherits the narrow mask");
-                f.after_job(); // the first narrowed job looks at the thread count
-                done_tx.send(()).unwrap();
-                let after = child.join().unwrap();
+                // The first narrowed job looks at the thread count. Other tests' threads come
+                // and go meanwhile, and a listing that misses the child must be retried at
+                // the next look, REPAIR_EVERY jobs later: allow two of those.
+                let mut after = Vec::new();
+                for _ in 0..3 {
+                    f.after_job();
+                    for _ in 1..REPAIR_EVERY {
+                        f.after_job();
+                    }
+                    ask_tx.send(()).unwrap();
+                    after = rx.recv().unwrap();
+                    if after != born_with {
+                        break;
+                    }
+                }
+                drop(ask_tx);
+                child.join().unwrap();
                 f.follow(None);
                 if before.len() > 1 {
                     assert_eq!(after, before, "the stray got the original mask back");
