@@ -99,16 +99,15 @@ impl Follower {
 
     /// Gives strays the original mask back if the thread count changed since last time.
     fn repair(&mut self) {
-        let Some(n) = thread_count() else { return };
+        let (Some(original), Some(n)) = (self.original, thread_count()) else {
+            return;
+        };
         if n != self.threads_seen {
-            let listed = match self.original {
-                Some(original) => restore_strays(&original, &FOLLOWERS.lock()),
-                None => n,
-            };
+            let listed = restore_strays(&original, &FOLLOWERS.lock());
             // Reading /proc/self/task while another thread exits can miss threads (the
-            // kernel's listing can end early at a thread that is going away). A listing shorter than
-            // the count is looked at again at the next repair, even if the count is then
-            // back where it was.
+            // kernel's listing can end early at a thread that is going away). A listing
+            // shorter than the count is looked at again at the next repair, even if the
+            // count is then back where it was.
             self.threads_seen = if listed >= n { n } else { 0 };
         }
     }
@@ -272,8 +271,7 @@ mod tests {
                 // the next look, REPAIR_EVERY jobs later: allow two of those.
                 let mut after = Vec::new();
                 for _ in 0..3 {
-                    f.after_job();
-                    for _ in 1..REPAIR_EVERY {
+                    for _ in 0..REPAIR_EVERY {
                         f.after_job();
                     }
                     ask_tx.send(()).unwrap();
