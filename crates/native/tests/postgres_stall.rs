@@ -152,8 +152,15 @@ fn scenario(url: &str, postmaster: u32) {
     }
 
     thread::sleep(Duration::from_secs(1));
-    let stopped_at = Instant::now();
+    // The stall starts once every server process is stopped, not when stopping begins:
+    // signalling the postmaster, listing its children and signalling them runs two `kill`
+    // processes, which can take over 100 ms on a loaded box, and a backend not yet stopped
+    // meanwhile still answers, so a cold call would succeed "inside" the stall (a CI run
+    // failed so; delaying the children's signal by 400 ms reproduces it every time).
+    let stopping = Instant::now();
     let stopped = Stopped::new(postmaster);
+    let stopped_at = Instant::now();
+    let stop_took = stopped_at - stopping;
     // During the stall, no call may stay in flight much longer than two timeouts once the
     // server has stopped (what ran before the stop is not the stall's doing): a cold
     // encrypt whose load finished before the stop then stores, which times out, and a
@@ -214,9 +221,10 @@ fn scenario(url: &str, postmaster: u32) {
     let cold_max = cold.iter().map(|s| s.took).max().unwrap_or_default();
     let overall_max = samples.iter().map(|s| s.took).max().unwrap_or_default();
     eprintln!(
-        "postgres_stall: {} calls; stall {STALL:?}: {} warm calls (slowest {warm_max:?}), {} \
-         cold calls (slowest {cold_max:?}); slowest call overall {overall_max:?}, longest in \
-         flight {longest:?}; cold calls succeeded again {recovery:?} after SIGCONT",
+        "postgres_stall: {} calls; stopping the server took {stop_took:?}; stall {STALL:?}: {} \
+         warm calls (slowest {warm_max:?}), {} cold calls (slowest {cold_max:?}); slowest \
+         call overall {overall_max:?}, longest in flight {longest:?}; cold calls succeeded \
+         again {recovery:?} after SIGCONT",
         samples.len(),
         warm.len(),
         cold.len()
