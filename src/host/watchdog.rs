@@ -206,6 +206,9 @@ mod tests {
         let stuck = Arc::new(Ticket::default());
         let now = Instant::now();
         let t1 = tx.clone();
+        // Claimed before it is registered, as a call that finishes first would be: claiming
+        // it after `watch` would race the watchdog on a box that stalls this thread 50 ms.
+        assert!(done.claim());
         watch(
             now + Duration::from_millis(50),
             done.clone(),
@@ -216,7 +219,6 @@ mod tests {
             stuck.clone(),
             Box::new(move || tx.send("stuck").unwrap()),
         );
-        assert!(done.claim());
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "stuck");
         assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
         assert!(!stuck.claim());
@@ -230,16 +232,25 @@ mod tests {
         HOOK_WANTS_TICKS.load(Ordering::SeqCst)
     }
 
+    /// Whether `HOOK_RUNS` reaches `at_least` within 5 s (polled: a loaded box runs the
+    /// watchdog's timed waits late, so a fixed sleep would be a guess).
+    fn hook_runs_reach(at_least: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while HOOK_RUNS.load(Ordering::SeqCst) < at_least {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
     #[test]
     fn ticks_continue_with_no_call_registered_while_the_hook_wants_them() {
         // The only hook set in this test binary (completion links need a JS env).
         on_tick(counting_hook);
         keep_ticking();
-        std::thread::sleep(TICK * 5);
-        assert!(
-            HOOK_RUNS.load(Ordering::SeqCst) >= 2,
-            "the hook did not keep the ticks going"
-        );
+        assert!(hook_runs_reach(5), "the hook did not keep the ticks going");
         HOOK_WANTS_TICKS.store(false, Ordering::SeqCst);
         // Parked: no more runs (another test's registered calls may add a few ticks first).
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -255,10 +266,6 @@ mod tests {
         }
         // A keep_ticking call wakes the parked watchdog: the hook runs again.
         keep_ticking();
-        std::thread::sleep(TICK * 3);
-        assert!(
-            HOOK_RUNS.load(Ordering::SeqCst) > last,
-            "keep_ticking did not wake it"
-        );
+        assert!(hook_runs_reach(last + 1), "keep_ticking did not wake it");
     }
 }
