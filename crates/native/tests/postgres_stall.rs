@@ -28,9 +28,9 @@ const STALL: Duration = Duration::from_secs(8);
 /// Scheduling slack on a shared, loaded 2-core box (timers fire late when CPU-starved:
 /// 1.5 s was exceeded once at load average 10).
 const SLACK: Duration = Duration::from_millis(2500);
-/// A warm call is fast: well under the timeout (a call that waited on the database would
-/// take the whole timeout), whatever the database does.
-const WARM_BOUND: Duration = Duration::from_millis(1000);
+/// A warm call is fast: under the timeout (a call that waited on the database would take
+/// the whole timeout), whatever the database does; the rest is room for a CPU-starved box.
+const WARM_BOUND: Duration = Duration::from_millis(1500);
 const WATCHDOG: Duration = Duration::from_secs(120);
 
 #[test]
