@@ -45,9 +45,10 @@ function register(runner) {
     test('calls that time out in the queue fail with QUEUE_TIMEOUT and poison nothing', async () => {
       // 20 calls of 60 ms on one core-host thread with TimeoutMs 300: ~5 finish, the rest
       // never start. Before the fix they were TIMEOUTs and the instance became unusable.
+      // (At least one finishes even when a loaded box delays the core thread ~200 ms.)
       const r = await scenario('queue-timeout');
       assert.ok(r.counts.ERR_ASHERAH_QUEUE_TIMEOUT >= 10, JSON.stringify(r));
-      assert.ok(r.counts.ok >= 2, JSON.stringify(r));
+      assert.ok(r.counts.ok >= 1, JSON.stringify(r));
       assert.equal(r.counts.ERR_ASHERAH_CORE_UNUSABLE, undefined, JSON.stringify(r));
       assert.equal(r.after.ok, true, JSON.stringify(r.after));
       assert.equal(r.afterSync.ok, true, JSON.stringify(r.afterSync));
@@ -78,10 +79,10 @@ function register(runner) {
 
     test('calls queued by a terminated Worker do not run', async () => {
       // 40 x 25 ms queued on one thread by a Worker, then terminated: if they still ran,
-      // the next call would wait ~1 s behind them.
+      // the next call would wait ~1 s behind them (700 ms leaves room for a loaded box).
       const r = await scenario('worker-terminated');
       assert.equal(r.next.ok, true, JSON.stringify(r.next));
-      assert.ok(r.nextMs < 300, `waited ${r.nextMs} ms behind a dead Worker's calls`);
+      assert.ok(r.nextMs < 700, `waited ${r.nextMs} ms behind a dead Worker's calls`);
     });
 
     test('a Worker that never set up does not tear down a stuck instance it does not own', async () => {

@@ -93,8 +93,9 @@ const ignored = (mask, signo) => mask !== undefined && ((mask >> BigInt(signo - 
 function expectAlive(r) {
   assert.equal(r.alive, true, r.summary());
   // ~10 ticks/s when the machine is idle; two shared cores under load were seen giving 3 in
-  // 4 s. A dead loop never ticks after the load, so progress (not a rate) is the check.
-  assert.ok(r.ticks >= 2, `the 100 ms timer made no progress: ${r.summary()}`);
+  // 4 s (and this can run next to three children spinning in a SIGPWR storm). A dead loop
+  // never ticks after the load, so progress (not a rate) is the check.
+  assert.ok(r.ticks >= 1, `the 100 ms timer made no progress: ${r.summary()}`);
 }
 function expectDead(r) {
   assert.equal(r.loaded, true, r.summary()); // libasherah was loaded and set up on the JS thread...
@@ -211,7 +212,8 @@ function hangChild(mode) {
   return runWorkload({
     runtime: process.execPath, script: HANG,
     args: ['--mode', mode, '--lib', fixtures.build().hangLibrary, '--module', SHIM, '--timeout-ms', String(TIMEOUT_MS)],
-    timeoutMs: mode === 'c-addon' ? 3000 : 20_000,
+    // The C addon never returns: killed after 6 s, which covers a slow start on a loaded box.
+    timeoutMs: mode === 'c-addon' ? 6000 : 20_000,
   }).then((r) => {
     const m = /^RESULT (.*)$/m.exec(r.stdout);
     return { ...r, result: m ? JSON.parse(m[1]) : null };
@@ -247,7 +249,7 @@ function registerWatchdog(runner) {
 
     runner.test('without a watchdog: the C addon calling it on the JS thread never returns', async () => {
       const r = await get('c-addon');
-      assert.equal(r.timedOut, true, r.summary()); // killed by our 3 s bound
+      assert.equal(r.timedOut, true, r.summary()); // killed by our 6 s bound
       assert.match(r.stdout, /^CALLING$/m);
       assert.doesNotMatch(r.stdout, /^RETURNED/m, r.summary());
       // The 100 ms tick line ran before the call at 200 ms, then never again.
@@ -260,8 +262,9 @@ function registerWatchdog(runner) {
       assert.ok(r.result, r.summary());
       expectTimeout(r.result.setup);
       // A 10 ms interval gives ~50 ticks in 500 ms when the machine is idle; a JS thread
-      // blocked in the wait would give 0. Demand clear progress, with room for shared cores.
-      assert.ok(r.result.setup.ticks >= 10, `ticks during the wait: ${r.result.setup.ticks}`);
+      // blocked in the wait would give 0. Demand clear progress, with room for shared cores
+      // whose timers fire late.
+      assert.ok(r.result.setup.ticks >= 3, `ticks during the wait: ${r.result.setup.ticks}`);
     });
 
     runner.test('after the async timeout: calls fail fast as unusable, shutdown returns, a new setup works', async () => {
