@@ -387,14 +387,17 @@ fn check_error(
     for c in CANARIES {
         prop_assert!(!m.contains(c), "message quotes {c:?}: {m}");
     }
-    // Every 12-byte run of the message that is more than letters, dots and spaces (field
-    // names are fine) must not occur in the input.
+    // Every 12-byte run of the message that is more than letters, dots, colons and spaces
+    // must not occur in the input. Field names are fine, and so is the colon the message
+    // puts after one: an input with `ParentKeyMeta:` in it (a mutated `"ParentKeyMeta":`)
+    // shares 12 bytes with "...: ParentKeyMeta: expected a JSON object"
+    // (FUZZ_SEED=1796172082150982496 found it in a CI run).
     let runs: HashSet<&[u8]> = m
         .as_bytes()
         .windows(12)
         .filter(|w| {
             w.iter()
-                .any(|b| !b.is_ascii_alphabetic() && !b" .".contains(b))
+                .any(|b| !b.is_ascii_alphabetic() && !b" .:".contains(b))
         })
         .collect();
     if !runs.is_empty() {
