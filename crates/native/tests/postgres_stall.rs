@@ -218,17 +218,17 @@ fn scenario(url: &str, postmaster: u32) {
     // stopped throughout: none of them can have had an answer from the database. (A call
     // whose deadline passed just before resuming may, on a loaded box, see its timer fire
     // after the server answered, and then rightly succeed.)
-    let cold: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.call != Call::Warm && s.started >= stopped_at)
+    let cold_since_stop = || {
+        samples
+            .iter()
+            .filter(|s| s.call != Call::Warm && s.started >= stopped_at)
+    };
+    let cold: Vec<&Sample> = cold_since_stop()
         .filter(|s| s.started + s.took <= resuming)
         .collect();
     let cold_max = cold.iter().map(|s| s.took).max().unwrap_or_default();
     // Cold calls whose deadline, plus slack, passed inside the stall: each ended by then.
-    let due = samples
-        .iter()
-        .filter(|s| s.call != Call::Warm && s.started >= stopped_at)
-        .filter(|s| s.started + TIMEOUT + SLACK <= resuming);
+    let due = cold_since_stop().filter(|s| s.started + TIMEOUT + SLACK <= resuming);
     let overall_max = samples.iter().map(|s| s.took).max().unwrap_or_default();
     eprintln!(
         "postgres_stall: {} calls; stopping the server took {stop_took:?}; stall {STALL:?}: {} \
