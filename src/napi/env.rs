@@ -9,10 +9,18 @@
 use std::ffi::{c_void, CString};
 use std::marker::PhantomData;
 use std::ptr;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::error::{JsErrorKind, JsResult};
 use super::status::{check, Status};
 use super::sys;
+
+/// Whether the host's string length query can be trusted ([`Env::length_query_trusted`]):
+/// unknown until probed, then the same for every env of the process (one host).
+static LENGTH_QUERY: AtomicU8 = AtomicU8::new(LENGTH_QUERY_UNKNOWN);
+const LENGTH_QUERY_UNKNOWN: u8 = 0;
+const LENGTH_QUERY_TRUSTED: u8 = 1;
+const LENGTH_QUERY_WRONG: u8 = 2;
 
 /// One host call's view of a `napi_env`. Not `Send`: N-API values belong to the JS thread.
 pub(crate) struct Env {
@@ -293,13 +301,28 @@ impl Env {
     /// units, so nothing was cut, dropped or replaced (N-API stops before a character that
     /// does not fit; Node writes U+FFFD for a lone surrogate; Bun may drop it). Any other
     /// string is read as UTF-16 and converted here, which refuses lone surrogates. The
-    /// hot path (ASCII, buffer large enough) costs two N-API calls and no allocation.
+    /// hot path (ASCII, buffer large enough) costs two N-API calls and no allocation. Bun
+    /// before 1.2.5 gets its own reading ([`Env::string_into_on_bun_before_1_2_5`]): its
+    /// length query and its UTF-16 read are wrong for some strings.
     #[must_use = "a string with a lone surrogate was not read: check the result"]
     pub(crate) fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<bool, Status> {
+        if !self.length_query_trusted()? {
+            return self.string_into_on_bun_before_1_2_5(v, buf);
+        }
         let units = self.utf16_len(v)?;
+        self.utf8_into(v, buf, units + 1)?;
+        if buf.len() == units && buf.is_ascii() {
+            return Ok(true);
+        }
+        self.string_via_utf16(v, units, buf)
+    }
+
+    /// Reads `v` as UTF-8 into `buf` (replacing its contents) with room for at least
+    /// `room - 1` bytes; the host cuts what does not fit.
+    fn utf8_into(&self, v: Value<'_>, buf: &mut Vec<u8>, room: usize) -> Result<(), Status> {
         buf.clear();
-        if buf.capacity() < units + 1 {
-            buf.reserve(units + 1);
+        if buf.capacity() < room {
+            buf.reserve(room);
         }
         let cap = buf.capacity();
         let mut written = 0usize;
@@ -316,20 +339,87 @@ impl Env {
         })?;
         // SAFETY: N-API initialised the first `written` bytes (written < cap).
         unsafe { buf.set_len(written.min(cap.saturating_sub(1))) };
-        if buf.len() == units && buf.is_ascii() {
-            return Ok(true);
+        Ok(())
+    }
+
+    /// [`Env::string_into`] on a host whose length query is wrong (Bun before 1.2.5). Its
+    /// UTF-16 read is wrong too, for strings it stores as Latin-1: it maps U+0080..U+009F as
+    /// windows-1252 (U+0082 comes back as U+201A). Its UTF-8 read is right, so the string is
+    /// read as UTF-8 with room for the longest possible result (3 bytes per code unit) and
+    /// taken when it is valid, has exactly the string's length in code units, and holds no
+    /// U+FFFD. Anything else (a lone surrogate, dropped or replaced, or a real U+FFFD) is in
+    /// a string the host stores as UTF-16, and for those its UTF-16 read is exact.
+    fn string_into_on_bun_before_1_2_5(
+        &self,
+        v: Value<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Result<bool, Status> {
+        let units = self.utf16_len(v)?;
+        let room = units
+            .checked_mul(3)
+            .and_then(|n| n.checked_add(1))
+            .ok_or(Status::GenericFailure)?;
+        self.utf8_into(v, buf, room)?;
+        if let Ok(text) = std::str::from_utf8(buf) {
+            if !text.contains('\u{FFFD}') && text.encode_utf16().count() == units {
+                return Ok(true);
+            }
         }
         self.string_via_utf16(v, units, buf)
     }
 
     /// The length of a JS string in UTF-16 code units.
+    ///
+    /// N-API's answer is a length query (`napi_get_value_string_utf16` with no buffer). Bun
+    /// before 1.2.5 answered it wrongly for strings it stores as Latin-1 (twice the length,
+    /// in bytes) and rightly for the others, a difference JS cannot see. On such a host the
+    /// string's own `length` property is read instead. Which host this is gets probed once
+    /// per process ([`Env::length_query_trusted`]); either way every read then checks the
+    /// units written against this length.
     fn utf16_len(&self, v: Value<'_>) -> Result<usize, Status> {
+        if self.length_query_trusted()? {
+            return self.utf16_len_queried(v);
+        }
+        // A wrapper object: Bun 1.0 reads no property of a primitive through N-API.
+        // SAFETY: live env and handle of this scope; valid out pointer.
+        let wrapper =
+            self.out_value(|o| unsafe { sys::napi_coerce_to_object(self.raw, v.raw, o) })?;
+        let len = self.f64_value(self.get_property(wrapper, "length")?)?;
+        if !(len >= 0.0 && len <= u32::MAX as f64 && len.fract() == 0.0) {
+            return Err(Status::GenericFailure); // a string's length is a u32: a host bug
+        }
+        Ok(len as usize)
+    }
+
+    /// The host's answer to a length query on `v`.
+    fn utf16_len_queried(&self, v: Value<'_>) -> Result<usize, Status> {
         let mut len = 0usize;
-        // SAFETY: a null buffer asks for the length (in UTF-16 code units) only.
+        // SAFETY: a null buffer asks for the length only; `len` is a valid out pointer.
         check(unsafe {
             sys::napi_get_value_string_utf16(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
         })?;
         Ok(len)
+    }
+
+    /// Whether the host answers length queries in UTF-16 code units, as N-API says: probed
+    /// once on a two-unit Latin-1 string (Bun before 1.2.5 answers 4) and cached.
+    fn length_query_trusted(&self) -> Result<bool, Status> {
+        match LENGTH_QUERY.load(Ordering::Relaxed) {
+            LENGTH_QUERY_TRUSTED => return Ok(true),
+            LENGTH_QUERY_WRONG => return Ok(false),
+            _ => {}
+        }
+        let probe = self.create_string("ab")?;
+        let trusted = self.utf16_len_queried(probe)? == 2;
+        LENGTH_QUERY.store(
+            if trusted {
+                LENGTH_QUERY_TRUSTED
+            } else {
+                LENGTH_QUERY_WRONG
+            },
+            Ordering::Relaxed,
+        );
+        Ok(trusted)
     }
 
     /// Reads `v` (of `units` UTF-16 code units) as UTF-16 and converts it to UTF-8 in `buf`;
@@ -424,7 +514,7 @@ impl Env {
         let mut len = 0usize;
         let mut data: *mut c_void = ptr::null_mut();
         // SAFETY: `v` is a typed array; out pointers are valid, unused ones are null.
-        check(unsafe {
+        let status = check(unsafe {
             sys::napi_get_typedarray_info(
                 self.raw,
                 v.raw,
@@ -434,7 +524,13 @@ impl Env {
                 ptr::null_mut(),
                 ptr::null_mut(),
             )
-        })?;
+        });
+        match status {
+            // Bun before 1.2.3 calls an ArrayBuffer a typed array, then refuses its info:
+            // it is not a Uint8Array either way.
+            Err(Status::InvalidArg) => return Ok(None),
+            other => other?,
+        }
         Ok((kind == sys::napi_uint8_array).then_some((data.cast::<u8>(), len)))
     }
 
