@@ -3,7 +3,8 @@
 # into a git-ignored cache (default: <repo>/.cache, override with ASHERAH_SHIM_CACHE).
 #   - Debian: libclang-dev (bindgen), postgresql and mariadb-server/-client (throw-away
 #             test servers), build tools
-#   - npm:    @oven/bun-linux-x64 at each pinned release, node-api-headers (pinned),
+#   - npm:    @oven/bun-linux-x64 at each pinned release and the oldest supported one,
+#             node-api-headers (pinned),
 #             fast-check (pinned; the property tests in test-support/properties.cjs),
 #             Deno from @deno/linux-x64-glibc (pinned), typescript and @types/node (pinned;
 #             the type checks)
@@ -14,6 +15,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${ASHERAH_SHIM_CACHE:-$ROOT/.cache}
 BUN_VERSIONS=${BUN_VERSIONS:-"1.2.19 1.3.14 1.4.5"}
+# The oldest Bun the README supports. Not in the cross-release matrix: scripts/test.sh runs
+# the suites at the N-API value boundary under it (its string reads differ, src/napi/env.rs).
+BUN_OLDEST=${BUN_OLDEST:-1.2.0}
 NODE_API_HEADERS_VERSION=1.9.0
 ASHERAH_WHEEL_VERSION=0.3.9
 FAST_CHECK_VERSION=4.10.2
@@ -44,7 +48,7 @@ npm_fetch() { # npm_fetch <spec> <dest-dir>: unpack an npm tarball's package/ in
   rm -rf "$tmp"
 }
 
-for v in $BUN_VERSIONS; do
+for v in $BUN_VERSIONS $BUN_OLDEST; do
   if [ ! -x "$CACHE/bun/$v/bin/bun" ]; then
     log "bun $v from npm @oven/bun-linux-x64@$v"
     rm -rf "$CACHE/bun/$v"
@@ -123,7 +127,8 @@ fi
   echo "export FAST_CHECK_DIR='$FAST_CHECK_DIR'"
   echo "export NODE_API_HEADERS_DIR='$CACHE/node-api-headers/include'"
   echo "export BUN_VERSIONS='$BUN_VERSIONS'"
-  for v in $BUN_VERSIONS; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
+  echo "export BUN_OLDEST='$BUN_OLDEST'"
+  for v in $BUN_VERSIONS $BUN_OLDEST; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
   echo "export TSC='$TSC'"
   echo "export PG_BINDIR='$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)'"

@@ -35,6 +35,8 @@ const CONFIG = 'ERR_ASHERAH_CONFIG';
 const NOT_INIT = 'ERR_ASHERAH_NOT_INITIALIZED';
 const ALREADY = 'ERR_ASHERAH_ALREADY_INITIALIZED';
 const TOO_LARGE = 'ERR_ASHERAH_INPUT_TOO_LARGE';
+/** U+0000, built at run time: Bun before 1.2.5 fails to parse a NUL escape in an object key. */
+const NUL = String.fromCharCode(0);
 const MALFORMED = 'ERR_ASHERAH_MALFORMED_RECORD';
 const DECRYPT = 'ERR_ASHERAH_DECRYPT_FAILED';
 const SHUTTING_DOWN = 'ERR_ASHERAH_SHUTTING_DOWN';
@@ -382,7 +384,7 @@ function buildRows(cores = CORES) {
     }
     for (const [what, v] of [['a number value', { ASHERAH_T: 1 }], ['a null value', { ASHERAH_T: null }],
       ['a BigInt value', { ASHERAH_T: 1n }], ['an object value', { ASHERAH_T: {} }], ['a name with =', { 'A=B': 'x' }],
-      ['an empty name', { '': 'x' }], ['a NUL in the name', { 'A\0B': 'x' }], ['a NUL in the value', { ASHERAH_T: 'x\0y' }],
+      ['an empty name', { '': 'x' }], ['a NUL in the name', { [`A${NUL}B`]: 'x' }], ['a NUL in the value', { ASHERAH_T: `x${NUL}y` }],
       ['broken JSON', '{"A":'], ['JSON null', 'null'], ['a JSON number', '42'], ['a JSON array', '["A"]']]) {
       add({ core, export: 'setenv', what: `env with ${what}`, args: () => [v], code: ARG });
     }
