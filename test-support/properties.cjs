@@ -23,9 +23,12 @@
 // fast-check runs with a fixed seed (ASHERAH_FC_SEED overrides it; a failure prints it), and
 // ASHERAH_FC_RUNS / ASHERAH_FC_RUNS_GO set the run counts (the Go core is ~80 µs a call).
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const env = require('./env.cjs');
 
-const fc = require(env.fastCheck);
+// The package's CommonJS build (its exports map's "require" target): requiring the directory
+// would load its ES module build, which Node before 20.19 cannot require().
+const fc = require(path.join(env.fastCheck, 'lib', 'cjs', 'fast-check.js'));
 const asherah = require(env.root);
 
 const SEED = Number(process.env.ASHERAH_FC_SEED || 20261201);
