@@ -138,7 +138,8 @@ fi
   echo "export NODE_API_HEADERS_DIR='$CACHE/node-api-headers/include'"
   echo "export BUN_VERSIONS='$BUN_VERSIONS'"
   echo "export BUN_OLDEST='$BUN_OLDEST'"
-  echo "export NODE_OLDEST='$CACHE/node/$NODE_OLDEST/bin/node'"
+  echo "export NODE_OLDEST='$NODE_OLDEST'"
+  echo "export NODE_OLDEST_BIN='$CACHE/node/$NODE_OLDEST/bin/node'"
   for v in $BUN_VERSIONS $BUN_OLDEST; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
   echo "export TSC='$TSC'"

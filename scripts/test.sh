@@ -39,11 +39,12 @@ step "C fixtures" sh fixtures/build.sh
 # The tests build under their own profile (Cargo.toml: release without LTO): with LTO each
 # test binary re-ran it over the whole dependency tree, which took longer than building it.
 step "cargo test" cargo test --profile ci-test --workspace --locked
-step "node --test" node --test node-test/
+# Files, not the directory: Node 22 and later take a --test argument as a file or glob.
+step "node --test" node --test node-test/*.test.mjs
 # The oldest Node the README supports (18), on the suites that send every kind of value
 # across N-API; the rest runs on the machine's Node above.
-step "node $("$NODE_OLDEST" --version) --test (oldest supported: the N-API value suites)" \
-  "$NODE_OLDEST" --test node-test/api.test.mjs node-test/robustness.test.mjs \
+step "node $NODE_OLDEST --test (oldest supported: the N-API value suites)" \
+  "$NODE_OLDEST_BIN" --test node-test/api.test.mjs node-test/robustness.test.mjs \
   node-test/decrypt-results.test.mjs node-test/large-results.test.mjs \
   node-test/regressions.test.mjs node-test/asherah4.test.mjs
 first=1
@@ -69,7 +70,7 @@ step "bun $BUN_OLDEST test (oldest supported: the N-API value suites)" \
 step "deno test" env NO_COLOR=1 "$DENO" test --no-check --allow-all deno-test/
 # scripts/package.sh -> dist/, npm install --offline into a fresh project with no Rust on
 # PATH, round trips under Node, every pinned Bun and Deno, doctor, tsc (pkg-test/).
-step "packed install (no Rust toolchain)" node --test pkg-test/
+step "packed install (no Rust toolchain)" node --test pkg-test/*.test.mjs
 # The Bun patch series (patches/README.md): they apply byte-exactly to the stored
 # pre-images, Bun's formatters accept them, and their new Bun tests fail on stock
 # 1.3.14 and pass when the preload applies the same fixes from outside.
