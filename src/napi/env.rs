@@ -432,8 +432,9 @@ impl Env {
     ) -> Result<bool, Status> {
         let mut wide: Vec<u16> = Vec::with_capacity(units + 1);
         let mut written = 0usize;
-        // SAFETY: `wide` has `units + 1` writable u16 slots; N-API writes at most `units`
-        // code units plus a NUL and reports how many it wrote.
+        // SAFETY: `wide` has `units + 1` writable u16 slots and N-API is told so; it writes
+        // within them (Node: at most `units` plus a NUL; Bun before 1.2.5: up to all of
+        // them, no NUL) and reports how many code units it wrote.
         check(unsafe {
             sys::napi_get_value_string_utf16(
                 self.raw,
@@ -513,7 +514,9 @@ impl Env {
         let mut kind: sys::napi_typedarray_type = 0;
         let mut len = 0usize;
         let mut data: *mut c_void = ptr::null_mut();
-        // SAFETY: `v` is a typed array; out pointers are valid, unused ones are null.
+        // SAFETY: live env and handle; out pointers are valid, unused ones are null. The
+        // host checks that `v` is a typed array (old Bun says yes to an ArrayBuffer, then
+        // fails here with InvalidArg, handled below).
         let status = check(unsafe {
             sys::napi_get_typedarray_info(
                 self.raw,
