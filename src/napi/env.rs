@@ -354,7 +354,7 @@ impl Env {
         v: Value<'_>,
         buf: &mut Vec<u8>,
     ) -> Result<bool, Status> {
-        let units = self.utf16_len(v)?;
+        let units = self.js_length(v)?;
         let room = units
             .checked_mul(3)
             .and_then(|n| n.checked_add(1))
@@ -368,18 +368,22 @@ impl Env {
         self.string_via_utf16(v, units, buf)
     }
 
-    /// The length of a JS string in UTF-16 code units.
-    ///
-    /// N-API's answer is a length query (`napi_get_value_string_utf16` with no buffer). Bun
-    /// before 1.2.5 answered it wrongly for strings it stores as Latin-1 (twice the length,
-    /// in bytes) and rightly for the others, a difference JS cannot see. On such a host the
-    /// string's own `length` property is read instead. Which host this is gets probed once
-    /// per process ([`Env::length_query_trusted`]); either way every read then checks the
-    /// units written against this length.
+    /// The length of a JS string in UTF-16 code units, by N-API's length query
+    /// (`napi_get_value_string_utf16` with no buffer). Only for a host whose query passed
+    /// the probe ([`Env::length_query_trusted`]).
     fn utf16_len(&self, v: Value<'_>) -> Result<usize, Status> {
-        if self.length_query_trusted()? {
-            return self.utf16_len_queried(v);
-        }
+        let mut len = 0usize;
+        // SAFETY: a null buffer asks for the length only; `len` is a valid out pointer.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
+        })?;
+        Ok(len)
+    }
+
+    /// The length of a JS string in UTF-16 code units, from its own `length` property: for
+    /// Bun before 1.2.5, whose length query answers twice that (in bytes) for strings it
+    /// stores as Latin-1 and the right count for the others, a difference JS cannot see.
+    fn js_length(&self, v: Value<'_>) -> Result<usize, Status> {
         // A wrapper object: Bun 1.0 reads no property of a primitive through N-API.
         // SAFETY: live env and handle of this scope; valid out pointer.
         let wrapper =
@@ -391,16 +395,6 @@ impl Env {
         Ok(len as usize)
     }
 
-    /// The host's answer to a length query on `v`.
-    fn utf16_len_queried(&self, v: Value<'_>) -> Result<usize, Status> {
-        let mut len = 0usize;
-        // SAFETY: a null buffer asks for the length only; `len` is a valid out pointer.
-        check(unsafe {
-            sys::napi_get_value_string_utf16(self.raw, v.raw, ptr::null_mut(), 0, &mut len)
-        })?;
-        Ok(len)
-    }
-
     /// Whether the host answers length queries in UTF-16 code units, as N-API says: probed
     /// once on a two-unit Latin-1 string (Bun before 1.2.5 answers 4) and cached.
     fn length_query_trusted(&self) -> Result<bool, Status> {
@@ -410,7 +404,7 @@ impl Env {
             _ => {}
         }
         let probe = self.create_string("ab")?;
-        let trusted = self.utf16_len_queried(probe)? == 2;
+        let trusted = self.utf16_len(probe)? == 2;
         LENGTH_QUERY.store(
             if trusted {
                 LENGTH_QUERY_TRUSTED
