@@ -41,12 +41,14 @@ step "C fixtures" sh fixtures/build.sh
 step "cargo test" cargo test --profile ci-test --workspace --locked
 # Files, not the directory: Node 22 and later take a --test argument as a file or glob.
 step "node --test" node --test node-test/*.test.mjs
-# The oldest Node the README supports (18), on the suites that send every kind of value
-# across N-API; the rest runs on the machine's Node above.
+# The suites that send every kind of value across N-API (strings of every plane and length,
+# bytes, bad inputs, results, the 4.x API), run again under the oldest Node and Bun the
+# README supports; the rest runs on the machine's Node above and the pinned Bun runners.
+VALUE_SUITES="api robustness decrypt-results large-results regressions asherah4"
+value_suites() { for s in $VALUE_SUITES; do printf '%s/%s.test.%s ' "$1" "$s" "$2"; done; }
+# shellcheck disable=SC2046 # one word per suite file
 step "node $NODE_OLDEST --test (oldest supported: the N-API value suites)" \
-  "$NODE_OLDEST_BIN" --test node-test/api.test.mjs node-test/robustness.test.mjs \
-  node-test/decrypt-results.test.mjs node-test/large-results.test.mjs \
-  node-test/regressions.test.mjs node-test/asherah4.test.mjs
+  "$NODE_OLDEST_BIN" --test $(value_suites node-test mjs)
 first=1
 for v in $BUN_RUNNERS; do
   bun_bin=$(eval echo "\$BUN_$(echo "$v" | tr . _)")
@@ -55,16 +57,14 @@ for v in $BUN_RUNNERS; do
   step "bun $v test" env ASHERAH_SHIM_SKIP_MATRIX=$skip "$bun_bin" test --timeout 180000 bun-test/
   first=0
 done
-# The oldest Bun the README supports (1.2.0): the suites that send every kind of value
-# across N-API (strings of every plane and length, bytes, bad inputs, results, the 4.x
-# API). Its string reads need their own path (src/napi/env.rs). The rest of bun-test/ awaits
-# `worker.terminate()`, which never settles in Bun 1.2 (six releases from 1.2.0 to 1.2.19
-# checked, without this module loaded too). Bounded from outside: Bun 1.2.0's spawnSync
-# ignores `timeout`.
+# The oldest Bun the README supports (1.2.0), on the value suites: its string reads need
+# their own path (src/napi/env.rs). The rest of bun-test/ awaits `worker.terminate()`, which
+# never settles in Bun 1.2 (six releases from 1.2.0 to 1.2.19 checked, without this module
+# loaded too). Bounded from outside: Bun 1.2.0's spawnSync ignores `timeout`.
+# shellcheck disable=SC2046 # one word per suite file
 step "bun $BUN_OLDEST test (oldest supported: the N-API value suites)" \
-  timeout --kill-after=10 900 env ASHERAH_SHIM_SKIP_MATRIX=1 "$(eval echo "\$BUN_$(echo "$BUN_OLDEST" | tr . _)")" test --timeout 180000 \
-  bun-test/api.test.ts bun-test/robustness.test.ts bun-test/decrypt-results.test.ts \
-  bun-test/large-results.test.ts bun-test/regressions.test.ts bun-test/asherah4.test.ts
+  timeout --kill-after=10 900 env ASHERAH_SHIM_SKIP_MATRIX=1 "$(eval echo "\$BUN_$(echo "$BUN_OLDEST" | tr . _)")" \
+  test --timeout 180000 $(value_suites bun-test ts)
 # The shared scenarios under Deno. The suites spawn Workers and children and write temp
 # files, so they get --allow-all; that loading needs only --allow-ffi --allow-read is
 # proved by the packed-install step below.
