@@ -138,23 +138,26 @@ impl Asherah {
         let key_nonce: &[u8; NONCE_LEN] = nonces[NONCE_LEN..2 * NONCE_LEN]
             .try_into()
             .expect("12 bytes");
-        let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
-        aead::seal_data(
-            drk.try_into().expect("32 bytes"),
-            data_nonce,
-            data,
-            &mut sealed_data,
-        )?;
-        let mut sealed_drk = Vec::with_capacity(SEALED_KEY_LEN);
-        aead::seal_into(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
+        let drk: &[u8; 32] = drk.try_into().expect("32 bytes");
+        // The sealed parts are ciphertext, so they may sit in ordinary memory. Small data
+        // (the common case) is sealed into a stack array: no heap buffer but the record's.
+        let mut sealed_drk = [0u8; SEALED_KEY_LEN];
+        aead::seal_to(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
+        let write = |sealed_data: &[u8]| {
+            record::write_data_row_record(now, &sealed_drk, &ik_id_json, ik.created(), sealed_data)
+        };
+        let json = if data.len() < aead::RING_MIN {
+            let mut small = [0u8; aead::RING_MIN + OVERHEAD];
+            let sealed_data = &mut small[..data.len() + OVERHEAD];
+            aead::seal_small_data(drk, data_nonce, data, sealed_data)?;
+            write(sealed_data)
+        } else {
+            let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
+            aead::seal_data(drk, data_nonce, data, &mut sealed_data)?;
+            write(&sealed_data)
+        };
         Ok(RecordJson {
-            json: record::write_data_row_record(
-                now,
-                &sealed_drk,
-                &ik_id_json,
-                ik.created(),
-                &sealed_data,
-            ),
+            json,
             // The writer adds only ASCII (JSON punctuation, digits, base64) to the id.
             ascii: ik_id_json.is_ascii(),
         })
