@@ -19,6 +19,10 @@ BUN_VERSIONS=${BUN_VERSIONS:-"1.2.19 1.3.14 1.4.5"}
 # The oldest Bun the README supports. Not in the cross-release matrix: scripts/test.sh runs
 # the suites at the N-API value boundary under it (its string reads differ, src/napi/env.rs).
 BUN_OLDEST=${BUN_OLDEST:-1.2.0}
+# Early Bun 1.2 releases whose N-API UTF-16 string reads are wrong in other ways than
+# 1.2.0's (src/napi/env.rs, `utf16_trusted`): 1.2.5 writes Latin-1 bytes into the UTF-16
+# buffer; 1.2.21 is the last release that maps U+0080..U+009F as windows-1252. Same suites.
+BUN_EARLY=${BUN_EARLY:-"1.2.5 1.2.21"}
 # The oldest Node the README supports (its last release), for the same suites; the tests
 # otherwise run on the machine's own Node.
 NODE_OLDEST=${NODE_OLDEST:-18.20.8}
@@ -52,7 +56,7 @@ npm_fetch() { # npm_fetch <spec> <dest-dir>: unpack an npm tarball's package/ in
   rm -rf "$tmp"
 }
 
-for v in $BUN_VERSIONS $BUN_OLDEST; do
+for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY; do
   if [ ! -x "$CACHE/bun/$v/bin/bun" ]; then
     log "bun $v from npm @oven/bun-linux-x64@$v"
     rm -rf "$CACHE/bun/$v"
@@ -138,9 +142,10 @@ fi
   echo "export NODE_API_HEADERS_DIR='$CACHE/node-api-headers/include'"
   echo "export BUN_VERSIONS='$BUN_VERSIONS'"
   echo "export BUN_OLDEST='$BUN_OLDEST'"
+  echo "export BUN_EARLY='$BUN_EARLY'"
   echo "export NODE_OLDEST='$NODE_OLDEST'"
   echo "export NODE_OLDEST_BIN='$CACHE/node/$NODE_OLDEST/bin/node'"
-  for v in $BUN_VERSIONS $BUN_OLDEST; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
+  for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
   echo "export TSC='$TSC'"
   echo "export PG_BINDIR='$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)'"

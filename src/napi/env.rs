@@ -15,12 +15,12 @@ use super::error::{JsErrorKind, JsResult};
 use super::status::{check, Status};
 use super::sys;
 
-/// Whether the host's string length query can be trusted ([`Env::length_query_trusted`]):
+/// Whether the host's UTF-16 string reads can be trusted ([`Env::utf16_trusted`]):
 /// unknown until probed, then the same for every env of the process (one host).
-static LENGTH_QUERY: AtomicU8 = AtomicU8::new(LENGTH_QUERY_UNKNOWN);
-const LENGTH_QUERY_UNKNOWN: u8 = 0;
-const LENGTH_QUERY_TRUSTED: u8 = 1;
-const LENGTH_QUERY_WRONG: u8 = 2;
+static UTF16_READS: AtomicU8 = AtomicU8::new(UTF16_UNKNOWN);
+const UTF16_UNKNOWN: u8 = 0;
+const UTF16_TRUSTED: u8 = 1;
+const UTF16_WRONG: u8 = 2;
 
 /// One host call's view of a `napi_env`. Not `Send`: N-API values belong to the JS thread.
 pub(crate) struct Env {
@@ -301,13 +301,13 @@ impl Env {
     /// units, so nothing was cut, dropped or replaced (N-API stops before a character that
     /// does not fit; Node writes U+FFFD for a lone surrogate; Bun may drop it). Any other
     /// string is read as UTF-16 and converted here, which refuses lone surrogates. The
-    /// hot path (ASCII, buffer large enough) costs two N-API calls and no allocation. Bun
-    /// before 1.2.5 gets its own reading ([`Env::string_into_on_bun_before_1_2_5`]): its
-    /// length query and its UTF-16 read are wrong for some strings.
+    /// hot path (ASCII, buffer large enough) costs two N-API calls and no allocation. A host whose
+    /// UTF-16 reads are wrong (early Bun 1.2 releases, see [`Env::utf16_trusted`]) gets its
+    /// own reading ([`Env::string_into_by_utf8`]).
     #[must_use = "a string with a lone surrogate was not read: check the result"]
     pub(crate) fn string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<bool, Status> {
-        if !self.length_query_trusted()? {
-            return self.string_into_on_bun_before_1_2_5(v, buf);
+        if !self.utf16_trusted()? {
+            return self.string_into_by_utf8(v, buf);
         }
         let units = self.utf16_len(v)?;
         self.utf8_into(v, buf, units + 1)?;
@@ -342,35 +342,47 @@ impl Env {
         Ok(())
     }
 
-    /// [`Env::string_into`] on a host whose length query is wrong (Bun before 1.2.5). Its
-    /// UTF-16 read is wrong too, for strings it stores as Latin-1: it maps U+0080..U+009F as
-    /// windows-1252 (U+0082 comes back as U+201A). Its UTF-8 read is right, so the string is
-    /// read as UTF-8 with room for the longest possible result (3 bytes per code unit) and
-    /// taken when it is valid, has exactly the string's length in code units, and holds no
-    /// U+FFFD. Anything else (a lone surrogate, dropped or replaced, or a real U+FFFD) is in
-    /// a string the host stores as UTF-16, and for those its UTF-16 read is exact.
-    fn string_into_on_bun_before_1_2_5(
-        &self,
-        v: Value<'_>,
-        buf: &mut Vec<u8>,
-    ) -> Result<bool, Status> {
+    /// [`Env::string_into`] on a host whose UTF-16 reads failed the probe (the early Bun 1.2
+    /// releases in [`Env::utf16_trusted`]). Their UTF-8 read is right, so the string is read
+    /// as UTF-8 with room for the longest possible result (3 bytes per code unit) and taken
+    /// when it has exactly the string's length in code units (from its `length` property)
+    /// and holds no U+FFFD. Otherwise a lone surrogate was replaced or dropped, or the string
+    /// holds a real U+FFFD: the string made back from the UTF-8 is compared with the original
+    /// (`===`, by the engine), and only an equal one is taken. No UTF-16 read is used, since
+    /// Bun 1.2.5 gets even that wrong for strings it stores as UTF-16.
+    fn string_into_by_utf8(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<bool, Status> {
         let units = self.js_length(v)?;
         let room = units
             .checked_mul(3)
             .and_then(|n| n.checked_add(1))
             .ok_or(Status::GenericFailure)?;
         self.utf8_into(v, buf, room)?;
-        if let Ok(text) = std::str::from_utf8(buf) {
-            if !text.contains('\u{FFFD}') && text.encode_utf16().count() == units {
-                return Ok(true);
-            }
+        let Ok(text) = std::str::from_utf8(buf) else {
+            buf.clear();
+            return Err(Status::GenericFailure); // N-API promises UTF-8: a host bug
+        };
+        if !text.contains('\u{FFFD}') && text.encode_utf16().count() == units {
+            return Ok(true);
         }
-        self.string_via_utf16(v, units, buf)
+        let back = self.create_string_known(text, false)?;
+        if self.strict_equals(v, back)? {
+            return Ok(true); // its replacement characters are real ones
+        }
+        buf.clear(); // a lone surrogate, which has no UTF-8 form
+        Ok(false)
+    }
+
+    /// `a === b`.
+    fn strict_equals(&self, a: Value<'_>, b: Value<'_>) -> Result<bool, Status> {
+        let mut equal = false;
+        // SAFETY: live env and handles of this scope; valid out pointer.
+        check(unsafe { sys::napi_strict_equals(self.raw, a.raw, b.raw, &mut equal) })?;
+        Ok(equal)
     }
 
     /// The length of a JS string in UTF-16 code units, by N-API's length query
     /// (`napi_get_value_string_utf16` with no buffer). Only for a host whose query passed
-    /// the probe ([`Env::length_query_trusted`]).
+    /// the probe ([`Env::utf16_trusted`]).
     fn utf16_len(&self, v: Value<'_>) -> Result<usize, Status> {
         let mut len = 0usize;
         // SAFETY: a null buffer asks for the length only; `len` is a valid out pointer.
@@ -381,8 +393,9 @@ impl Env {
     }
 
     /// The length of a JS string in UTF-16 code units, from its own `length` property: for
-    /// Bun before 1.2.5, whose length query answers twice that (in bytes) for strings it
-    /// stores as Latin-1 and the right count for the others, a difference JS cannot see.
+    /// a host whose length query failed the probe (Bun before 1.2.5 answers twice that, in
+    /// bytes, for strings it stores as Latin-1, and the right count for the others, a
+    /// difference JS cannot see).
     fn js_length(&self, v: Value<'_>) -> Result<usize, Status> {
         // A wrapper object: Bun 1.0 reads no property of a primitive through N-API.
         // SAFETY: live env and handle of this scope; valid out pointer.
@@ -395,25 +408,59 @@ impl Env {
         Ok(len as usize)
     }
 
-    /// Whether the host answers length queries in UTF-16 code units, as N-API says: probed
-    /// once on a two-unit Latin-1 string (Bun before 1.2.5 answers 4) and cached.
-    fn length_query_trusted(&self) -> Result<bool, Status> {
-        match LENGTH_QUERY.load(Ordering::Relaxed) {
-            LENGTH_QUERY_TRUSTED => return Ok(true),
-            LENGTH_QUERY_WRONG => return Ok(false),
+    /// Whether the host reads strings as UTF-16 exactly, as N-API says: the length query in
+    /// code units and the read a copy of the code units. Probed once per process, on
+    /// `"a\u{82}"` made from Latin-1 (one byte per character in V8 and JSC) and `"a\u{20AC}"`
+    /// made from UTF-16, and cached. Node, Deno and Bun from 1.2.22 on pass. Bun 1.2.0 to
+    /// 1.2.21 fail (Bun's `napi.zig` and `napi.cpp` at those tags; each release checked):
+    /// before 1.2.5 the length query answers in bytes for one-byte strings; 1.2.5 writes
+    /// Latin-1 bytes into the UTF-16 buffer; and all of them but 1.2.5 give one-byte strings
+    /// back with U+0080..U+009F mapped as windows-1252 (U+0082 as U+201A), which would be a
+    /// silent change of the text.
+    fn utf16_trusted(&self) -> Result<bool, Status> {
+        match UTF16_READS.load(Ordering::Relaxed) {
+            UTF16_TRUSTED => return Ok(true),
+            UTF16_WRONG => return Ok(false),
             _ => {}
         }
-        let probe = self.create_string("ab")?;
-        let trusted = self.utf16_len(probe)? == 2;
-        LENGTH_QUERY.store(
-            if trusted {
-                LENGTH_QUERY_TRUSTED
-            } else {
-                LENGTH_QUERY_WRONG
-            },
+        let mut one_byte = ptr::null_mut();
+        let mut two_byte = ptr::null_mut();
+        let latin1 = [b'a', 0x82];
+        let wide = [u16::from(b'a'), 0x20AC];
+        // SAFETY: live env; each input is readable for the length given; valid out pointers.
+        check(unsafe {
+            sys::napi_create_string_latin1(self.raw, latin1.as_ptr().cast(), 2, &mut one_byte)
+        })?;
+        // SAFETY: as above.
+        check(unsafe { sys::napi_create_string_utf16(self.raw, wide.as_ptr(), 2, &mut two_byte) })?;
+        let trusted = self.reads_back(self.wrap(one_byte), &[u16::from(b'a'), 0x82])?
+            && self.reads_back(self.wrap(two_byte), &wide)?;
+        UTF16_READS.store(
+            if trusted { UTF16_TRUSTED } else { UTF16_WRONG },
             Ordering::Relaxed,
         );
         Ok(trusted)
+    }
+
+    /// Whether the length query and the UTF-16 read of `v` give exactly `units` (at most 4).
+    fn reads_back(&self, v: Value<'_>, units: &[u16]) -> Result<bool, Status> {
+        if self.utf16_len(v)? != units.len() {
+            return Ok(false);
+        }
+        let mut wide = [0u16; 8];
+        let mut written = 0usize;
+        // SAFETY: `wide` has 8 writable u16 slots and N-API is told so; it reports how many
+        // code units it wrote.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(
+                self.raw,
+                v.raw,
+                wide.as_mut_ptr(),
+                wide.len(),
+                &mut written,
+            )
+        })?;
+        Ok(written == units.len() && wide[..units.len()] == *units)
     }
 
     /// Reads `v` (of `units` UTF-16 code units) as UTF-16 and converts it to UTF-8 in `buf`;
@@ -427,8 +474,8 @@ impl Env {
         let mut wide: Vec<u16> = Vec::with_capacity(units + 1);
         let mut written = 0usize;
         // SAFETY: `wide` has `units + 1` writable u16 slots and N-API is told so; it writes
-        // within them (Node: at most `units` plus a NUL; Bun before 1.2.5: up to all of
-        // them, no NUL) and reports how many code units it wrote.
+        // at most `units` code units plus a NUL within them (only hosts that passed the probe
+        // get here) and reports how many code units it wrote.
         check(unsafe {
             sys::napi_get_value_string_utf16(
                 self.raw,
