@@ -44,11 +44,11 @@ const NOT_UTF8 = 'ERR_ASHERAH_NOT_UTF8';
 const MIB = 1 << 20;
 
 /** The internal buffer boundaries named by issue 10, and around 1 MiB. 2046-2050: the
- *  shim reads a string of up to 2,046 UTF-16 code units into a 2,048-unit array (2,047
- *  units fill it, and such a string is read the long way); a UTF-8 length of n ending in
- *  a 1-, 2- or 4-byte character is n, n - 1 or n - 2 code units, so these cover 2,044 to
- *  2,050 units for every last character. */
-const SHORT_READ_UNITS = 2047;
+ *  shim reads a string of up to 2,045 UTF-16 code units into a 2,048-unit array in one
+ *  call, and a longer one the long way; a UTF-8 length of n ending in a 1-, 2- or 4-byte
+ *  character is n, n - 1 or n - 2 code units, so these cover 2,044 to 2,050 units for every
+ *  last character. */
+const FIRST_LONG_READ = 2046;
 const BOUNDARIES = [0, 1, 63, 64, 65, 127, 128, 255, 256, 2046, 2047, 2048, 2049, 2050,
   4095, 4096, 4097, 8191, 8192, 8193, 65535, 65536, 65537, MIB - 1, MIB, MIB + 1];
 /** Last characters of each UTF-8 width; two per width, to build partition pairs. */
@@ -265,7 +265,7 @@ function coreProperties(t, core) {
     for (let u = 0xD800; u <= 0xDFFF; u += 61) units.push(u);
     for (const u of units) {
       const c = String.fromCharCode(u);
-      const aroundShortRead = [-2, -1, 0].map((d) => 'x'.repeat(SHORT_READ_UNITS + d) + c);
+      const aroundShortRead = [-2, -1, 0].map((d) => 'x'.repeat(FIRST_LONG_READ + d) + c);
       for (const s of [c, c + 'x'.repeat(63), 'é'.repeat(20) + c + '😀', 'x'.repeat(63) + c, ...aroundShortRead]) {
         for (const mode of ['sync', 'async']) {
           for (const [name, pid, arg] of [['encrypt_string', 'p', s], ['encrypt_string', s, 'x'], ['decrypt_string', s, record]]) {
@@ -318,24 +318,28 @@ function coreProperties(t, core) {
     assert.deepEqual(failures, [], `${failures.length} boundary strings changed or failed:\n${failures.slice(0, 40).join('\n')}`);
   });
 
-  t.test(`${core}: records around the short string read (${SHORT_READ_UNITS} code units) decrypt exactly`, async () => {
+  t.test(`${core}: records of every length around the short string read (${FIRST_LONG_READ} code units) decrypt exactly`, async () => {
     const failures = [];
     const lengths = new Set();
-    // Records grow 4 characters per 3 bytes of data: this range gives records of every
-    // length class from well below to well above the boundary, on either core.
-    for (let n = 1290; n <= 1430; n++) {
-      const data = Buffer.alloc(n, n & 0xff);
-      const record = asherah.encrypt('p', data);
-      if (Math.abs(record.length - SHORT_READ_UNITS) > 8) continue;
-      lengths.add(record.length);
-      for (const mode of ['sync', 'async']) {
-        const out = await call(mode, 'decrypt', 'p', record);
-        if (out.error) failures.push(`${mode} decrypt of a ${record.length}-character record: ${showErr(out.error)}`);
-        else if (!Buffer.from(out.value).equals(data)) failures.push(`${mode} decrypt of a ${record.length}-character record: silent change`);
+    // A record grows 4 characters per 3 bytes of data, so one partition id gives one length
+    // in 4; ids of 1 to 4 characters give every length. This range of data sizes gives
+    // records from well below to well above the boundary, on either core.
+    for (const pid of ['p', 'pp', 'ppp', 'pppp']) {
+      for (let n = 1290; n <= 1430; n++) {
+        const data = Buffer.alloc(n, n & 0xff);
+        const record = asherah.encrypt(pid, data);
+        if (Math.abs(record.length - FIRST_LONG_READ) > 8) continue;
+        lengths.add(record.length);
+        for (const mode of ['sync', 'async']) {
+          const out = await call(mode, 'decrypt', pid, record);
+          if (out.error) failures.push(`${mode} decrypt of a ${record.length}-character record: ${showErr(out.error)}`);
+          else if (!Buffer.from(out.value).equals(data)) failures.push(`${mode} decrypt of a ${record.length}-character record: silent change`);
+        }
       }
     }
-    assert.ok([...lengths].some((l) => l >= SHORT_READ_UNITS - 2 && l <= SHORT_READ_UNITS + 2),
-      `no record length near ${SHORT_READ_UNITS} was produced (got ${[...lengths].join(', ')}): the test checked nothing at the boundary`);
+    for (const l of [FIRST_LONG_READ - 2, FIRST_LONG_READ - 1, FIRST_LONG_READ, FIRST_LONG_READ + 1]) {
+      assert.ok(lengths.has(l), `no record of ${l} characters was produced (got ${[...lengths].sort().join(', ')}): the boundary was not reached`);
+    }
     assert.deepEqual(failures, [], failures.join('\n'));
   });
 

@@ -80,8 +80,11 @@ impl<'e> Value<'e> {
     }
 }
 
-/// Strings shorter than this many UTF-16 code units are read by [`Env::short_string_into`]
-/// (a 4 KiB stack array): partition ids and the records of data up to ~1.4 KiB.
+/// The UTF-16 array of [`Env::short_string_into`] (4 KiB on the stack). It takes strings of
+/// up to `SHORT_UNITS - 3` (2,045) code units: partition ids and the records of data up to
+/// ~1.4 KiB. A read that reports 2,046 or more is taken as possibly cut, also for a host
+/// that stops one unit early rather than split a surrogate pair (as N-API hosts do in UTF-8
+/// reads); no host is known to, but nothing checks it.
 const SHORT_UNITS: usize = 2048;
 
 /// Shortest string that [`Env::create_string`] scans for ASCII, to create it from Latin-1
@@ -308,7 +311,7 @@ impl Env {
     /// units, so nothing was cut, dropped or replaced (N-API stops before a character that
     /// does not fit; Node writes U+FFFD for a lone surrogate; Bun may drop it). Any other
     /// string is read as UTF-16 and converted here, which refuses lone surrogates. A string
-    /// shorter than [`SHORT_UNITS`] costs one N-API call and no allocation. A host whose
+    /// of up to 2,045 code units costs one N-API call and no allocation. A host whose
     /// UTF-16 reads are wrong (early Bun 1.2 releases, see [`Env::utf16_trusted`]) gets its
     /// own reading ([`Env::string_into_by_utf8`]).
     #[must_use = "a string with a lone surrogate was not read: check the result"]
@@ -327,7 +330,7 @@ impl Env {
         self.string_via_utf16(v, units, buf)
     }
 
-    /// [`Env::string_into`] for a string of fewer than [`SHORT_UNITS`] code units, with
+    /// [`Env::string_into`] for a string of up to `SHORT_UNITS - 3` code units, with
     /// one N-API call: the string is read as UTF-16 (an exact copy of its code units, with no
     /// conversion by the host) into a stack array, then narrowed here when it is all ASCII,
     /// else decoded here, refusing lone surrogates. `Ok(None)`
@@ -351,8 +354,8 @@ impl Env {
                 &mut written,
             )
         })?;
-        if written >= SHORT_UNITS - 1 {
-            return Ok(None); // filled: the string may have been cut
+        if written >= SHORT_UNITS - 2 {
+            return Ok(None); // filled, or one unit short of it: the string may have been cut
         }
         // SAFETY: N-API initialised the first `written` code units (written < SHORT_UNITS).
         let wide = unsafe { std::slice::from_raw_parts(wide.as_ptr().cast::<u16>(), written) };
@@ -465,8 +468,8 @@ impl Env {
     /// Whether the host reads strings as UTF-16 exactly, as N-API says: the length query in
     /// code units and the read a copy of the code units. Probed once per process, on
     /// `"a\u{82}"` made from Latin-1 (one byte per character in V8 and JSC) and `"a\u{20AC}"`
-    /// made from UTF-16, and cached. Node, Deno and Bun from 1.2.22 on pass. Bun 1.2.0 to
-    /// 1.2.21 fail (Bun's `napi.zig` and `napi.cpp` at those tags; each release checked):
+    /// made from UTF-16, and cached. Node, Deno and Bun from 1.2.22 on pass. Bun 1.0 to
+    /// 1.2.21 fail; from 1.2.0 on (Bun's `napi.zig` and `napi.cpp` at those tags; each release checked):
     /// before 1.2.5 the length query answers in bytes for one-byte strings; 1.2.5 writes
     /// Latin-1 bytes into the UTF-16 buffer; and all of them but 1.2.5 give one-byte strings
     /// back with U+0080..U+009F mapped as windows-1252 (U+0082 as U+201A), which would be a
