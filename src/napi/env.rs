@@ -87,6 +87,20 @@ impl<'e> Value<'e> {
 /// reads); no host is known to, but nothing checks it.
 const SHORT_UNITS: usize = 2048;
 
+/// Appends `wide` to `buf` as UTF-8; `false` (and `buf` emptied) for a lone surrogate, which
+/// has no UTF-8 form.
+fn utf16_into(wide: &[u16], buf: &mut Vec<u8>) -> bool {
+    buf.reserve(wide.len());
+    for c in char::decode_utf16(wide.iter().copied()) {
+        let Ok(c) = c else {
+            buf.clear();
+            return false;
+        };
+        buf.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes());
+    }
+    true
+}
+
 /// Shortest string that [`Env::create_string`] scans for ASCII, to create it from Latin-1
 /// rather than UTF-8: below it the scan costs about what V8's UTF-8 decoder saves.
 const LATIN1_MIN: usize = 4096;
@@ -364,14 +378,7 @@ impl Env {
             buf.extend(wide.iter().map(|&u| u as u8)); // ASCII: one byte per unit
             return Ok(Some(true));
         }
-        for c in char::decode_utf16(wide.iter().copied()) {
-            let Ok(c) = c else {
-                buf.clear(); // a lone surrogate: no usable text
-                return Ok(Some(false));
-            };
-            buf.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes());
-        }
-        Ok(Some(true))
+        Ok(Some(utf16_into(wide, buf)))
     }
 
     /// Reads `v` as UTF-8 into `buf` (replacing its contents) with room for at least
@@ -547,16 +554,8 @@ impl Env {
         }
         // SAFETY: N-API initialised `written == units` code units.
         unsafe { wide.set_len(units) };
-        match String::from_utf16(&wide) {
-            Ok(s) => {
-                *buf = s.into_bytes();
-                Ok(true)
-            }
-            Err(_) => {
-                buf.clear();
-                Ok(false)
-            }
-        }
+        buf.clear();
+        Ok(utf16_into(&wide, buf))
     }
 
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
