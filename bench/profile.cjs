@@ -30,7 +30,7 @@ if (impl === 'baseline') {
   process.dlopen(mod, process.env.BENCH_C_ADDON);
   const c = mod.exports;
   c.load(process.env.ASHERAH_GO_LIBRARY);
-  c.setup(JSON.stringify(cfg));
+  c.setup(JSON.stringify(cfg), Buffer.byteLength(cfg.ProductID) + Buffer.byteLength(cfg.ServiceName));
   api = { encrypt: (d) => c.encrypt(P, d), decrypt: (r) => c.decrypt(P, r), close: () => c.shutdown() };
 } else {
   const a = require(path.join(__dirname, '..', 'index.js'));

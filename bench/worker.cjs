@@ -34,7 +34,9 @@ function open() {
     process.dlopen(mod, spec.cAddon);
     const c = mod.exports;
     c.load(spec.goLibrary);
-    const rc = c.setup(JSON.stringify(CONFIG));
+    // Like asherah-node, the baseline sizes encrypt output in C from these two lengths.
+    const keyIdOverhead = Buffer.byteLength(CONFIG.ProductID) + Buffer.byteLength(CONFIG.ServiceName);
+    const rc = c.setup(JSON.stringify(CONFIG), keyIdOverhead);
     if (rc !== 0) throw new Error(`baseline SetupJson failed: ${rc}`);
     return {
       encrypt: (data) => c.encrypt(PARTITION, data),

@@ -297,6 +297,24 @@ function threadScenarios(t) {
     }
   });
 
+  t.test('go: encrypt sizes its output in the shim, by the figures libasherah itself gives', () => {
+    // Setup compares the shim's estimate with libasherah's EstimateBuffer at sample lengths
+    // and uses its own only if they agree; multi-byte names check that it counts bytes.
+    asherah.setup(config('go', { ServiceName: 'sérvice-\u{1F600}', ProductID: 'prod-\u00fc' }));
+    try {
+      assert.equal(asherah._diagnostics().goEstimate, 'local');
+      for (const partition of ['p', 'pärtition-\u{10FFFF}', 'x'.repeat(300)]) {
+        for (const n of [0, 1, 2, 3, 4, 63, 64, 65, 255, 256, 4095, 4096, 4097, 70_000]) {
+          const data = Buffer.alloc(n, n % 251);
+          const drr = asherah.encrypt(partition, data);
+          assert.ok(asherah.decrypt(partition, drr).equals(data), `${n} bytes under ${partition.length}-char partition`);
+        }
+      }
+    } finally {
+      asherah.shutdown();
+    }
+  });
+
   t.test('the log hook gets setup, error and shutdown events on the JS thread', async () => {
     const events = [];
     const jsTid = asherah._diagnostics().jsThread.tid;

@@ -8,7 +8,7 @@
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use std::time::{Duration, Instant};
@@ -240,6 +240,84 @@ fn assert_core_thread() {
 /// An initialised libasherah (after a successful `SetupJson`).
 pub(crate) struct GoCore {
     lib: &'static GoLibrary,
+    /// How encrypt sizes its output buffer (see [`Estimate`]).
+    estimate: Estimate,
+}
+
+/// How `EncryptToJson`'s output buffer is sized.
+///
+/// libasherah's `EstimateBuffer` export is plain arithmetic on the two lengths and the
+/// lengths of `ProductID` and `ServiceName` given to `SetupJson`. Calling it is a whole
+/// C-to-Go call (on Go 1.20: taking an M, signal-mask and alt-stack system calls, waking
+/// Go's scheduler), which cost about as much as the small encrypt itself; asherah-node
+/// computes the same figure in C instead. So the shim computes it too ([`Estimate::Local`]),
+/// once setup has checked that the library gives the same figures at a few sample lengths;
+/// a library whose estimate differs is asked every time ([`Estimate::Library`]). Either
+/// way a short estimate only costs a retry (`ERR_BUFFER_TOO_SMALL` grows the buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Estimate {
+    /// libasherah's formula, computed here; holds `len(ProductID) + len(ServiceName)`.
+    Local { key_id_overhead: usize },
+    /// Ask the library's `EstimateBuffer` for every encrypt.
+    Library,
+}
+
+impl Estimate {
+    fn code(self) -> u8 {
+        match self {
+            Estimate::Local { .. } => 1,
+            Estimate::Library => 2,
+        }
+    }
+}
+
+/// The [`Estimate`] chosen by the last successful Go setup: 0 none yet, 1 local, 2 library.
+static LAST_ESTIMATE: AtomicU8 = AtomicU8::new(0);
+
+/// How the last Go setup sizes encrypt output: `"local"`, `"library"`, or `None` before
+/// any (test support, `_diagnostics`).
+pub(crate) fn last_estimate() -> Option<&'static str> {
+    match LAST_ESTIMATE.load(Ordering::Relaxed) {
+        1 => Some("local"),
+        2 => Some("library"),
+        _ => None,
+    }
+}
+
+/// libasherah's constants in `EstimateBuffer`: the Cobhan header, the record's JSON around
+/// its two base64 fields, the AES-GCM nonce and tag plus the wrapped key's growth, and the
+/// base64 expansion it assumes.
+const COBHAN_HEADER: usize = 8;
+const ENVELOPE_OVERHEAD: usize = 185;
+const ENCRYPTION_OVERHEAD: usize = 48;
+const BASE64_FACTOR: f64 = 1.34;
+
+/// Lengths (data, partition id) at which setup compares [`local_estimate`] with the library.
+const ESTIMATE_SAMPLES: [(usize, usize); 4] = [(0, 0), (64, 16), (4_099, 255), (1 << 20, 7)];
+
+/// libasherah's `EstimateBuffer` for these lengths, without calling it: the same sum, the
+/// data term in `f64` and truncated, as Go converts it. Unlike the export (`int32`
+/// arithmetic) it does not wrap for lengths near 2 GiB.
+pub(crate) fn local_estimate(
+    key_id_overhead: usize,
+    data_len: usize,
+    partition_len: usize,
+) -> usize {
+    let data_term = (data_len.saturating_add(ENCRYPTION_OVERHEAD) as f64 * BASE64_FACTOR) as usize;
+    COBHAN_HEADER
+        .saturating_add(ENVELOPE_OVERHEAD)
+        .saturating_add(key_id_overhead)
+        .saturating_add(partition_len)
+        .saturating_add(data_term)
+}
+
+/// `len(ProductID) + len(ServiceName)` in bytes, as libasherah computes it from the same
+/// JSON; `None` if either is missing (setup would have failed).
+fn key_id_overhead(config_json: &str) -> Option<usize> {
+    let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
+    let product = v.get("ProductID")?.as_str()?;
+    let service = v.get("ServiceName")?.as_str()?;
+    Some(product.len() + service.len())
 }
 
 impl GoCore {
@@ -275,7 +353,11 @@ impl GoCore {
             rc = unsafe { (lib.setup_json)(cfg.as_mut_ptr()) };
         }
         match rc {
-            0 => Ok(GoCore { lib }),
+            0 => {
+                let estimate = choose_estimate(lib, config_json);
+                LAST_ESTIMATE.store(estimate.code(), Ordering::Relaxed);
+                Ok(GoCore { lib, estimate })
+            }
             cobhan::ERR_ALREADY_INITIALIZED => Err(CoreError::AlreadyInitialized),
             cobhan::ERR_BAD_CONFIG => Err(CoreError::BadConfig(
                 "libasherah rejected the configuration (-105); its stderr line says why".into(),
@@ -312,6 +394,25 @@ impl GoCore {
     }
 }
 
+/// [`Estimate::Local`] if the library's `EstimateBuffer` agrees with [`local_estimate`] at
+/// every sample length, else [`Estimate::Library`]. Runs once per setup, on the core-host
+/// thread that just ran `SetupJson` (which set the library's key-id overhead).
+fn choose_estimate(lib: &GoLibrary, config_json: &str) -> Estimate {
+    let Some(key_id_overhead) = key_id_overhead(config_json) else {
+        return Estimate::Library;
+    };
+    let agrees = ESTIMATE_SAMPLES.iter().all(|&(d, p)| {
+        // SAFETY: plain integer arguments (all sample lengths fit in i32); core-host thread.
+        let theirs = unsafe { (lib.estimate_buffer)(d as i32, p as i32) };
+        usize::try_from(theirs).ok() == Some(local_estimate(key_id_overhead, d, p))
+    });
+    if agrees {
+        Estimate::Local { key_id_overhead }
+    } else {
+        Estimate::Library
+    }
+}
+
 impl Core for GoCore {
     fn kind(&self) -> CoreKind {
         CoreKind::Go
@@ -324,9 +425,14 @@ impl Core for GoCore {
         let (dl, pl) = (data.len() as i32, partition.len() as i32);
         record_facts(false);
         let _in_go = InGo::enter();
-        // SAFETY: plain integer arguments; core-host thread.
-        let estimate = unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize;
-        let cap = estimate + SAFETY_PADDING.load(Ordering::Relaxed);
+        let estimate = match self.estimate {
+            Estimate::Local { key_id_overhead } => {
+                local_estimate(key_id_overhead, data.len(), partition.len())
+            }
+            // SAFETY: plain integer arguments; core-host thread.
+            Estimate::Library => unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize,
+        };
+        let cap = estimate.saturating_add(SAFETY_PADDING.load(Ordering::Relaxed));
         let json = self.call_with_output("EncryptToJson", cap, |out| {
             // SAFETY: all three are valid Cobhan buffers that outlive the call.
             unsafe { (self.lib.encrypt_to_json)(p.as_mut_ptr(), d.as_mut_ptr(), out) }
@@ -412,7 +518,11 @@ pub(crate) fn set_env_loaded(_ct: &CoreThread, vars_json: &str) -> Result<(), Co
     let Some(lib) = LIBRARY.get() else {
         return Ok(());
     };
-    GoCore { lib }.set_env(_ct, vars_json)
+    GoCore {
+        lib,
+        estimate: Estimate::Library,
+    }
+    .set_env(_ct, vars_json)
 }
 
 fn map_rc(rc: i32, call: &'static str) -> CoreError {
@@ -445,5 +555,96 @@ fn buffer_error(e: cobhan::BufferError) -> CoreError {
         cobhan::BufferError::Overrun => CoreError::Internal(
             "libasherah wrote past the end of an output buffer (its canary changed); the result was discarded".into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `EstimateBuffer` of the real libasherah (0.3.9, before any `SetupJson`, so with a
+    /// key-id overhead of 0), read through ctypes: (data length, partition length, result).
+    const LIBRARY_FIGURES: [(usize, usize, usize); 10] = [
+        (0, 0, 257),
+        (1, 0, 258),
+        (2, 1, 261),
+        (3, 0, 261),
+        (64, 16, 359),
+        (100, 0, 391),
+        (4_099, 255, 6_004),
+        (1_048_576, 7, 1_405_356),
+        (123_456_789, 3, 165_432_357),
+        (1_500_000_000, 0, 2_010_000_257),
+    ];
+
+    #[test]
+    fn the_local_estimate_gives_the_library_figures() {
+        for (d, p, want) in LIBRARY_FIGURES {
+            assert_eq!(local_estimate(0, d, p), want, "data {d}, partition {p}");
+        }
+        assert_eq!(
+            local_estimate(29, 64, 16),
+            359 + 29,
+            "the key-id overhead adds"
+        );
+        assert_eq!(local_estimate(1, usize::MAX, 0), usize::MAX, "no overflow");
+    }
+
+    #[test]
+    fn the_key_id_overhead_counts_utf8_bytes_as_go_does() {
+        let json =
+            r#"{"ProductID":"pr\u00f6d","ServiceName":"s\ud83d\ude00","Metastore":"memory"}"#;
+        assert_eq!(key_id_overhead(json), Some(5 + 5));
+        assert_eq!(key_id_overhead(r#"{"ProductID":"p"}"#), None);
+        assert_eq!(key_id_overhead("not json"), None);
+    }
+
+    unsafe extern "C" fn no_setup(_: *mut c_void) -> i32 {
+        0
+    }
+    unsafe extern "C" fn no_call(_: *mut c_void, _: *mut c_void, _: *mut c_void) -> i32 {
+        -1
+    }
+    unsafe extern "C" fn no_shutdown() {}
+    /// Go's `EstimateBuffer` after a setup with ProductID "prod" and ServiceName "svc",
+    /// in its own int32/float64 arithmetic.
+    unsafe extern "C" fn go_formula(d: i32, p: i32) -> i32 {
+        let data = ((d + 48) as f64 * 1.34) as i64;
+        (8 + 185 + 7 + p as i64 + data) as i32
+    }
+    /// A library with another formula (the test fixtures' stand-ins use this one).
+    unsafe extern "C" fn other_formula(d: i32, p: i32) -> i32 {
+        d + p + 256
+    }
+
+    fn library(estimate_buffer: EstimateBufferFn) -> GoLibrary {
+        GoLibrary {
+            path: PathBuf::from("test"),
+            setup_json: no_setup,
+            encrypt_to_json: no_call,
+            decrypt_from_json: no_call,
+            estimate_buffer,
+            set_env: no_setup,
+            shutdown: no_shutdown,
+        }
+    }
+
+    #[test]
+    fn setup_computes_the_estimate_only_when_the_library_agrees() {
+        let cfg = r#"{"ProductID":"prod","ServiceName":"svc"}"#;
+        assert_eq!(
+            choose_estimate(&library(go_formula), cfg),
+            Estimate::Local { key_id_overhead: 7 }
+        );
+        assert_eq!(
+            choose_estimate(&library(other_formula), cfg),
+            Estimate::Library
+        );
+        // Same formula, other names: the overhead no longer matches the library's.
+        let longer = r#"{"ProductID":"product","ServiceName":"svc"}"#;
+        assert_eq!(
+            choose_estimate(&library(go_formula), longer),
+            Estimate::Library
+        );
     }
 }
