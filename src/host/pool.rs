@@ -1,7 +1,10 @@
 //! The request queue feeding the core-host threads.
 //!
 //! JS threads submit [`Job`]s on a `crossbeam` channel; each core-host thread takes jobs one
-//! at a time and runs them with its [`CoreThread`] token. The queue is bounded by a count
+//! at a time and runs them with its [`CoreThread`] token. (The channel wakes a parked thread
+//! on a send even when the thread that just replied takes the job in its short spin; a queue
+//! that avoids those wake-ups was measured and saved no time: docs/performance.md, "Round
+//! six".) The queue is bounded by a count
 //! (a full queue refuses the job at once: backpressure, not an unbounded backlog). Closing
 //! the pool makes it refuse new jobs and hand every job still queued a
 //! [`Turn::Cancelled`] instead of a thread, so a shutdown rejects what has not started in
