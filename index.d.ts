@@ -155,12 +155,16 @@ export type ThreadFacts = {
   blockedSignals: number[];
 };
 /** Test support: the calling thread, the thread of the last Go call (with recording on),
- *  and whether a Go runtime is loaded. `record` turns per-call recording on or off. */
+ *  whether a Go runtime is loaded, and how the Go core set up now sizes encrypt output
+ *  (computed by the shim, or asked of libasherah; null when none is set up) with the count
+ *  of encrypts that asked libasherah. `record` turns per-call recording on or off. */
 export declare function _diagnostics(record?: boolean): {
   jsThread: ThreadFacts;
   lastGoCall: ThreadFacts | null;
   goLoaded: boolean;
   pid: number;
+  goEstimate: 'local' | 'library' | null;
+  goEstimateCalls: number;
 };
 /** For the doctor: every readable signal's current disposition, and the mapped file whose
  *  code its handler is (null for SIG_DFL/SIG_IGN). */

@@ -159,13 +159,14 @@ const GUARD_PAIRS = 5;
 
 /**
  * The Go half of the regression guard: per runtime with a baseline, GUARD_PAIRS pairs of
- * children run back to back, the C baseline then the shim's Go core, 64 B sync encrypt and
- * decrypt, ~100 ms each after warm-up; each pair gives a ratio, and the guard reports their
- * median and range. One child per side, as the table's rows are, made this ratio swing
+ * children run back to back (the C baseline and the shim's Go core, which goes first
+ * alternating), 64 B sync encrypt and decrypt, ~100 ms each after warm-up; each pair gives
+ * a ratio, and the guard reports their median and range. A child that fails counts as a
+ * failure of the run, like any other. One child per side, as the table's rows are, made this ratio swing
  * between 0.3x and 2.7x from run to run on a 2-vCPU VM (docs/performance.md, "Round six"):
  * the Go runtime's own thread wake-ups vary by more than the hand-off costs.
  */
-async function pairedGoRatios(rts, common, timeoutMs) {
+async function pairedGoRatios(rts, common, timeoutMs, failures) {
   const out = {};
   const spec = (impl) => ({
     ...common,
@@ -180,12 +181,18 @@ async function pairedGoRatios(rts, common, timeoutMs) {
   for (const rt of rts.filter((r) => r.baseline)) {
     const ratios = { encrypt: [], decrypt: [] };
     for (let i = 0; i < GUARD_PAIRS; i++) {
-      const d = await runChild(rt, spec('baseline'), timeoutMs);
-      const g = await runChild(rt, spec('go'), timeoutMs);
-      if (!d.ok || !g.ok) continue;
+      // Alternate which side goes first, so a drift within a pair does not favour one.
+      const order = i % 2 ? ['go', 'baseline'] : ['baseline', 'go'];
+      const res = {};
+      for (const impl of order) res[impl] = await runChild(rt, spec(impl), timeoutMs);
+      const failed = order.filter((impl) => !res[impl].ok);
+      for (const impl of failed) failures.push(`guard pair ${i}: ${res[impl].error}`);
+      if (failed.length) continue;
       for (const op of OPS) {
-        const us = (res) => res.rows.find((r) => r.op === op).usPerOp;
-        ratios[op].push(us(g) / us(d));
+        const us = (impl) => (res[impl].rows.find((r) => r.op === op) || {}).usPerOp;
+        const ratio = us('go') / us('baseline');
+        if (Number.isFinite(ratio)) ratios[op].push(ratio);
+        else failures.push(`guard pair ${i}: no ${op} figure on ${rt.name}`);
       }
     }
     out[rt.name] = ratios;
@@ -195,7 +202,8 @@ async function pairedGoRatios(rts, common, timeoutMs) {
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[s.length >> 1] : null;
+  const m = s.length >> 1;
+  return s.length === 0 ? null : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
 /**
@@ -303,7 +311,7 @@ async function main() {
   derive(rows);
   console.log(table(rows));
   const paired = opts.impls.includes('go') && opts.impls.includes('baseline')
-    ? await pairedGoRatios(rts, { module: path.join(env.root, 'index.js'), shimSo, goLibrary, cAddon, shimConfig: opts.shimConfig }, 60e3)
+    ? await pairedGoRatios(rts, { module: path.join(env.root, 'index.js'), shimSo, goLibrary, cAddon, shimConfig: opts.shimConfig }, 60e3, failures)
     : {};
   const regression = guard(rows, paired);
   console.log(guardText(regression));

@@ -303,6 +303,7 @@ function threadScenarios(t) {
     asherah.setup(config('go', { ServiceName: 'sérvice-\u{1F600}', ProductID: 'prod-\u00fc' }));
     try {
       assert.equal(asherah._diagnostics().goEstimate, 'local');
+      const asked = asherah._diagnostics().goEstimateCalls;
       for (const partition of ['p', 'pärtition-\u{10FFFF}', 'x'.repeat(300)]) {
         for (const n of [0, 1, 2, 3, 4, 63, 64, 65, 255, 256, 4095, 4096, 4097, 70_000]) {
           const data = Buffer.alloc(n, n % 251);
@@ -310,9 +311,11 @@ function threadScenarios(t) {
           assert.ok(asherah.decrypt(partition, drr).equals(data), `${n} bytes under ${partition.length}-char partition`);
         }
       }
+      assert.equal(asherah._diagnostics().goEstimateCalls, asked, 'an encrypt asked libasherah for the estimate');
     } finally {
       asherah.shutdown();
     }
+    assert.equal(asherah._diagnostics().goEstimate, null, 'no Go core is set up after shutdown');
   });
 
   t.test('the log hook gets setup, error and shutdown events on the JS thread', async () => {

@@ -150,8 +150,9 @@ pub(super) fn disposition_to_js<'e>(
 }
 
 /// Test support: `_diagnostics(record?)` returns facts about the calling (JS) thread and
-/// about the thread of the last recorded Go call, and how the last Go setup sizes encrypt
-/// output (`goEstimate`); `record` turns per-call recording on/off.
+/// about the thread of the last recorded Go call, and how the Go core sizes encrypt output
+/// (`goEstimate`, and `goEstimateCalls` made to the library); `record` turns per-call
+/// recording on/off.
 pub(super) fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     if env.type_of(args.get(0))? == ValueType::Boolean {
         let on = env.bool_value(args.get(0))?;
@@ -168,11 +169,17 @@ pub(super) fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Valu
     };
     env.set_property(out, "lastGoCall", last)?;
     env.set_property(out, "goLoaded", env.create_bool(go::is_loaded())?)?;
-    let estimate = match go::last_estimate() {
+    let (how, library_calls) = go::last_estimate();
+    let estimate = match how {
         Some(how) => env.create_string(how)?,
         None => env.null()?,
     };
     env.set_property(out, "goEstimate", estimate)?;
+    env.set_property(
+        out,
+        "goEstimateCalls",
+        env.create_f64(library_calls as f64)?,
+    )?;
     env.set_property(out, "pid", env.create_f64(std::process::id() as f64)?)?;
     Ok(out)
 }

@@ -8,7 +8,7 @@
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use std::time::{Duration, Instant};
@@ -271,17 +271,22 @@ impl Estimate {
     }
 }
 
-/// The [`Estimate`] chosen by the last successful Go setup: 0 none yet, 1 local, 2 library.
+/// The [`Estimate`] of the Go core set up last: 0 none (never, or shut down since), 1
+/// local, 2 library.
 static LAST_ESTIMATE: AtomicU8 = AtomicU8::new(0);
+/// How many times encrypt has asked the library's `EstimateBuffer` (test support).
+static ESTIMATE_CALLS: AtomicU64 = AtomicU64::new(0);
 
-/// How the last Go setup sizes encrypt output: `"local"`, `"library"`, or `None` before
-/// any (test support, `_diagnostics`).
-pub(crate) fn last_estimate() -> Option<&'static str> {
-    match LAST_ESTIMATE.load(Ordering::Relaxed) {
+/// How the Go core set up last sizes encrypt output (`"local"`, `"library"`, or `None`
+/// if none is set up), and how many encrypts have asked the library so far (test support,
+/// `_diagnostics`).
+pub(crate) fn last_estimate() -> (Option<&'static str>, u64) {
+    let how = match LAST_ESTIMATE.load(Ordering::Relaxed) {
         1 => Some("local"),
         2 => Some("library"),
         _ => None,
-    }
+    };
+    (how, ESTIMATE_CALLS.load(Ordering::Relaxed))
 }
 
 /// libasherah's constants in `EstimateBuffer`: the Cobhan header, the record's JSON around
@@ -379,7 +384,8 @@ impl GoCore {
             let mut out = Buffer::output(initial).map_err(buffer_error)?;
             let rc = f(out.as_mut_ptr());
             if rc == cobhan::ERR_BUFFER_TOO_SMALL {
-                initial = initial.saturating_mul(2).min(cobhan::MAX_PAYLOAD);
+                // From at least 64 bytes: a library estimate of 0 must still grow.
+                initial = initial.max(64).saturating_mul(2).min(cobhan::MAX_PAYLOAD);
                 continue;
             }
             if rc != 0 {
@@ -402,7 +408,8 @@ fn choose_estimate(lib: &GoLibrary, config_json: &str) -> Estimate {
         return Estimate::Library;
     };
     let agrees = ESTIMATE_SAMPLES.iter().all(|&(d, p)| {
-        // SAFETY: plain integer arguments (all sample lengths fit in i32); core-host thread.
+        // SAFETY: plain integer arguments (all sample lengths fit in i32). Only `GoCore::setup`
+        // calls this with the real library: on a core-host thread, under the lifecycle lock.
         let theirs = unsafe { (lib.estimate_buffer)(d as i32, p as i32) };
         usize::try_from(theirs).ok() == Some(local_estimate(key_id_overhead, d, p))
     });
@@ -429,10 +436,17 @@ impl Core for GoCore {
             Estimate::Local { key_id_overhead } => {
                 local_estimate(key_id_overhead, data.len(), partition.len())
             }
-            // SAFETY: plain integer arguments; core-host thread.
-            Estimate::Library => unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize,
+            Estimate::Library => {
+                ESTIMATE_CALLS.fetch_add(1, Ordering::Relaxed);
+                // SAFETY: plain integer arguments; core-host thread.
+                unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize
+            }
         };
-        let cap = estimate.saturating_add(SAFETY_PADDING.load(Ordering::Relaxed));
+        // Past the largest Cobhan buffer the first try fails anyway; capping it lets the
+        // output buffer be made (the record of such an input still fits).
+        let cap = estimate
+            .saturating_add(SAFETY_PADDING.load(Ordering::Relaxed))
+            .min(cobhan::MAX_PAYLOAD);
         let json = self.call_with_output("EncryptToJson", cap, |out| {
             // SAFETY: all three are valid Cobhan buffers that outlive the call.
             unsafe { (self.lib.encrypt_to_json)(p.as_mut_ptr(), d.as_mut_ptr(), out) }
@@ -492,6 +506,7 @@ impl Core for GoCore {
         let _watched = Watched::open();
         // SAFETY: no arguments; core-host thread. libasherah tolerates repeated shutdowns.
         unsafe { (self.lib.shutdown)() };
+        LAST_ESTIMATE.store(0, Ordering::Relaxed);
     }
 }
 
