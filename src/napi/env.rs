@@ -355,30 +355,41 @@ impl Env {
     /// instructions per character of a record, its UTF-16 writer a fraction of that, and
     /// the length query is saved.
     fn short_string_into(&self, v: Value<'_>, buf: &mut Vec<u8>) -> Result<Option<bool>, Status> {
-        let mut wide = MaybeUninit::<[u16; SHORT_UNITS]>::uninit();
-        let mut written = 0usize;
-        // SAFETY: `wide` has SHORT_UNITS writable u16 slots and N-API is told so; it writes at
-        // most SHORT_UNITS - 1 code units plus a NUL and reports how many units it wrote.
-        check(unsafe {
-            sys::napi_get_value_string_utf16(
-                self.raw,
-                v.raw,
-                wide.as_mut_ptr().cast(),
-                SHORT_UNITS,
-                &mut written,
-            )
-        })?;
-        if written >= SHORT_UNITS - 2 {
+        let mut room = [MaybeUninit::<u16>::uninit(); SHORT_UNITS]; // no memset
+        let wide = self.utf16_read(v, &mut room)?;
+        if wide.len() >= SHORT_UNITS - 2 {
             return Ok(None); // filled, or one unit short of it: the string may have been cut
         }
-        // SAFETY: N-API initialised the first `written` code units (written < SHORT_UNITS).
-        let wide = unsafe { std::slice::from_raw_parts(wide.as_ptr().cast::<u16>(), written) };
         buf.clear();
         if wide.iter().fold(0u16, |acc, &u| acc | u) < 0x80 {
             buf.extend(wide.iter().map(|&u| u as u8)); // ASCII: one byte per unit
             return Ok(Some(true));
         }
         Ok(Some(utf16_into(wide, buf)))
+    }
+
+    /// Reads `v` as UTF-16 into `room`, of which the host fills at most `room.len() - 1`
+    /// code units (and a NUL); returns the code units it wrote.
+    fn utf16_read<'b>(
+        &self,
+        v: Value<'_>,
+        room: &'b mut [MaybeUninit<u16>],
+    ) -> Result<&'b [u16], Status> {
+        let mut written = 0usize;
+        // SAFETY: `room` has `room.len()` writable u16 slots and N-API is told so; it writes
+        // within them and reports how many code units it wrote.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(
+                self.raw,
+                v.raw,
+                room.as_mut_ptr().cast(),
+                room.len(),
+                &mut written,
+            )
+        })?;
+        let written = written.min(room.len());
+        // SAFETY: N-API initialised the first `written` code units, within `room`.
+        Ok(unsafe { std::slice::from_raw_parts(room.as_ptr().cast::<u16>(), written) })
     }
 
     /// Reads `v` as UTF-8 into `buf` (replacing its contents) with room for at least
@@ -511,20 +522,8 @@ impl Env {
         if self.utf16_len(v)? != units.len() {
             return Ok(false);
         }
-        let mut wide = [0u16; 8];
-        let mut written = 0usize;
-        // SAFETY: `wide` has 8 writable u16 slots and N-API is told so; it reports how many
-        // code units it wrote.
-        check(unsafe {
-            sys::napi_get_value_string_utf16(
-                self.raw,
-                v.raw,
-                wide.as_mut_ptr(),
-                wide.len(),
-                &mut written,
-            )
-        })?;
-        Ok(written == units.len() && wide[..units.len()] == *units)
+        let mut room = [MaybeUninit::<u16>::uninit(); 8];
+        Ok(self.utf16_read(v, &mut room)? == units)
     }
 
     /// Reads `v` (of `units` UTF-16 code units) as UTF-16 and converts it to UTF-8 in `buf`;
@@ -535,27 +534,13 @@ impl Env {
         units: usize,
         buf: &mut Vec<u8>,
     ) -> Result<bool, Status> {
-        let mut wide: Vec<u16> = Vec::with_capacity(units + 1);
-        let mut written = 0usize;
-        // SAFETY: `wide` has `units + 1` writable u16 slots and N-API is told so; it writes
-        // at most `units` code units plus a NUL within them (only hosts that passed the probe
-        // get here) and reports how many code units it wrote.
-        check(unsafe {
-            sys::napi_get_value_string_utf16(
-                self.raw,
-                v.raw,
-                wide.as_mut_ptr(),
-                units + 1,
-                &mut written,
-            )
-        })?;
-        if written != units {
+        let mut room: Vec<u16> = Vec::with_capacity(units + 1);
+        let wide = self.utf16_read(v, &mut room.spare_capacity_mut()[..units + 1])?;
+        if wide.len() != units {
             return Err(Status::GenericFailure); // strings are immutable: a host bug
         }
-        // SAFETY: N-API initialised `written == units` code units.
-        unsafe { wide.set_len(units) };
         buf.clear();
-        Ok(utf16_into(&wide, buf))
+        Ok(utf16_into(wide, buf))
     }
 
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
