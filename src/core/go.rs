@@ -429,7 +429,6 @@ impl Core for GoCore {
         assert_core_thread();
         let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
         let mut d = Buffer::input(data).map_err(buffer_error)?;
-        let (dl, pl) = (data.len() as i32, partition.len() as i32);
         record_facts(false);
         let _in_go = InGo::enter();
         let estimate = match self.estimate {
@@ -438,6 +437,7 @@ impl Core for GoCore {
             }
             Estimate::Library => {
                 ESTIMATE_CALLS.fetch_add(1, Ordering::Relaxed);
+                let (dl, pl) = (data.len() as i32, partition.len() as i32);
                 // SAFETY: plain integer arguments; core-host thread.
                 unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize
             }
