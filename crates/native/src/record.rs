@@ -17,11 +17,13 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-use base64_simd::STANDARD;
+use base64_simd::{AsOut, STANDARD};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::error::Category;
+use smallvec::SmallVec;
 
+use crate::aead::SEALED_KEY_LEN;
 use crate::error::Error;
 
 /// A key's identity: id and created (unix seconds). JSON: `{"KeyId":..,"Created":..}`.
@@ -175,12 +177,28 @@ pub struct RecordJson {
     pub ascii: bool,
 }
 
+/// A sealed data-row key as a record carries it: inline up to the 60 bytes every writer
+/// produces (32-byte key, tag, nonce), on the heap if longer (the open refuses any length
+/// but 60, by name).
+pub(crate) type SealedKey = SmallVec<[u8; SEALED_KEY_LEN]>;
+
 /// A parsed DataRowRecord, base64 decoded; borrows the key id from the input.
 pub(crate) struct DataRowRecord<'a> {
     pub(crate) ik_id: Cow<'a, str>,
     pub(crate) ik_created: i64,
-    pub(crate) sealed_drk: Vec<u8>,
+    pub(crate) sealed_drk: SealedKey,
     pub(crate) sealed_data: Vec<u8>,
+}
+
+/// Decodes a sealed key's base64 (inline when it fits; see [`SealedKey`]).
+fn decode_sealed_key(b64: &[u8]) -> Result<SealedKey, base64_simd::Error> {
+    let mut inline = [0u8; SEALED_KEY_LEN];
+    if STANDARD.decoded_length(b64)? <= SEALED_KEY_LEN {
+        let n = STANDARD.decode(b64, inline.as_mut_slice().as_out())?.len();
+        Ok(SmallVec::from_buf_and_len(inline, n))
+    } else {
+        STANDARD.decode_to_vec(b64).map(SmallVec::from_vec)
+    }
 }
 
 /// Parses a DataRowRecord; any structural problem is `MalformedRecord`.
@@ -205,16 +223,15 @@ fn parse_canonical(json: &[u8]) -> Option<DataRowRecord<'_>> {
     let mut rest = json.strip_prefix(br#"{"Key":{"Created":"#)?;
     let _drk_created = take_int(&mut rest)?;
     rest = rest.strip_prefix(br#","Key":""#)?;
-    let key = take_plain_str(&mut rest)?;
+    let sealed_drk = take_sealed_key(&mut rest)?;
     rest = rest.strip_prefix(br#","ParentKeyMeta":{"KeyId":""#)?;
     let id = take_plain_str(&mut rest)?;
     rest = rest.strip_prefix(br#","Created":"#)?;
     let ik_created = take_int(&mut rest)?;
     rest = rest.strip_prefix(br#"}},"Data":""#)?;
-    let data = take_plain_str(&mut rest)?;
-    if rest != b"}" {
-        return None;
-    }
+    // The last field: everything up to the closing `"}`. A `"` or `\` inside is not base64,
+    // so the decode below refuses it, as it refuses any other escape.
+    let data = rest.strip_suffix(br#""}"#)?;
     // serde refuses raw control characters in a string it reads as text (the base64 fields
     // are read as bytes and left to the decoder, as here).
     if id.iter().any(|&b| b < 0x20) {
@@ -224,7 +241,7 @@ fn parse_canonical(json: &[u8]) -> Option<DataRowRecord<'_>> {
     Some(DataRowRecord {
         ik_id: Cow::Borrowed(id),
         ik_created,
-        sealed_drk: STANDARD.decode_to_vec(key).ok()?,
+        sealed_drk,
         sealed_data: STANDARD.decode_to_vec(data).ok()?,
     })
 }
@@ -241,6 +258,21 @@ fn take_int(rest: &mut &[u8]) -> Option<i64> {
         .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
     *rest = &rest[digits..];
     Some(n)
+}
+
+/// The sealed key string at the start of `rest`, consumed with its closing quote, and
+/// decoded. Every writer's key is 80 base64 characters (60 bytes): when a quote follows 80
+/// characters that decode, that is the whole string (a `"` or `\` is not base64), found
+/// without a scan. Any other key is found as [`take_plain_str`] finds it.
+fn take_sealed_key(rest: &mut &[u8]) -> Option<SealedKey> {
+    let expected = STANDARD.encoded_length(SEALED_KEY_LEN);
+    if rest.get(expected) == Some(&b'"') {
+        if let Ok(key) = decode_sealed_key(&rest[..expected]) {
+            *rest = &rest[expected + 1..];
+            return Some(key);
+        }
+    }
+    decode_sealed_key(take_plain_str(rest)?).ok()
 }
 
 /// The bytes up to the next `"` (consumed, with the quote), if no `\` comes first.
@@ -272,8 +304,7 @@ fn parse_general(json: &[u8]) -> Result<DataRowRecord<'_>, Error> {
     let data = drr
         .data
         .ok_or_else(|| Error::malformed("Data is missing"))?;
-    let sealed_drk = STANDARD
-        .decode_to_vec(&key.key.0)
+    let sealed_drk = decode_sealed_key(&key.key.0)
         .map_err(|_| Error::malformed("Key.Key is not valid base64"))?;
     let sealed_data = STANDARD
         .decode_to_vec(&data.0)
@@ -682,7 +713,7 @@ mod tests {
         (
             d.ik_id.to_string(),
             d.ik_created,
-            d.sealed_drk.clone(),
+            d.sealed_drk.to_vec(),
             d.sealed_data.clone(),
         )
     }
@@ -778,10 +809,12 @@ mod tests {
             id in id_strategy(),
             data in proptest::collection::vec(any::<u8>(), 0..64),
             edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..4),
+            key_len in prop_oneof![3 => Just(SEALED_KEY_LEN), 1 => 0usize..100],
         ) {
             let mut id_json = String::new();
             push_json_string(&mut id_json, &id);
-            let mut json = write_data_row_record(1_700_000_000, &[7; 48], &id_json, 1_699_999_980, &data)
+            let key = vec![7u8; key_len];
+            let mut json = write_data_row_record(1_700_000_000, &key, &id_json, 1_699_999_980, &data)
                 .into_bytes();
             const BYTES: &[u8] = b" \"\\:,{}0123456789-.eE+/=AZaz\x00\x1f\x7f\x80\xc3\xa9\xff";
             for (at, kind, b) in edits {
@@ -810,6 +843,26 @@ mod tests {
     fn fast_path_edge_cases() {
         let ok = br#"{"Key":{"Created":0,"Key":"AAAA","ParentKeyMeta":{"KeyId":"_IK_p","Created":999999999999999999}},"Data":""}"#;
         assert!(check_same(ok));
+        // A sealed key of the usual 60 bytes (80 characters) is found without a scan.
+        let key80 = "A".repeat(80);
+        let usual = format!(
+            r#"{{"Key":{{"Created":1,"Key":"{key80}","ParentKeyMeta":{{"KeyId":"_IK_p","Created":1}}}},"Data":"AAAA"}}"#
+        );
+        assert!(check_same(usual.as_bytes()));
+        assert_eq!(
+            parse_canonical(usual.as_bytes()).unwrap().sealed_drk.len(),
+            SEALED_KEY_LEN
+        );
+        // A longer key is found by the scan (and refused later, by the open); a key cut
+        // short by a stray quote is not canonical.
+        let longer = usual.replace(&key80, &format!("{key80}AAAA"));
+        assert!(check_same(longer.as_bytes()));
+        assert_eq!(
+            parse_canonical(longer.as_bytes()).unwrap().sealed_drk.len(),
+            63
+        );
+        let cut = usual.replace(&key80, &format!("{}\"", &key80[..76]));
+        assert!(parse_canonical(cut.as_bytes()).is_none());
         for bad in [
             // 19 digits, leading zero, negative, fraction, exponent: left to serde.
             &br#"{"Key":{"Created":1000000000000000000,"Key":"AAAA","ParentKeyMeta":{"KeyId":"_IK_p","Created":1}},"Data":""}"#[..],
@@ -824,6 +877,9 @@ mod tests {
             br#"{"Key":{"Created":1,"Key":"AAAA","ParentKeyMeta":{"KeyId":"_IK_p","Created":1}},"Data":""} "#,
             br#"{"Key":{"Created":1,"Key":"AAA","ParentKeyMeta":{"KeyId":"_IK_p","Created":1}},"Data":""}"#,
             br#"{"Key":{"Created":1,"Key":"AAAA","ParentKeyMeta":{"KeyId":"_IK_p","Created":1}},"Data":"A\/=="}"#,
+            // Data is everything before the last `"}`: a quote or backslash in it is no base64.
+            br#"{"Key":{"Created":1,"Key":"AAAA","ParentKeyMeta":{"KeyId":"_IK_p","Created":1}},"Data":"AAAA"}"}"#,
+            br#"{"Key":{"Created":1,"Key":"AAAA","ParentKeyMeta":{"KeyId":"_IK_p","Created":1}},"Data":"AA\"}"#,
         ] {
             assert!(parse_canonical(bad).is_none(), "{}", String::from_utf8_lossy(bad));
         }
@@ -889,11 +945,17 @@ mod tests {
         );
         let drr = parse_data_row_record(json.as_bytes()).unwrap();
         assert_eq!((&*drr.ik_id, drr.ik_created), ("_IK_p_s_x", 1_699_999_980));
-        assert_eq!((drr.sealed_drk, drr.sealed_data), (vec![1], vec![2, 3]));
+        assert_eq!(
+            (drr.sealed_drk.to_vec(), drr.sealed_data),
+            (vec![1], vec![2, 3])
+        );
         // Escaped base64 (some encoders write `\/`) still decodes; arrays are refused.
         let escaped = br#"{"Key":{"Created":1,"Key":"\/w==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM\u003d"}"#;
         let drr = parse_data_row_record(escaped).unwrap();
-        assert_eq!((drr.sealed_drk, drr.sealed_data), (vec![0xff], vec![2, 3]));
+        assert_eq!(
+            (drr.sealed_drk.to_vec(), drr.sealed_data),
+            (vec![0xff], vec![2, 3])
+        );
         for bad in [
             &br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":[65,103,77,61]}"#[..],
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"Ag\nM="}"#,
