@@ -318,6 +318,30 @@ function threadScenarios(t) {
     assert.equal(asherah._diagnostics().goEstimate, null, 'no Go core is set up after shutdown');
   });
 
+  t.test('go: ids that JSON escapes still fit the first output buffer (one Go call per encrypt)', () => {
+    // libasherah's estimate counts the partition id and names by their raw bytes, but the
+    // record's key id carries them escaped (`<` is six bytes): each of these encrypts went
+    // into Go twice, and libasherah printed "Output buffer needed" on stderr each time.
+    asherah.setup(config('go', { ServiceName: 'svc&"x"', ProductID: '<prod>\u2028' }));
+    try {
+      const retries = asherah._diagnostics().goOutputRetries;
+      assert.equal(typeof retries, 'number');
+      const partitions = ['a<b>&c', '"q"\\', '\u0001'.repeat(40), '\u2028\u2029'.repeat(30),
+        '<'.repeat(200), 'x'.repeat(300) + '&'.repeat(60), 'é\n\t\u001f😀'.repeat(20)];
+      for (const partition of partitions) {
+        for (const n of [0, 1, 2, 3, 4, 31, 32, 33, 63, 64, 65, 255, 256, 4097]) {
+          const data = Buffer.alloc(n, 0x61 + (n % 26));
+          const drr = asherah.encrypt(partition, data);
+          assert.equal(JSON.parse(drr).Key.ParentKeyMeta.KeyId, `_IK_${partition}_svc&"x"_<prod>\u2028`);
+          assert.ok(asherah.decrypt(partition, drr).equals(data), `${n} bytes under ${JSON.stringify(partition)}`);
+        }
+      }
+      assert.equal(asherah._diagnostics().goOutputRetries, retries, 'an encrypt needed a second Go call');
+    } finally {
+      asherah.shutdown();
+    }
+  });
+
   t.test('the log hook gets setup, error and shutdown events on the JS thread', async () => {
     const events = [];
     const jsTid = asherah._diagnostics().jsThread.tid;

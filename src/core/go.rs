@@ -242,6 +242,9 @@ pub(crate) struct GoCore {
     lib: &'static GoLibrary,
     /// How encrypt sizes its output buffer (see [`Estimate`]).
     estimate: Estimate,
+    /// What a record's key id may hold beyond what either estimate counts (see
+    /// [`key_id_extra`]).
+    key_id_extra: usize,
 }
 
 /// How `EncryptToJson`'s output buffer is sized.
@@ -276,6 +279,9 @@ impl Estimate {
 static LAST_ESTIMATE: AtomicU8 = AtomicU8::new(0);
 /// How many times encrypt has asked the library's `EstimateBuffer` (test support).
 static ESTIMATE_CALLS: AtomicU64 = AtomicU64::new(0);
+/// How many Go calls were made again with a larger output buffer, after a first one that
+/// was too small (test support: each is a whole extra call into Go).
+static OUTPUT_RETRIES: AtomicU64 = AtomicU64::new(0);
 
 /// How the Go core set up last sizes encrypt output (`"local"`, `"library"`, or `None`
 /// if none is set up), and how many encrypts have asked the library so far (test support,
@@ -287,6 +293,12 @@ pub(crate) fn last_estimate() -> (Option<&'static str>, u64) {
         _ => None,
     };
     (how, ESTIMATE_CALLS.load(Ordering::Relaxed))
+}
+
+/// How many Go calls have been made again with a larger output buffer (test support,
+/// `_diagnostics().goOutputRetries`).
+pub(crate) fn output_retries() -> u64 {
+    OUTPUT_RETRIES.load(Ordering::Relaxed)
 }
 
 /// libasherah's constants in `EstimateBuffer`: the Cobhan header, the record's JSON around
@@ -325,6 +337,64 @@ fn key_id_overhead(config_json: &str) -> Option<usize> {
     Some(product.len() + service.len())
 }
 
+/// Bytes a record's key id may hold that libasherah's estimate does not count, for this
+/// setup JSON: the escaping of `ProductID` and `ServiceName` ([`json_escape_growth`]), and
+/// with `EnableRegionSuffix` the `_<region>` Go appends to it: the longest region the
+/// config names (the DynamoDB metastore uses one of them), and at least
+/// [`REGION_ALLOWANCE`], since the region may come from the AWS environment instead.
+fn key_id_extra(config_json: &str) -> usize {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(config_json) else {
+        return 0;
+    };
+    let escaped = |key: &str| {
+        v.get(key)
+            .and_then(|n| n.as_str())
+            .map_or(0, json_escape_growth)
+    };
+    let mut extra = escaped("ProductID") + escaped("ServiceName");
+    if v.get("EnableRegionSuffix").and_then(|b| b.as_bool()) == Some(true) {
+        let region_map = v.get("RegionMap").and_then(|m| m.as_object());
+        let regions = ["DynamoDBRegion", "PreferredRegion"]
+            .iter()
+            .filter_map(|k| v.get(*k).and_then(|r| r.as_str()))
+            .chain(
+                region_map
+                    .into_iter()
+                    .flat_map(|m| m.keys().map(String::as_str)),
+            );
+        let longest = regions
+            .map(|r| r.len() + json_escape_growth(r))
+            .max()
+            .unwrap_or(0);
+        extra += 1 + longest.max(REGION_ALLOWANCE);
+    }
+    extra
+}
+
+/// Room for a region name not in the config (`AWS_REGION`, a profile): AWS's longest today
+/// are 14 characters (`ap-southeast-1`), so 20 leaves room.
+const REGION_ALLOWANCE: usize = 20;
+
+/// At least the bytes Go's `encoding/json` adds when it writes `s` inside a JSON string.
+///
+/// libasherah's `EstimateBuffer` counts the partition id and the two names by their raw
+/// bytes, but the record carries them in its key id, escaped: `"` and `\` take two bytes,
+/// control characters and the HTML-unsafe `<`, `>`, `&` take six (`\u003c`), and U+2028
+/// and U+2029 six for three. For a partition id like `a<b>&c` the estimate was short, and
+/// every such encrypt went into Go twice (the retry after `ERR_BUFFER_TOO_SMALL`), with
+/// libasherah printing "Output buffer needed" on stderr each time. Any `0xE2` lead byte
+/// counts as a possible U+2028/U+2029, so this may overshoot by a few bytes, never under.
+pub(crate) fn json_escape_growth(s: &str) -> usize {
+    s.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' => 1,
+            b'<' | b'>' | b'&' | 0..=0x1f => 5,
+            0xe2 => 3,
+            _ => 0,
+        })
+        .sum()
+}
+
 impl GoCore {
     /// Calls `SetupJson` with `config_json` (Go's `Options`, durations in nanoseconds).
     ///
@@ -361,7 +431,11 @@ impl GoCore {
             0 => {
                 let estimate = choose_estimate(lib, config_json);
                 LAST_ESTIMATE.store(estimate.code(), Ordering::Relaxed);
-                Ok(GoCore { lib, estimate })
+                Ok(GoCore {
+                    lib,
+                    estimate,
+                    key_id_extra: key_id_extra(config_json),
+                })
             }
             cobhan::ERR_ALREADY_INITIALIZED => Err(CoreError::AlreadyInitialized),
             cobhan::ERR_BAD_CONFIG => Err(CoreError::BadConfig(
@@ -380,10 +454,13 @@ impl GoCore {
         mut initial: usize,
         mut f: impl FnMut(*mut c_void) -> i32,
     ) -> Result<Vec<u8>, CoreError> {
-        for _ in 0..RESIZE_ATTEMPTS {
+        for attempt in 1..=RESIZE_ATTEMPTS {
             let mut out = Buffer::output(initial).map_err(buffer_error)?;
             let rc = f(out.as_mut_ptr());
             if rc == cobhan::ERR_BUFFER_TOO_SMALL {
+                if attempt < RESIZE_ATTEMPTS {
+                    OUTPUT_RETRIES.fetch_add(1, Ordering::Relaxed);
+                }
                 // From at least 64 bytes: a library estimate of 0 must still grow.
                 initial = initial.max(64).saturating_mul(2).min(cobhan::MAX_PAYLOAD);
                 continue;
@@ -442,9 +519,12 @@ impl Core for GoCore {
                 unsafe { (self.lib.estimate_buffer)(dl, pl) }.max(0) as usize
             }
         };
+        // Either estimate counts the partition id and names unescaped, and no region suffix.
+        let escaped = json_escape_growth(partition).saturating_add(self.key_id_extra);
         // Past the largest Cobhan buffer the first try fails anyway; capping it lets the
         // output buffer be made (the record of such an input still fits).
         let cap = estimate
+            .saturating_add(escaped)
             .saturating_add(SAFETY_PADDING.load(Ordering::Relaxed))
             .min(cobhan::MAX_PAYLOAD);
         let json = self.call_with_output("EncryptToJson", cap, |out| {
@@ -536,6 +616,7 @@ pub(crate) fn set_env_loaded(_ct: &CoreThread, vars_json: &str) -> Result<(), Co
     GoCore {
         lib,
         estimate: Estimate::Library,
+        key_id_extra: 0,
     }
     .set_env(_ct, vars_json)
 }
@@ -603,6 +684,56 @@ mod tests {
             "the key-id overhead adds"
         );
         assert_eq!(local_estimate(1, usize::MAX, 0), usize::MAX, "no overflow");
+    }
+
+    #[test]
+    fn escape_growth_is_what_go_adds_and_never_less() {
+        // Go's encoding/json (HTML-safe, as json.Marshal writes) of each character, and
+        // the bytes it adds: the function may overshoot only on other U+2xxx characters.
+        for (s, go_escaped) in [
+            ("plain-id_123", "plain-id_123"),
+            ("a\"b", "a\\\"b"),
+            ("a\\b", "a\\\\b"),
+            ("<>&", "\\u003c\\u003e\\u0026"),
+            ("\u{0}\u{1f}", "\\u0000\\u001f"),
+            ("\n\t", "\\n\\t"),
+            ("\u{2028}\u{2029}", "\\u2028\\u2029"),
+            ("é😀\u{10FFFF}\u{7f}", "é😀\u{10FFFF}\u{7f}"),
+        ] {
+            let growth = go_escaped.len() - s.len();
+            let ours = json_escape_growth(s);
+            assert!(ours >= growth, "{s:?}: {ours} < {growth}");
+            if !s.contains(['\n', '\t']) {
+                assert_eq!(ours, growth, "{s:?}");
+            }
+        }
+        assert_eq!(
+            json_escape_growth("€"),
+            3,
+            "an 0xE2 lead byte is counted as U+2028"
+        );
+    }
+
+    #[test]
+    fn the_key_id_extra_counts_escaped_names_and_the_region_suffix() {
+        let plain = r#"{"ProductID":"prod","ServiceName":"svc"}"#;
+        assert_eq!(key_id_extra(plain), 0);
+        assert_eq!(
+            key_id_extra(r#"{"ProductID":"a&b","ServiceName":"<s>"}"#),
+            15
+        );
+        let suffixed = r#"{"ProductID":"p","ServiceName":"s","EnableRegionSuffix":true,
+            "DynamoDBRegion":"us-west-2","RegionMap":{"ap-southeast-1":"https://x"}}"#;
+        assert_eq!(key_id_extra(suffixed), 1 + REGION_ALLOWANCE);
+        let long_region = r#"{"ProductID":"p","ServiceName":"s","EnableRegionSuffix":true,
+            "PreferredRegion":"a-region-name-of-25-chars"}"#;
+        assert_eq!(key_id_extra(long_region), 1 + 25);
+        let from_environment = r#"{"ProductID":"p","ServiceName":"s","EnableRegionSuffix":true}"#;
+        assert_eq!(key_id_extra(from_environment), 1 + REGION_ALLOWANCE);
+        let off = r#"{"ProductID":"p","ServiceName":"s","EnableRegionSuffix":false,
+            "DynamoDBRegion":"us-west-2"}"#;
+        assert_eq!(key_id_extra(off), 0);
+        assert_eq!(key_id_extra("not json"), 0);
     }
 
     #[test]
