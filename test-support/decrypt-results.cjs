@@ -154,6 +154,41 @@ function register(runner) {
       assert.match(await outcome(() => asherah.encrypt_async('p', Buffer.alloc(1))), /^ERR_ASHERAH_NOT_INITIALIZED/);
     });
 
+    test('a failed decrypt leaves nothing in the scratch, and a record in the scratch itself still decrypts', () => {
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const scratch = asherah._decrypt_scratch();
+      scratch.fill(0);
+      for (const len of [0, 1, 16, 100, 1000, scratch.length - 28, scratch.length - 27, scratch.length]) {
+        const plain = crypto.randomBytes(len);
+        const rec = asherah.encrypt('p', plain);
+        // The sealed data is decoded and opened inside the scratch: a tag that does not
+        // match, a foreign partition, or a record that is not base64 must leave it zeroed.
+        const data = JSON.parse(rec).Data;
+        const flipped = data[0] === 'A' ? 'B' : 'A';
+        for (const [what, partition, bad] of [
+          ['a changed byte of Data', 'p', rec.replace(`"Data":"${data}"`, `"Data":"${flipped}${data.slice(1)}"`)],
+          ['another partition', 'q', rec],
+          ['Data cut short', 'p', rec.replace(`"Data":"${data}"`, `"Data":"${data.slice(0, -4)}"`)],
+        ]) {
+          assert.throws(() => asherah._decrypt_into(partition, bad), (e) => typeof e.code === 'string', `${len}: ${what}`);
+          assert.ok(scratch.every((b) => b === 0), `${len} bytes, ${what}: the scratch was left with bytes in it`);
+        }
+        assert.ok(asherah.decrypt('p', rec).equals(plain), `${len} bytes`);
+        assert.ok(scratch.every((b) => b === 0), `${len} bytes: decrypt left bytes in the scratch`);
+      }
+      // Test support hands the scratch out, so a caller could pass its own bytes back as
+      // the record: the plaintext must not be written over the record while it is read.
+      const plain = crypto.randomBytes(300);
+      const rec = Buffer.from(asherah.encrypt('p', plain));
+      scratch.set(rec);
+      const out = asherah._decrypt_into('p', scratch.subarray(0, rec.length));
+      const got = typeof out === 'number' ? Buffer.from(scratch.subarray(0, out)) : out;
+      assert.ok(got.equals(plain), 'a record held in the scratch decrypted wrongly');
+      scratch.fill(0);
+      asherah.shutdown();
+    });
+
     test('a detached scratch turns the fast path off without changing results', () => {
       if (typeof structuredClone !== 'function') return;
       asherah.shutdown();
