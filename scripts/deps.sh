@@ -151,9 +151,8 @@ fi
   echo "export BUN_OLDEST='$BUN_OLDEST'"
   echo "export BUN_EARLY='$BUN_EARLY'"
   echo "export NODE_OLDEST='$NODE_OLDEST'"
-  echo "export NODE_OLDEST_BIN='$CACHE/node/$NODE_OLDEST/bin/node'"
   echo "export NODE_NEWER='$NODE_NEWER'"
-  for v in $NODE_NEWER; do echo "export NODE_$(echo "$v" | tr . _)='$CACHE/node/$v/bin/node'"; done
+  for v in $NODE_OLDEST $NODE_NEWER; do echo "export NODE_$(echo "$v" | tr . _)='$CACHE/node/$v/bin/node'"; done
   for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
   echo "export TSC='$TSC'"
