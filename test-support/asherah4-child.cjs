@@ -5,7 +5,15 @@
 //   golog      the Go core without a log hook: libasherah's lines stay on stderr
 //   golog-hook the Go core with a log hook: its lines reach the hook, not stderr, and the
 //              user's own stderr lines keep their order, up to a process.exit()
+//   metrics-worker  rounds of: a Worker sets the metrics hook, encrypts (which queues a
+//              delivery of its events on the Worker's JS thread) and exits at once; then
+//              this thread sets its own hook and encrypts. Prints each round's event count
+//              as ROUND <i> <n>; a hook that never gets an event is the failure
+//   metrics-handover  a Worker sets the hook and queues a delivery, then blocks its JS
+//              thread while this thread takes the hook over and encrypts 5 times. Prints
+//              WORKER <events its hook got> MAIN <encrypt events this thread's hook got>
 const fs = require('node:fs');
+const { Worker, isMainThread, workerData } = require('node:worker_threads');
 
 const asherah = require('..');
 
@@ -16,7 +24,68 @@ const out = (line) => fs.writeSync(1, `${line}\n`);
 const [mode, goLibrary] = process.argv.slice(2);
 const base = { ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static', Core: 'go' };
 
-if (mode === 'flush') {
+if (!isMainThread && workerData.mode === 'handover') {
+  // Sets the hook, queues a delivery, and keeps its JS thread busy while the main thread
+  // takes the hook over and records events; then reports what its own hook got.
+  const { parentPort } = require('node:worker_threads');
+  let got = 0;
+  asherah.setMetricsHook(() => { got++; });
+  asherah.encrypt_string('w', 'x');
+  parentPort.postMessage('hooked');
+  const until = Date.now() + 600;
+  while (Date.now() < until) { /* busy: the queued delivery waits */ }
+  setTimeout(() => parentPort.postMessage({ got }), 300);
+} else if (!isMainThread) {
+  // The Worker: its hook owns the process's metrics; its exit drops what it had queued.
+  asherah.setMetricsHook(() => {});
+  asherah.encrypt_string('w', 'x');
+  if (workerData.round % 2 === 0) process.exit(0); // before its delivery can run
+  // Hosted calls (64 KiB is over the inline limit) record from core-host threads, racing
+  // the exit.
+  for (let i = 0; i < 20; i++) asherah.encrypt_async('w', Buffer.alloc(64 << 10, 1)).catch(() => {});
+  setTimeout(() => process.exit(0), workerData.round % 3);
+} else if (mode === 'metrics-worker') {
+  asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+  const rounds = 6;
+  const round = (i) => {
+    const w = new Worker(__filename, { argv: [mode], workerData: { round: i } });
+    w.on('error', (e) => out(`WORKER-ERROR ${e && e.message}`));
+    w.on('exit', () => {
+      let got = 0;
+      asherah.setMetricsHook(() => { got++; });
+      asherah.encrypt_string('m', 'x');
+      const start = Date.now();
+      const wait = () => {
+        if (got > 0 || Date.now() - start > 3000) {
+          asherah.setMetricsHook(null);
+          out(`ROUND ${i} ${got}`);
+          if (i + 1 < rounds) round(i + 1);
+          else { asherah.shutdown(); out('DONE'); }
+        } else {
+          setTimeout(wait, 20);
+        }
+      };
+      wait();
+    });
+  };
+  round(0);
+} else if (mode === 'metrics-handover') {
+  asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+  const w = new Worker(__filename, { argv: [mode], workerData: { mode: 'handover' } });
+  let mine = 0;
+  w.on('message', (m) => {
+    if (m === 'hooked') {
+      asherah.setMetricsHook((e) => { if (e.type === 'encrypt') mine++; });
+      for (let i = 0; i < 5; i++) asherah.encrypt_string('m', 'x');
+      return;
+    }
+    setTimeout(() => {
+      out(`WORKER ${m.got} MAIN ${mine}`);
+      asherah.setMetricsHook(null);
+      w.terminate().then(() => asherah.shutdown());
+    }, 500);
+  });
+} else if (mode === 'flush') {
   asherah.setLogHook((event) => out(`HOOK ${JSON.stringify(event)}`));
   asherah.setup({ ...base, GoLibrary: '/nonexistent/dir/libasherah-x64.so' });
   out('not reached');

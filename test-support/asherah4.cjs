@@ -187,6 +187,29 @@ function register(runner) {
       });
     }
 
+    test('setMetricsHook: a Worker that owned the hook and exits with events undelivered leaves it working for the next owner', () => {
+      // Before the fix, the Worker's exit dropped the delivery it had queued, and with it
+      // the process-wide "delivery queued" flag stayed set: no hook got an event again
+      // (every round printed 0 on Bun; on Node when a hosted call's events raced the exit).
+      const r = run([path.join(__dirname, 'asherah4-child.cjs'), 'metrics-worker']);
+      assert.equal(r.status, 0, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
+      const rounds = [...r.stdout.matchAll(/^ROUND (\d+) (\d+)$/gm)].map((m) => Number(m[2]));
+      assert.equal(rounds.length, 6, r.stdout);
+      assert.match(r.stdout, /^DONE$/m);
+      assert.ok(rounds.every((n) => n > 0), `metrics events per round after the Worker's exit: ${rounds}`);
+    });
+
+    test('setMetricsHook: events recorded after another thread took the hook over go to the new hook, not the old one', () => {
+      // Before the fix, a delivery queued on the Worker before the handover ran there later
+      // and handed the main thread's events to the Worker's hook ("WORKER 24 MAIN 0").
+      const r = run([path.join(__dirname, 'asherah4-child.cjs'), 'metrics-handover']);
+      assert.equal(r.status, 0, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
+      const m = /^WORKER (\d+) MAIN (\d+)$/m.exec(r.stdout);
+      assert.ok(m, r.stdout);
+      assert.equal(Number(m[1]), 0, `the Worker's replaced hook got events: ${r.stdout}`);
+      assert.ok(Number(m[2]) >= 5, `the main thread's hook missed its encrypts: ${r.stdout}`);
+    });
+
     test("log hook: one parameter gets 4.x's event objects, two get (level, message); key events at debug level without key material", async () => {
       asherah.shutdown();
       const objects = [];

@@ -198,24 +198,57 @@ fn record(e: Event) {
         return;
     }
     QUEUE.push(e);
-    if !SCHEDULED.swap(true, Ordering::AcqRel) {
-        let link = OWNER.lock().as_ref().and_then(|(_, l)| l.upgrade());
-        let rung = link.is_some_and(|l| {
-            l.push(Completion {
-                settles_promise: false,
-                run: Box::new(deliver),
-            })
-        });
-        if !rung {
-            SCHEDULED.store(false, Ordering::Release);
-        }
+    schedule();
+}
+
+/// One delivery queued on the owner's JS thread: `SCHEDULED` stays set while it exists,
+/// and is cleared when it is dropped, whether it ran or not. A delivery can be dropped
+/// unrun: a Worker that exits closes its completion link with jobs still queued. Were the
+/// flag left set then, no later event would ever schedule a delivery again, for any env.
+struct Delivery;
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        SCHEDULED.store(false, Ordering::Release);
     }
 }
 
-/// On the owner's JS thread: hands every queued event to the hook. `SCHEDULED` is cleared
-/// first, so an event queued during delivery schedules the next batch instead of waiting.
-fn deliver(env: &Env) {
-    SCHEDULED.store(false, Ordering::Release);
+/// Queues a delivery on the owner's link unless one is queued already.
+fn schedule() {
+    if SCHEDULED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let delivery = Delivery;
+    let link = OWNER.lock().as_ref().and_then(|(_, l)| l.upgrade());
+    let rung = link.is_some_and(|l| {
+        l.push(Completion {
+            settles_promise: false,
+            run: Box::new(move |env| deliver(env, delivery)),
+        })
+    });
+    if !rung {
+        // Not queued, or queued on a link that is closing, where it may never run (or be
+        // dropped): free the flag now. A second delivery is harmless; it finds the events
+        // gone and does nothing.
+        SCHEDULED.store(false, Ordering::Release);
+    }
+}
+
+/// On a JS thread: hands every queued event to the hook of this env, if it still owns the
+/// hook. `SCHEDULED` is cleared first, so an event queued during delivery schedules the
+/// next batch instead of waiting. A delivery queued before another env took the hook over
+/// is passed on to the new owner, whose hook the events were recorded for.
+fn deliver(env: &Env, delivery: Delivery) {
+    drop(delivery);
+    let owner = OWNER.lock().as_ref().map(|(id, _)| *id);
+    let here = env_state::current(env).ok().map(|s| s.id);
+    if owner.is_none() {
+        return; // released: `release` has emptied the queue
+    }
+    if owner != here {
+        schedule();
+        return;
+    }
     let dropped = DROPPED.swap(0, Ordering::Relaxed);
     if dropped > 0 {
         log::emit(
