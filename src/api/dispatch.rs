@@ -468,10 +468,6 @@ fn watch_stuck(r: &Arc<Running>, call: &Arc<CallState>, phase: &'static str) {
     watchdog::watch(
         started + r.config.timeout,
         Arc::new(watchdog::Ticket::default()),
-        Box::new(move || {
-            if call.mark_stuck() {
-                r.mark_stuck(phase);
-            }
-        }),
+        Box::new(move || r.count_if_stuck(&call, phase)),
     );
 }

@@ -17,7 +17,7 @@
 //! Sync calls wait for their reply at most `TimeoutMs`; async calls race their completion
 //! against the watchdog (see `dispatch`).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,9 @@ use super::build::build_core;
 use super::config::ShimConfig;
 use super::log::{self, Level};
 use crate::core::{go, guarded, Core, CoreError, CoreKind};
-use crate::host::{call_blocking, CoreThread, Done, Job, NoReply, Pool, ReplySlot, Turn};
+use crate::host::{
+    call_blocking, CallState, CoreThread, Done, Job, NoReply, Pool, ReplySlot, StuckCount, Turn,
+};
 
 /// A running instance.
 pub(crate) struct Running {
@@ -37,17 +39,21 @@ pub(crate) struct Running {
     pub owner_env: u64,
     attempt: u64,
     /// Calls running inside the core for longer than `TimeoutMs` (see [`Running::stuck`]).
-    stuck: AtomicUsize,
+    stuck: StuckCount,
 }
 
 impl Running {
     /// How many calls are stuck inside the core right now.
     pub(crate) fn stuck(&self) -> usize {
-        self.stuck.load(Ordering::Acquire)
+        self.stuck.get()
     }
 
-    pub(super) fn mark_stuck(&self, phase: &str) {
-        self.stuck.fetch_add(1, Ordering::AcqRel);
+    /// Counts `call` as stuck if it is still running (see [`StuckCount`]), and says so in
+    /// the log.
+    pub(super) fn count_if_stuck(&self, call: &CallState, phase: &str) {
+        if !self.stuck.count_if_stuck(call) {
+            return;
+        }
         log::emit(
             Level::Error,
             format!(
@@ -59,7 +65,7 @@ impl Running {
     }
 
     pub(super) fn unstick(&self) {
-        if self.stuck.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.stuck.uncount() == 1 {
             log::emit(
                 Level::Warn,
                 "the stuck call returned: the instance is usable again".into(),
@@ -322,7 +328,7 @@ fn publish_setup(
                 config: config.clone(),
                 owner_env: owner,
                 attempt,
-                stuck: AtomicUsize::new(0),
+                stuck: StuckCount::default(),
             }));
             Ok(())
         }

@@ -21,6 +21,6 @@ pub(crate) mod watchdog;
 
 pub(crate) use affinity::Affinity;
 pub(crate) use completion::{Completion, EnvLink};
-pub(crate) use pool::{CallState, Job, Pool, PoolConfig, Refusal, Turn};
+pub(crate) use pool::{CallState, Job, Pool, PoolConfig, Refusal, StuckCount, Turn};
 pub(crate) use reply::{call_blocking, call_blocking_near, catch_panic, Done, NoReply, ReplySlot};
 pub(crate) use thread::{CoreThread, ThreadFacts};

@@ -352,6 +352,45 @@ impl CallState {
     }
 }
 
+/// How many calls are stuck: still running inside the core after their deadline. A call is
+/// counted before its state turns stuck, and uncounted by its return only when it finds that
+/// state, so the count never goes below zero, however the two race. (Counted after the state
+/// change, a call returning in between took it from 0 to `usize::MAX`, and calls failed
+/// with "18446744073709551615 call(s) stuck" until the watchdog caught up.) A call returning
+/// in that window leaves the count one too high for as long as the window lasts.
+#[derive(Default)]
+pub(crate) struct StuckCount(AtomicUsize);
+
+impl StuckCount {
+    /// The calls stuck now.
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Counts `call` as stuck if it is still running; true if it was.
+    pub(crate) fn count_if_stuck(&self, call: &CallState) -> bool {
+        self.count_if_stuck_then(call, || {})
+    }
+
+    /// [`StuckCount::count_if_stuck`], running `meanwhile` at the point where a racing return
+    /// of the call is the hardest case (tests put one there).
+    fn count_if_stuck_then(&self, call: &CallState, meanwhile: impl FnOnce()) -> bool {
+        self.0.fetch_add(1, Ordering::AcqRel);
+        meanwhile();
+        if call.mark_stuck() {
+            return true;
+        }
+        self.0.fetch_sub(1, Ordering::AcqRel);
+        false
+    }
+
+    /// Uncounts a call whose [`CallState::finish`] said it had been marked stuck; returns
+    /// how many were stuck before (at least 1).
+    pub(crate) fn uncount(&self) -> usize {
+        self.0.fetch_sub(1, Ordering::AcqRel)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +419,40 @@ mod tests {
         assert!(pool.drain(Instant::now() + Duration::from_secs(5)));
         assert_eq!(ran.load(Ordering::SeqCst), 100);
         assert_eq!(pool.stop(Duration::from_secs(5)), 0);
+    }
+
+    /// The watchdog marking a call stuck races the call's return. Wherever the return lands,
+    /// before, inside or after the marking, the count ends at zero and is never taken below
+    /// it (it was, with the count raised after the state change and the return in between).
+    #[test]
+    fn a_stuck_count_never_goes_below_zero_whenever_the_call_returns() {
+        let returns = |call: &CallState, count: &StuckCount| {
+            if call.finish() {
+                let before = count.uncount();
+                assert!(before >= 1, "a return took the stuck count below zero");
+            }
+        };
+        let running = || {
+            let call = CallState::default();
+            assert!(call.try_start());
+            call
+        };
+        let count = StuckCount::default();
+        // Returned before the watchdog looked: not stuck.
+        let call = running();
+        returns(&call, &count);
+        assert!(!count.count_if_stuck(&call));
+        assert_eq!(count.get(), 0);
+        // Returned while the watchdog was marking it: not stuck either.
+        let call = running();
+        assert!(!count.count_if_stuck_then(&call, || returns(&call, &count)));
+        assert_eq!(count.get(), 0);
+        // Still running: stuck until it returns.
+        let call = running();
+        assert!(count.count_if_stuck(&call));
+        assert_eq!(count.get(), 1);
+        returns(&call, &count);
+        assert_eq!(count.get(), 0);
     }
 
     #[test]
