@@ -194,11 +194,30 @@ pub(crate) fn deliver_log(env: &Env, level: Level, target: &str, message: &str) 
     }
 }
 
-unsafe extern "C" fn finalize_state(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    if !data.is_null() {
-        // SAFETY: `data` is the Box<EnvState> leaked in `init`; finalized once. The hook
-        // reference is not deleted here: the env that owns it is going away.
-        drop(unsafe { Box::from_raw(data.cast::<EnvState>()) });
+unsafe extern "C" fn finalize_state(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    if data.is_null() {
+        return;
+    }
+    // SAFETY: `data` is the Box<EnvState> leaked in `init`; finalized once.
+    let state = unsafe { Box::from_raw(data.cast::<EnvState>()) };
+    if env.is_null() {
+        return;
+    }
+    // The references this env made (hooks, the scratch array) are deleted, not left to the
+    // host: Node frees at teardown only the references it owns, so a Worker's would leak.
+    // SAFETY: `env` is the env being finalized, which made these references. Hosts run
+    // instance-data finalizers before they release the env's other references (Node
+    // finalizes its finalizer-bearing list, where instance data is, before the plain one),
+    // so the references are still live, and `napi_delete_reference` is one of the calls
+    // a finalizer may make.
+    let env = unsafe { Env::from_raw(env) };
+    let refs = [
+        state.hook.take(),
+        state.metrics_hook.take(),
+        state.decrypt_scratch.take(),
+    ];
+    for r in refs.into_iter().flatten() {
+        let _ = env.delete_reference(r);
     }
 }
 
