@@ -77,10 +77,19 @@ fn on_helper_thread(
 ) -> JsResult<()> {
     let link = env_state::current(env)?.link.clone();
     let slot = Arc::new(parking_lot::Mutex::new(Some(settle.take())));
-    let (job_slot, job_link) = (slot.clone(), link.clone());
+    let (job_slot, job_link, what) = (slot.clone(), link.clone(), name.to_owned());
     let spawned = std::thread::Builder::new()
         .name(name.into())
-        .spawn(move || settle_once(&job_link, &job_slot, f(), unit_to_js));
+        .spawn(move || {
+            // A panic must still settle the promise: unsettled, it would hold the event
+            // loop open for good.
+            let out = crate::host::catch_panic(f).unwrap_or_else(|m| {
+                Err(crate::core::CoreError::Internal(format!(
+                    "{what} panicked: {m}"
+                )))
+            });
+            settle_once(&job_link, &job_slot, out, unit_to_js)
+        });
     match spawned {
         Ok(_) => {
             link.begin_outstanding(env);

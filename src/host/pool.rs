@@ -25,6 +25,7 @@ use crossbeam_channel::{Receiver, Sender};
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use super::affinity::{self, Affinity, Follower};
+use super::reply::catch_panic;
 use super::thread::{self, CoreThread};
 
 /// What a core-host thread gives a job: itself, or the news that the pool closed first.
@@ -183,11 +184,18 @@ impl Pool {
                         // `drain` never sees an idle pool while a job changes hands.
                         load.running.fetch_add(1, Ordering::AcqRel);
                         load.queued.fetch_sub(1, Ordering::AcqRel);
-                        if load.closing.load(Ordering::Acquire) && !job.privileged {
-                            (job.f)(Turn::Cancelled);
+                        let turn = if load.closing.load(Ordering::Acquire) && !job.privileged {
+                            Turn::Cancelled
                         } else {
-                            (job.f)(Turn::Run(ct));
-                        }
+                            Turn::Run(ct)
+                        };
+                        // Core calls catch their own panics (`core::guarded`); this is for
+                        // the rest of a job. One that panics anyway is given up, and the
+                        // thread and the pool's accounting go on: unwinding out of here
+                        // would end the thread with the job still counted as running, and
+                        // every later drain and stop would wait out its deadline.
+                        // (The panic hook has printed the panic.)
+                        let _ = catch_panic(move || (job.f)(turn));
                         if let Some(f) = follower.as_mut() {
                             f.after_job();
                         }
@@ -453,6 +461,29 @@ mod tests {
         assert_eq!(count.get(), 1);
         returns(&call, &count);
         assert_eq!(count.get(), 0);
+    }
+
+    #[test]
+    fn a_job_that_panics_leaves_the_thread_and_the_accounting_working() {
+        let pool = Pool::start(PoolConfig {
+            threads: 1,
+            stack_size: 1 << 20,
+            affinity: Affinity::None,
+            max_queued: 10,
+        })
+        .unwrap();
+        pool.submit(Job::new(|_| panic!("a job's own bug")))
+            .unwrap_or_else(|_| panic!("pool closed"));
+        let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+        pool.submit(Job::new(move |turn| {
+            assert!(matches!(turn, Turn::Run(_)));
+            tx.send(()).unwrap();
+        }))
+        .unwrap_or_else(|_| panic!("pool closed"));
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("the job after the panic ran");
+        assert!(pool.drain(Instant::now() + Duration::from_secs(5)));
+        assert_eq!(pool.stop(Duration::from_secs(5)), 0);
     }
 
     #[test]
