@@ -137,7 +137,8 @@ export declare function get_setup_status(): boolean;
 export declare function set_log_hook(logHook: (event: LogEvent) => void): void;
 export declare function set_log_hook(logHook: LogHookCallback | null): void;
 /** Sets variables in the real process environment (and in a loaded Go runtime). Values
- *  must be strings; variables cannot be removed. Accepts an object or its JSON. */
+ *  must be strings; variables cannot be removed. Accepts an object or its JSON. Like C's
+ *  setenv, not safe while another thread reads the environment: call it before Workers. */
 export declare function setenv(env: { [name: string]: string } | string): void;
 /** Accepted for asherah-node compatibility; this shim never stack-allocates caller data. */
 export declare function set_max_stack_alloc_item_size(maxItemSize: number): void;
