@@ -158,8 +158,10 @@ export type ThreadFacts = {
 /** Test support: the calling thread, the thread of the last Go call (with recording on),
  *  whether a Go runtime is loaded, and how the Go core set up now sizes encrypt output
  *  (computed by the shim, or asked of libasherah; null when none is set up) with the count
- *  of encrypts that asked libasherah, and of Go calls made again with a larger output
- *  buffer. `record` turns per-call recording on or off. */
+ *  of encrypts that asked libasherah, of Go calls made again with a larger output
+ *  buffer, and of encrypts and decrypts made again after libasherah failed them (its
+ *  session cache can close a session in use). `record` turns per-call recording on or
+ *  off. */
 export declare function _diagnostics(record?: boolean): {
   jsThread: ThreadFacts;
   lastGoCall: ThreadFacts | null;
@@ -168,6 +170,7 @@ export declare function _diagnostics(record?: boolean): {
   goEstimate: 'local' | 'library' | null;
   goEstimateCalls: number;
   goOutputRetries: number;
+  goFailureRetries: number;
 };
 /** For the doctor: every readable signal's current disposition, and the mapped file whose
  *  code its handler is (null for SIG_DFL/SIG_IGN). */

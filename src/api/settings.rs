@@ -152,8 +152,9 @@ pub(super) fn disposition_to_js<'e>(
 /// Test support: `_diagnostics(record?)` returns facts about the calling (JS) thread and
 /// about the thread of the last recorded Go call, and how the Go core sizes encrypt output
 /// (`goEstimate`, `goEstimateCalls` made to the library, and `goOutputRetries`: Go calls
-/// made again because the first output buffer was too small); `record` turns per-call
-/// recording on/off.
+/// made again because the first output buffer was too small), and `goFailureRetries`
+/// (encrypts and decrypts made again after libasherah failed them); `record` turns
+/// per-call recording on/off.
 pub(super) fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     if env.type_of(args.get(0))? == ValueType::Boolean {
         let on = env.bool_value(args.get(0))?;
@@ -185,6 +186,11 @@ pub(super) fn diagnostics<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Valu
         out,
         "goOutputRetries",
         env.create_f64(go::output_retries() as f64)?,
+    )?;
+    env.set_property(
+        out,
+        "goFailureRetries",
+        env.create_f64(go::failure_retries() as f64)?,
     )?;
     env.set_property(out, "pid", env.create_f64(std::process::id() as f64)?)?;
     Ok(out)

@@ -283,6 +283,25 @@ static ESTIMATE_CALLS: AtomicU64 = AtomicU64::new(0);
 /// was too small (test support: each is a whole extra call into Go).
 static OUTPUT_RETRIES: AtomicU64 = AtomicU64::new(0);
 
+/// How many encrypts and decrypts were made again after libasherah failed them (see
+/// [`FAILURE_ATTEMPTS`]; test support).
+static FAILURE_RETRIES: AtomicU64 = AtomicU64::new(0);
+
+/// How many times an encrypt or decrypt goes into libasherah before its failure is taken.
+///
+/// libasherah 0.3.x's session cache can close a session that another call is still using:
+/// when more partitions are in use than `SessionCacheMaxSize`, a call that evicts a session
+/// races a call on another thread that has just taken that session from the cache. The
+/// loser fails with "secret has already been destroyed" (stderr), which reaches us only as
+/// -103 (encrypt) or -104 (decrypt), the codes of every other failure too. asherah-node
+/// makes one call at a time and rarely meets it; the shim's core-host threads run calls in
+/// parallel, and 0.1-0.3 % of round trips failed (37 partitions, a cache of 1, 2 threads).
+/// The next attempt gets a fresh session. A call that fails for a real reason (a tampered
+/// record, a metastore error) fails every time, so it costs two more Go calls: failures
+/// are not the hot path. Two retries, not one: a second collision is ~0.2 % of the first,
+/// enough to fail a run of a few thousand calls now and then; a third is negligible.
+const FAILURE_ATTEMPTS: u32 = 3;
+
 /// How the Go core set up last sizes encrypt output (`"local"`, `"library"`, or `None`
 /// if none is set up), and how many encrypts have asked the library so far (test support,
 /// `_diagnostics`).
@@ -299,6 +318,29 @@ pub(crate) fn last_estimate() -> (Option<&'static str>, u64) {
 /// `_diagnostics().goOutputRetries`).
 pub(crate) fn output_retries() -> u64 {
     OUTPUT_RETRIES.load(Ordering::Relaxed)
+}
+
+/// How many encrypts and decrypts were made again after libasherah failed them (test
+/// support, `_diagnostics().goFailureRetries`).
+pub(crate) fn failure_retries() -> u64 {
+    FAILURE_RETRIES.load(Ordering::Relaxed)
+}
+
+/// Runs `call` up to [`FAILURE_ATTEMPTS`] times while it fails with libasherah's own
+/// encrypt or decrypt failure (-103, -104); any other outcome is taken at once.
+fn retrying_failures<T>(mut call: impl FnMut() -> Result<T, CoreError>) -> Result<T, CoreError> {
+    let mut out = call();
+    for _ in 1..FAILURE_ATTEMPTS {
+        if !matches!(
+            out,
+            Err(CoreError::EncryptFailed(_) | CoreError::DecryptFailed(_))
+        ) {
+            break;
+        }
+        FAILURE_RETRIES.fetch_add(1, Ordering::Relaxed);
+        out = call();
+    }
+    out
 }
 
 /// libasherah's constants in `EstimateBuffer`: the Cobhan header, the record's JSON around
@@ -527,9 +569,11 @@ impl Core for GoCore {
             .saturating_add(escaped)
             .saturating_add(SAFETY_PADDING.load(Ordering::Relaxed))
             .min(cobhan::MAX_PAYLOAD);
-        let json = self.call_with_output("EncryptToJson", cap, |out| {
-            // SAFETY: all three are valid Cobhan buffers that outlive the call.
-            unsafe { (self.lib.encrypt_to_json)(p.as_mut_ptr(), d.as_mut_ptr(), out) }
+        let json = retrying_failures(|| {
+            self.call_with_output("EncryptToJson", cap, |out| {
+                // SAFETY: all three are valid Cobhan buffers that outlive the call.
+                unsafe { (self.lib.encrypt_to_json)(p.as_mut_ptr(), d.as_mut_ptr(), out) }
+            })
         })?;
         let json = String::from_utf8(json)
             .map_err(|_| CoreError::Internal("libasherah produced non-UTF-8 JSON".into()))?;
@@ -552,9 +596,11 @@ impl Core for GoCore {
         record_facts(false);
         let _in_go = InGo::enter();
         let cap = record.len() + SAFETY_PADDING.load(Ordering::Relaxed);
-        self.call_with_output("DecryptFromJson", cap, |out| {
-            // SAFETY: all three are valid Cobhan buffers that outlive the call.
-            unsafe { (self.lib.decrypt_from_json)(p.as_mut_ptr(), r.as_mut_ptr(), out) }
+        retrying_failures(|| {
+            self.call_with_output("DecryptFromJson", cap, |out| {
+                // SAFETY: all three are valid Cobhan buffers that outlive the call.
+                unsafe { (self.lib.decrypt_from_json)(p.as_mut_ptr(), r.as_mut_ptr(), out) }
+            })
         })
         .map_err(|e| match e {
             CoreError::Cobhan { code: cobhan::ERR_JSON_DECODE_FAILED, .. } => {
