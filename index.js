@@ -146,21 +146,35 @@ const isNode = !process.versions.bun && typeof Deno === 'undefined';
 if (isNode && typeof native._decrypt_scratch === 'function') {
   const scratch = native._decrypt_scratch();
   const decryptInto = native._decrypt_into;
+  const nativeDecrypt = native.decrypt;
+  const nativeDecryptAsync = native.decrypt_async;
+  // While a result is being copied out, user code can run: `subarray` consults
+  // `Uint8Array[Symbol.species]`, and `Buffer.allocUnsafeSlow` can be replaced. A decrypt
+  // made from there would overwrite and wipe the scratch under the copy (the outer call
+  // then returned zeros), so such a nested call takes the native path instead.
+  let copying = false;
   // Its own ArrayBuffer of exactly n bytes, as the native Buffer had: a slice of Node's
   // shared pool would expose other Buffers' bytes to code that reads `out.buffer`.
   const takeScratch = (n) => {
-    const out = Buffer.allocUnsafeSlow(n);
-    out.set(scratch.subarray(0, n));
-    scratch.fill(0, 0, n);
-    return out;
+    copying = true;
+    try {
+      const out = Buffer.allocUnsafeSlow(n);
+      out.set(scratch.subarray(0, n));
+      return out;
+    } finally {
+      scratch.fill(0, 0, n);
+      copying = false;
+    }
   };
   module.exports.decrypt = function decrypt(partitionId, dataRowRecord) {
+    if (copying) return nativeDecrypt(partitionId, dataRowRecord);
     const n = decryptInto(partitionId, dataRowRecord);
     return typeof n === 'number' ? takeScratch(n) : n;
   };
   const decryptAsyncInto = native._decrypt_async_into;
   if (typeof decryptAsyncInto === 'function') {
     module.exports.decrypt_async = module.exports.decryptAsync = function decrypt_async(partitionId, dataRowRecord) {
+      if (copying) return nativeDecryptAsync(partitionId, dataRowRecord);
       const v = decryptAsyncInto(partitionId, dataRowRecord);
       if (typeof v === 'number') return Promise.resolve(takeScratch(v));
       return v instanceof Uint8Array ? Promise.resolve(v) : v;

@@ -189,6 +189,60 @@ function register(runner) {
       asherah.shutdown();
     });
 
+    test('a decrypt made by user code while a result is copied out changes neither result', async () => {
+      // Copying a result out of the scratch runs user code where user code has hooked in:
+      // `subarray` reads `Uint8Array[Symbol.species]`, and `Buffer.allocUnsafeSlow` can be
+      // replaced. A decrypt made there overwrote the scratch and wiped it, and the outer
+      // decrypt returned zeros ("outer" below was 16 NUL bytes), silently.
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const jsCopies = !process.versions.bun && typeof Deno === 'undefined';
+      const a = Buffer.from('AAAAAAAAAAAAAAAA');
+      const b = Buffer.from('BBBBBBBBBBBBBBBBBBBBBBBB');
+      const ra = asherah.encrypt('p', a);
+      const rb = asherah.encrypt('p', b);
+      const hooks = {
+        species: (nested) => {
+          let armed = true;
+          Object.defineProperty(Uint8Array, Symbol.species, {
+            configurable: true,
+            get() { if (armed) { armed = false; nested(); } return Uint8Array; },
+          });
+          return () => { delete Uint8Array[Symbol.species]; };
+        },
+        allocUnsafeSlow: (nested) => {
+          const original = Buffer.allocUnsafeSlow;
+          let armed = true;
+          Buffer.allocUnsafeSlow = (n) => { if (armed) { armed = false; nested(); } return original(n); };
+          return () => { Buffer.allocUnsafeSlow = original; };
+        },
+      };
+      for (const [hook, install] of Object.entries(hooks)) {
+        for (const outerAsync of [false, true]) {
+          for (const innerAsync of [false, true]) {
+            const what = `${hook}, outer ${outerAsync ? 'async' : 'sync'}, inner ${innerAsync ? 'async' : 'sync'}`;
+            let inner;
+            const remove = install(() => {
+              inner = innerAsync ? asherah.decrypt_async('p', rb) : asherah.decrypt('p', rb);
+            });
+            let outer;
+            try {
+              outer = outerAsync ? asherah.decrypt_async('p', ra) : asherah.decrypt('p', ra);
+            } finally {
+              remove();
+            }
+            assert.ok((await outer).equals(a), `${what}: the outer result is ${(await outer).toString('hex')}`);
+            // Only Node's index.js copies results out in JS; Bun and Deno never run the hook.
+            if (jsCopies) assert.ok(inner !== undefined, `${what}: the hook did not run`);
+            if (inner !== undefined) {
+              assert.ok((await inner).equals(b), `${what}: the nested result is ${(await inner).toString('hex')}`);
+            }
+          }
+        }
+      }
+      assert.ok(asherah.decrypt('p', ra).equals(a), 'the fast path works afterwards');
+    });
+
     test('a detached scratch turns the fast path off without changing results', () => {
       if (typeof structuredClone !== 'function') return;
       asherah.shutdown();
