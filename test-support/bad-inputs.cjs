@@ -367,6 +367,18 @@ function buildRows(cores = CORES) {
       add({ core, export: 'set_log_hook', what: `hook ${t}`, args: () => [make()], code: ARG });
     }
     add({ core, export: 'setLogHook', what: 'hook is a string', args: () => ['console.log'], code: ARG });
+    // A function whose `length` cannot be read (the hook's arity picks its event form): the
+    // user's own error escaped before, with no code.
+    const throwingLength = () => {
+      const f = function hook(level, message) {};
+      Object.defineProperty(f, 'length', { get() { throw new Error('length getter CANARY'); } });
+      return f;
+    };
+    const revoked = () => { const r = Proxy.revocable(function hook(level, message) {}, {}); r.revoke(); return r.proxy; };
+    add({ core, export: 'set_log_hook', what: 'hook whose length getter throws', args: () => [throwingLength()], code: ARG, secrets: ['CANARY'] });
+    add({ core, export: 'set_log_hook', what: 'hook is a Proxy whose get trap throws',
+      args: () => [new Proxy(function hook(level, message) {}, { get() { throw new Error('trap CANARY'); } })], code: ARG, secrets: ['CANARY'] });
+    add({ core, export: 'set_log_hook', what: 'hook is a revoked Proxy of a function', args: () => [revoked()], code: ARG });
     for (const [t, make] of Object.entries(WRONG_TYPES)) {
       if (t === 'undefined' || t === 'null' || t === 'function') continue;
       add({ core, export: 'set_metrics_hook', what: `hook ${t}`, args: () => [make()], code: ARG });

@@ -88,7 +88,15 @@ pub(crate) fn set_hook(env: &Env, hook: Option<Value<'_>>) -> JsResult<()> {
     let state = current(env)?;
     let new = match hook {
         Some(f) => {
-            let length = env.get_property(f, "length")?;
+            // A getter or Proxy trap of the user's may throw here: that is a bad argument,
+            // reported as one (with a code), and the hook in place stays.
+            let Ok(length) = env.get_property(f, "length") else {
+                let _ = env.take_exception();
+                return Err(super::errors::invalid_argument(
+                    "set_log_hook: reading the hook's `length` threw (a getter or Proxy trap); \
+                     pass a plain function",
+                ));
+            };
             let one = env.type_of(length)? == ValueType::Number && env.f64_value(length)? == 1.0;
             state.event_form.set(one);
             Some(env.create_reference(f)?)
