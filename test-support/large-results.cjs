@@ -42,6 +42,31 @@ function register(runner) {
       asherah.shutdown();
     });
 
+    test("a record longer than V8's longest string is ERR_ASHERAH_RESULT_TOO_LARGE on Node, not a generic N-API failure", async () => {
+      // 390 MiB of data makes a record of 545 M characters; V8 makes strings of at most
+      // 2^29 - 24 units. Before, every encrypt entry point failed with ERR_ASHERAH_NAPI
+      // ("N-API call failed: GenericFailure"). JSC (Bun) makes such strings: not run there.
+      if (process.versions.bun || typeof Deno !== 'undefined') return;
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static', MaxInputBytes: 1 << 30 });
+      let data = Buffer.alloc(390 << 20, 0x41);
+      const check = (e, what) => {
+        assert.equal(e && e.code, 'ERR_ASHERAH_RESULT_TOO_LARGE', `${what}: ${e && e.code} ${e && e.message}`);
+        assert.ok(e instanceof RangeError, what);
+        assert.match(e.message, /^the record is 545259\d{3} bytes, more than the longest string/, what);
+      };
+      for (const [what, call] of [
+        ['encrypt', () => asherah.encrypt('p', data)],
+        ['encrypt_async', () => asherah.encrypt_async('p', data)],
+      ]) {
+        let err;
+        try { await call(); } catch (e) { err = e; }
+        check(err, what);
+      }
+      data = null;
+      assert.equal(asherah.decrypt_string('p', asherah.encrypt_string('p', 'after')), 'after');
+    });
+
     test('large results that are dropped are collected (RSS stays bounded)', async () => {
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });

@@ -18,7 +18,7 @@ use super::{env_state, errors};
 use crate::core::{guarded, Core, CoreError, InlineCore, Record};
 use crate::host::watchdog::{self, Ticket};
 use crate::host::{self, CallState, Completion, CoreThread, EnvLink, Job, NoReply, Refusal, Turn};
-use crate::napi::{Deferred, Env, JsResult, Value};
+use crate::napi::{Deferred, Env, JsError, JsResult, Status, Value};
 
 type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
 
@@ -369,10 +369,36 @@ pub(super) fn unit_to_js(env: &Env, _: ()) -> JsResult<Value<'_>> {
     env.undefined().map_err(Into::into)
 }
 
+/// V8's longest string, in UTF-16 code units (`v8::String::kMaxLength` on 64-bit since V8
+/// 6.2): Node cannot make a longer one, and N-API says only "generic failure". JSC (Bun)
+/// allows 2^31 - 1.
+const V8_MAX_STRING: usize = (1 << 29) - 24;
+
+/// The error for a string result the host failed to make: when it is longer than V8's
+/// longest string, one that says so (with `what` to do instead), else the host's status.
+fn string_failure(env: &Env, status: Status, len: usize, what: &str, instead: &str) -> JsError {
+    if len <= V8_MAX_STRING {
+        return status.into();
+    }
+    let _ = env.take_exception();
+    errors::result_too_large(format!(
+        "{what} is {len} bytes, more than the longest string this runtime can make \
+         ({V8_MAX_STRING} UTF-16 units in Node's V8); {instead}"
+    ))
+}
+
 /// A record's JSON as a JS string (a large one external on Node, see `napi::external`).
 pub(super) fn record_to_js(env: &Env, r: Record) -> JsResult<Value<'_>> {
-    env.create_string_owned(r.json, r.known_ascii)
-        .map_err(Into::into)
+    let len = r.json.len();
+    env.create_string_owned(r.json, r.known_ascii).map_err(|s| {
+        string_failure(
+            env,
+            s,
+            len,
+            "the record",
+            "encrypt less than 384 MiB per call (MaxInputBytes)",
+        )
+    })
 }
 
 pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
@@ -383,7 +409,15 @@ pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
 /// `encrypt` from a binary Buffer) are refused rather than replaced with U+FFFD.
 pub(super) fn bytes_to_string(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
     let s = String::from_utf8(b).map_err(|_| errors::not_utf8())?;
-    env.create_string(&s).map_err(Into::into)
+    env.create_string(&s).map_err(|status| {
+        string_failure(
+            env,
+            status,
+            s.len(),
+            "the plaintext",
+            "decrypt() returns it as a Buffer",
+        )
+    })
 }
 
 /// Runs `f` on a core-host thread of `r`'s pool and waits for it at most `TimeoutMs`.

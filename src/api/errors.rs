@@ -24,6 +24,15 @@ pub(crate) fn not_utf8() -> JsError {
     )
 }
 
+/// A result (a record, or a plaintext as a string) longer than the runtime's longest string.
+pub(crate) fn result_too_large(message: String) -> JsError {
+    JsError::new(
+        JsErrorKind::RangeError,
+        "ERR_ASHERAH_RESULT_TOO_LARGE",
+        message,
+    )
+}
+
 /// A configuration problem found before any core saw it.
 pub(crate) fn config(message: impl Into<String>) -> JsError {
     JsError::new(
