@@ -67,6 +67,28 @@ function register(runner) {
       assert.equal(asherah.decrypt_string('p', asherah.encrypt_string('p', 'after')), 'after');
     });
 
+    test('go: data whose record cannot fit a Cobhan buffer is ERR_ASHERAH_INPUT_TOO_LARGE at once', async () => {
+      // At the largest MaxInputBytes (1.5 GiB) the record is just over the largest Cobhan
+      // buffer (2^31 - 1): libasherah encrypted it three times over growing buffers and
+      // failed with ERR_ASHERAH_COBHAN after 72 s, at 21 GB of RSS. One byte over the Go
+      // core's limit is refused before any of that.
+      if (!env.goLibrary) return;
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static', Core: 'go',
+        GoLibrary: env.goLibrary, MaxInputBytes: 1610612736 });
+      const limit = 1610609621;
+      let data = Buffer.alloc(limit + 1);
+      const started = Date.now();
+      let err;
+      try { asherah.encrypt('p', data); } catch (e) { err = e; }
+      data = null;
+      assert.equal(err && err.code, 'ERR_ASHERAH_INPUT_TOO_LARGE', `${err && err.code} ${err && err.message}`);
+      assert.match(err.message, new RegExp(`^input of ${limit + 1} bytes is larger than the limit of ${limit} bytes`));
+      assert.ok(Date.now() - started < 20_000, `refused only after ${Date.now() - started} ms`);
+      assert.equal(asherah.decrypt_string('p', asherah.encrypt_string('p', 'after')), 'after');
+      asherah.shutdown();
+    });
+
     test('large results that are dropped are collected (RSS stays bounded)', async () => {
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });

@@ -283,6 +283,11 @@ static ESTIMATE_CALLS: AtomicU64 = AtomicU64::new(0);
 /// was too small (test support: each is a whole extra call into Go).
 static OUTPUT_RETRIES: AtomicU64 = AtomicU64::new(0);
 
+/// The largest plaintext whose record fits the largest Cobhan buffer: the record holds the
+/// base64 of the data and its 28-byte nonce and tag (4 characters per 3 bytes), plus key
+/// JSON of a few hundred bytes (4 KiB allowed, for long partition ids and names).
+const MAX_ENCRYPT_INPUT: usize = (cobhan::MAX_PAYLOAD - 4096) / 4 * 3 - 28;
+
 /// How many encrypts and decrypts were made again after libasherah failed them (see
 /// [`FAILURE_ATTEMPTS`]; test support).
 static FAILURE_RETRIES: AtomicU64 = AtomicU64::new(0);
@@ -546,6 +551,14 @@ impl Core for GoCore {
 
     fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<Record, CoreError> {
         assert_core_thread();
+        if data.len() > MAX_ENCRYPT_INPUT {
+            // Its record cannot fit the largest Cobhan buffer: libasherah would encrypt it
+            // three times over growing buffers (at 1.5 GiB: 72 s and 21 GB) and fail.
+            return Err(CoreError::InputTooLarge {
+                len: data.len(),
+                max: MAX_ENCRYPT_INPUT,
+            });
+        }
         let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
         let mut d = Buffer::input(data).map_err(buffer_error)?;
         record_facts(false);
