@@ -65,7 +65,19 @@ pub(crate) fn parse(
     default_core: CoreKind,
     env_go_library: Option<String>,
 ) -> Result<ShimConfig, String> {
-    let root: Value = serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
+    let root: Value = serde_json::from_str(json).map_err(|e| {
+        let m = e.to_string();
+        // JSON.stringify writes a lone surrogate as a \u escape, which serde refuses in
+        // these words; say what it means.
+        if m.contains("surrogate") || m.contains("hex escape") {
+            format!(
+                "a string in it holds a lone surrogate (U+D800-U+DFFF, which has no UTF-8 \
+                 form) or a cut \\u escape ({e})"
+            )
+        } else {
+            format!("not valid JSON: {e}")
+        }
+    })?;
     let Value::Object(obj) = root else {
         return Err("the configuration must be an object".into());
     };
@@ -162,7 +174,11 @@ fn parse_pascal(
         expire_after: r.duration("ExpireAfter")?,
         check_interval: r.duration("CheckInterval")?,
         session_caching: r.boolean("EnableSessionCaching")?,
-        session_cache_max_size: r.integer("SessionCacheMaxSize")?.map(|n| n as usize),
+        // 0 is Go's zero value, which libasherah reads as "the default" (as for durations).
+        session_cache_max_size: r
+            .integer("SessionCacheMaxSize")?
+            .filter(|&n| n != 0)
+            .map(|n| n as usize),
         session_cache_duration: r.duration("SessionCacheDuration")?,
         static_master_key_hex: r.string("StaticMasterKeyHex")?,
         region_map: match obj.get("RegionMap") {
@@ -342,6 +358,7 @@ impl Reader<'_> {
                 }
             }
             Some(Value::String(s)) => match parse_duration(s) {
+                Ok(d) if d.is_zero() => Ok(None), // "0s" is 0, Go's zero value: the default
                 Ok(d) if d.as_nanos() > u128::from(MAX_DURATION_NANOS) => Err(out_of_range(key)),
                 Ok(d) => Ok(Some(d)),
                 Err(e) => Err(format!("{key} {e}")),
@@ -440,6 +457,35 @@ mod tests {
         assert_eq!(c.core, CoreKind::Go);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
         assert_eq!(c.asherah.service_name, "svc");
+    }
+
+    /// Go reads a zero duration or cache size as "the default"; both cores now do, however
+    /// it is written (the native core refused "0s" and a cache size of 0, the Go core took
+    /// them as the default).
+    #[test]
+    fn zero_durations_and_cache_sizes_mean_the_default() {
+        for zero in ["0", "\"0s\"", "\"0ms\"", "\"0d\""] {
+            let c = parse_with(&format!(r#""ExpireAfter":{zero},"CheckInterval":{zero}"#))
+                .unwrap_or_else(|e| panic!("{zero}: {e}"));
+            assert_eq!(c.asherah.expire_after, None, "{zero}");
+            assert_eq!(c.asherah.check_interval, None, "{zero}");
+        }
+        let c = parse_with(r#""EnableSessionCaching":true,"SessionCacheMaxSize":0"#).unwrap();
+        assert_eq!(c.asherah.session_cache_max_size, None);
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_the_config_is_named() {
+        let e = parse(
+            &format!("{{{BASE},\"Region\":\"a\\ud800b\"}}"),
+            CoreKind::Go,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("a string in it holds a lone surrogate"),
+            "{e}"
+        );
     }
 
     #[test]
