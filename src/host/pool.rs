@@ -360,19 +360,23 @@ impl CallState {
     }
 }
 
-/// How many calls are stuck: still running inside the core after their deadline. A call is
-/// counted before its state turns stuck, and uncounted by its return only when it finds that
-/// state, so the count never goes below zero, however the two race. (Counted after the state
-/// change, a call returning in between took it from 0 to `usize::MAX`, and calls failed
-/// with "18446744073709551615 call(s) stuck" until the watchdog caught up.) A call returning
-/// in that window leaves the count one too high for as long as the window lasts.
+/// How many calls are stuck: still running inside the core after their deadline. Read on
+/// every call (an atomic load); written under a lock, so that marking a call stuck and
+/// counting it are one step to the call's return, which uncounts it only when it finds it
+/// marked. The count is then exact: never below zero (when the count went up after the
+/// mark, outside a lock, a call returning in between took it from 0 to `usize::MAX`, and
+/// calls failed with "18446744073709551615 call(s) stuck"), and never above the calls
+/// really stuck (counting first and taking it back opened a window on every check).
 #[derive(Default)]
-pub(crate) struct StuckCount(AtomicUsize);
+pub(crate) struct StuckCount {
+    count: AtomicUsize,
+    writers: Mutex<()>,
+}
 
 impl StuckCount {
     /// The calls stuck now.
     pub(crate) fn get(&self) -> usize {
-        self.0.load(Ordering::Acquire)
+        self.count.load(Ordering::Acquire)
     }
 
     /// Counts `call` as stuck if it is still running; true if it was.
@@ -380,22 +384,23 @@ impl StuckCount {
         self.count_if_stuck_then(call, || {})
     }
 
-    /// [`StuckCount::count_if_stuck`], running `meanwhile` at the point where a racing return
-    /// of the call is the hardest case (tests put one there).
+    /// [`StuckCount::count_if_stuck`], running `meanwhile` between the mark and the count,
+    /// where a racing return of the call is the hardest case (tests put one there).
     fn count_if_stuck_then(&self, call: &CallState, meanwhile: impl FnOnce()) -> bool {
-        self.0.fetch_add(1, Ordering::AcqRel);
-        meanwhile();
-        if call.mark_stuck() {
-            return true;
+        let _w = self.writers.lock();
+        if !call.mark_stuck() {
+            return false;
         }
-        self.0.fetch_sub(1, Ordering::AcqRel);
-        false
+        meanwhile();
+        self.count.fetch_add(1, Ordering::AcqRel);
+        true
     }
 
     /// Uncounts a call whose [`CallState::finish`] said it had been marked stuck; returns
     /// how many were stuck before (at least 1).
     pub(crate) fn uncount(&self) -> usize {
-        self.0.fetch_sub(1, Ordering::AcqRel)
+        let _w = self.writers.lock();
+        self.count.fetch_sub(1, Ordering::AcqRel)
     }
 }
 
@@ -430,30 +435,37 @@ mod tests {
     }
 
     /// The watchdog marking a call stuck races the call's return. Wherever the return lands,
-    /// before, inside or after the marking, the count ends at zero and is never taken below
-    /// it (it was, with the count raised after the state change and the return in between).
+    /// before the marking, between the mark and the count, or after, the count ends at zero,
+    /// is never taken below it (it was, with the count raised after the mark and no lock),
+    /// and counts nothing for a call that had returned.
     #[test]
-    fn a_stuck_count_never_goes_below_zero_whenever_the_call_returns() {
-        let returns = |call: &CallState, count: &StuckCount| {
+    fn a_stuck_count_stays_exact_whenever_the_call_returns() {
+        fn returns(call: &CallState, count: &StuckCount) {
             if call.finish() {
                 let before = count.uncount();
                 assert!(before >= 1, "a return took the stuck count below zero");
             }
-        };
+        }
         let running = || {
-            let call = CallState::default();
+            let call = Arc::new(CallState::default());
             assert!(call.try_start());
             call
         };
-        let count = StuckCount::default();
-        // Returned before the watchdog looked: not stuck.
+        let count = Arc::new(StuckCount::default());
+        // Returned before the watchdog looked: not stuck, never counted.
         let call = running();
         returns(&call, &count);
         assert!(!count.count_if_stuck(&call));
         assert_eq!(count.get(), 0);
-        // Returned while the watchdog was marking it: not stuck either.
+        // Returned between the mark and the count, on its own thread: its uncount waits.
         let call = running();
-        assert!(!count.count_if_stuck_then(&call, || returns(&call, &count)));
+        let mut returning = None;
+        assert!(count.count_if_stuck_then(&call, || {
+            let (call, count) = (call.clone(), count.clone());
+            returning = Some(std::thread::spawn(move || returns(&call, &count)));
+            std::thread::sleep(Duration::from_millis(50));
+        }));
+        returning.unwrap().join().expect("the return's uncount");
         assert_eq!(count.get(), 0);
         // Still running: stuck until it returns.
         let call = running();
