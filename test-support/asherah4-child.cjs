@@ -11,7 +11,8 @@
 //              as ROUND <i> <n>; a hook that never gets an event is the failure
 //   metrics-handover  a Worker sets the hook and queues a delivery, then blocks its JS
 //              thread while this thread takes the hook over and encrypts 5 times. Prints
-//              WORKER <events its hook got> MAIN <encrypt events this thread's hook got>
+//              WORKER <events its hook got> MAIN <encrypt events this thread's hook got
+//              while the Worker was blocked> <and in all>
 const fs = require('node:fs');
 const { Worker, isMainThread, workerData } = require('node:worker_threads');
 
@@ -32,8 +33,9 @@ if (!isMainThread && workerData.mode === 'handover') {
   asherah.setMetricsHook(() => { got++; });
   asherah.encrypt_string('w', 'x');
   parentPort.postMessage('hooked');
-  const until = Date.now() + 600;
-  while (Date.now() < until) { /* busy: the queued delivery waits */ }
+  // Blocked (the queued delivery waits) until the main thread has taken the hook over and
+  // seen its own events, however slow the machine.
+  Atomics.wait(new Int32Array(workerData.gate), 0, 0, 30_000);
   setTimeout(() => parentPort.postMessage({ got }), 300);
 } else if (!isMainThread) {
   // The Worker: its hook owns the process's metrics; its exit drops what it had queued.
@@ -71,16 +73,25 @@ if (!isMainThread && workerData.mode === 'handover') {
   round(0);
 } else if (mode === 'metrics-handover') {
   asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
-  const w = new Worker(__filename, { argv: [mode], workerData: { mode: 'handover' } });
+  const gate = new SharedArrayBuffer(4);
+  const w = new Worker(__filename, { argv: [mode], workerData: { mode: 'handover', gate } });
   let mine = 0;
+  let whileBlocked = -1;
+  const release = () => { Atomics.store(new Int32Array(gate), 0, 1); Atomics.notify(new Int32Array(gate), 0); };
   w.on('message', (m) => {
     if (m === 'hooked') {
       asherah.setMetricsHook((e) => { if (e.type === 'encrypt') mine++; });
       for (let i = 0; i < 5; i++) asherah.encrypt_string('m', 'x');
+      // Wait (up to 10 s) for this hook's events while the Worker is still blocked.
+      const start = Date.now();
+      const poll = () => {
+        if (mine >= 5 || Date.now() - start > 10_000) { whileBlocked = mine; release(); } else setTimeout(poll, 10);
+      };
+      poll();
       return;
     }
     setTimeout(() => {
-      out(`WORKER ${m.got} MAIN ${mine}`);
+      out(`WORKER ${m.got} MAIN ${whileBlocked} ${mine}`);
       asherah.setMetricsHook(null);
       w.terminate().then(() => asherah.shutdown());
     }, 500);

@@ -201,13 +201,15 @@ function register(runner) {
 
     test('setMetricsHook: events recorded after another thread took the hook over go to the new hook, not the old one', () => {
       // Before the fix, a delivery queued on the Worker before the handover ran there later
-      // and handed the main thread's events to the Worker's hook ("WORKER 24 MAIN 0").
+      // and handed the main thread's events to the Worker's hook ("WORKER 24 MAIN 0 0"), and
+      // the main hook got nothing while the Worker's JS thread was busy.
       const r = run([path.join(__dirname, 'asherah4-child.cjs'), 'metrics-handover']);
       assert.equal(r.status, 0, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
-      const m = /^WORKER (\d+) MAIN (\d+)$/m.exec(r.stdout);
+      const m = /^WORKER (\d+) MAIN (-?\d+) (\d+)$/m.exec(r.stdout);
       assert.ok(m, r.stdout);
       assert.equal(Number(m[1]), 0, `the Worker's replaced hook got events: ${r.stdout}`);
-      assert.ok(Number(m[2]) >= 5, `the main thread's hook missed its encrypts: ${r.stdout}`);
+      assert.ok(Number(m[2]) >= 5, `the main hook waited for the busy Worker: ${r.stdout}`);
+      assert.ok(Number(m[3]) >= 5, `the main thread's hook missed its encrypts: ${r.stdout}`);
     });
 
     test("log hook: one parameter gets 4.x's event objects, two get (level, message); key events at debug level without key material", async () => {

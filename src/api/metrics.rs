@@ -64,6 +64,13 @@ pub(super) fn set_metrics_hook<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult
             env_state::set_metrics_hook(env, Some(hook))?;
             *OWNER.lock() = Some((state.id, Arc::downgrade(&state.link)));
             ENABLED.store(true, Ordering::Release);
+            // A delivery still queued on the previous owner waits for that env's JS thread,
+            // which may be busy for long (a Worker in a sync loop): this owner gets its own
+            // now. The old one finds the events gone, or passes them on, when it runs.
+            SCHEDULED.store(false, Ordering::Release);
+            if !QUEUE.is_empty() {
+                schedule();
+            }
         }
         ValueType::Undefined | ValueType::Null => {
             env_state::set_metrics_hook(env, None)?;
@@ -209,7 +216,9 @@ struct Delivery;
 
 impl Drop for Delivery {
     fn drop(&mut self) {
-        SCHEDULED.store(false, Ordering::Release);
+        // A read-modify-write, so that it is ordered with the queue pops that follow it in
+        // `deliver` (a producer pushes, then swaps the flag).
+        SCHEDULED.swap(false, Ordering::AcqRel);
     }
 }
 
@@ -237,7 +246,8 @@ fn schedule() {
 /// On a JS thread: hands every queued event to the hook of this env, if it still owns the
 /// hook. `SCHEDULED` is cleared first, so an event queued during delivery schedules the
 /// next batch instead of waiting. A delivery queued before another env took the hook over
-/// is passed on to the new owner, whose hook the events were recorded for.
+/// is passed on to the new owner, with every event still queued: those recorded since the
+/// handover, and any recorded before it that the old owner had not yet received.
 fn deliver(env: &Env, delivery: Delivery) {
     drop(delivery);
     let owner = OWNER.lock().as_ref().map(|(id, _)| *id);
