@@ -33,7 +33,7 @@ fn sync_call<T: Send + 'static>(
 ) -> JsResult<T> {
     let run = || -> Result<T, CoreError> {
         let r = state::running()?;
-        check_size(&r, size)?;
+        check_size(&r, op.metric, size)?;
         if let Some(core) = r.core.inline() {
             return (op.inline)(core, partition, input);
         }
@@ -63,8 +63,11 @@ pub(super) fn record_budget(record_len: usize) -> usize {
     record_len.saturating_sub(64 << 10).saturating_mul(3) / 4
 }
 
-pub(super) fn check_size(r: &state::Running, len: usize) -> Result<(), CoreError> {
-    let max = r.config.max_input;
+pub(super) fn check_size(r: &state::Running, kind: CallKind, len: usize) -> Result<(), CoreError> {
+    let mut max = r.config.max_input;
+    if kind == CallKind::Encrypt {
+        max = max.min(r.core.max_encrypt_input());
+    }
     if len > max {
         return Err(CoreError::InputTooLarge { len, max });
     }
@@ -135,7 +138,7 @@ fn route_async<T>(
     input: &[u8],
 ) -> JsResult<Route<T>> {
     let r = state::running()
-        .and_then(|r| check_size(&r, size).map(|_| r))
+        .and_then(|r| check_size(&r, op.metric, size).map(|_| r))
         .map_err(|e| errors::from_core(&e))?;
     if input.len() / 4 * op.work_quarters <= INLINE_ASYNC_MAX {
         if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
@@ -396,7 +399,7 @@ pub(super) fn record_to_js(env: &Env, r: Record) -> JsResult<Value<'_>> {
             s,
             len,
             "the record",
-            "encrypt less than 384 MiB per call (MaxInputBytes)",
+            "encrypt at most 383 MiB per call (MaxInputBytes)",
         )
     })
 }

@@ -285,8 +285,9 @@ static OUTPUT_RETRIES: AtomicU64 = AtomicU64::new(0);
 
 /// The largest plaintext whose record fits the largest Cobhan buffer: the record holds the
 /// base64 of the data and its 28-byte nonce and tag (4 characters per 3 bytes), plus key
-/// JSON of a few hundred bytes (4 KiB allowed, for long partition ids and names).
-const MAX_ENCRYPT_INPUT: usize = (cobhan::MAX_PAYLOAD - 4096) / 4 * 3 - 28;
+/// JSON of a few hundred bytes (4 KiB allowed, for long partition ids and names; a longer
+/// id is caught per call, in `encrypt`).
+pub(crate) const MAX_ENCRYPT_INPUT: usize = (cobhan::MAX_PAYLOAD - 4096) / 4 * 3 - 28;
 
 /// How many encrypts and decrypts were made again after libasherah failed them (see
 /// [`FAILURE_ATTEMPTS`]; test support).
@@ -295,16 +296,17 @@ static FAILURE_RETRIES: AtomicU64 = AtomicU64::new(0);
 /// How many times an encrypt or decrypt goes into libasherah before its failure is taken.
 ///
 /// libasherah 0.3.x's session cache can close a session that another call is still using:
-/// when more partitions are in use than `SessionCacheMaxSize`, a call that evicts a session
-/// races a call on another thread that has just taken that session from the cache. The
-/// loser fails with "secret has already been destroyed" (stderr), which reaches us only as
-/// -103 (encrypt) or -104 (decrypt), the codes of every other failure too. asherah-node
-/// makes one call at a time and rarely meets it; the shim's core-host threads run calls in
-/// parallel, and 0.1-0.3 % of round trips failed (37 partitions, a cache of 1, 2 threads).
-/// The next attempt gets a fresh session. A call that fails for a real reason (a tampered
-/// record, a metastore error) fails every time, so it costs two more Go calls: failures
-/// are not the hot path. Two retries, not one: a second collision is ~0.2 % of the first,
-/// enough to fail a run of a few thousand calls now and then; a third is negligible.
+/// when more partitions are in use than `SessionCacheMaxSize`, it evicts a session and
+/// destroys its keys while a call on another thread has just taken that session. The loser
+/// fails with "secret has already been destroyed" (stderr), which reaches us only as -103
+/// (encrypt) or -104 (decrypt), the codes of every other failure too. asherah-node makes
+/// one call at a time and meets it less often; the shim's core-host threads run calls in
+/// parallel. Measured with 37 partitions over a cache of 36 and two threads: 97-110 of
+/// 8,000 round trips failed (1.3 %; 0.3 % with one thread); with two retries, 0-1. The
+/// next attempt usually gets a fresh session; a much smaller cache under the same load (1
+/// to 16) still fails ~0.2 % of calls after both retries (docs/troubleshooting.md). A
+/// call that fails for a real reason (a tampered record) fails every time and costs two
+/// more Go calls of ~100 µs: failures are not the hot path.
 const FAILURE_ATTEMPTS: u32 = 3;
 
 /// How the Go core set up last sizes encrypt output (`"local"`, `"library"`, or `None`
@@ -331,21 +333,31 @@ pub(crate) fn failure_retries() -> u64 {
     FAILURE_RETRIES.load(Ordering::Relaxed)
 }
 
-/// Runs `call` up to [`FAILURE_ATTEMPTS`] times while it fails with libasherah's own
-/// encrypt or decrypt failure (-103, -104); any other outcome is taken at once.
+/// A failed attempt that took longer than this is not retried: the session-cache collision
+/// fails at once, while a metastore or KMS that stalled and then failed would stall again,
+/// past the caller's deadline (the watchdog would then count the call as stuck).
+const RETRY_ONLY_FASTER_THAN: Duration = Duration::from_millis(250);
+
+/// Runs `call` up to [`FAILURE_ATTEMPTS`] times while it fails quickly (see
+/// [`RETRY_ONLY_FASTER_THAN`]) with libasherah's own encrypt or decrypt failure (-103,
+/// -104); any other outcome is taken at once.
 fn retrying_failures<T>(mut call: impl FnMut() -> Result<T, CoreError>) -> Result<T, CoreError> {
-    let mut out = call();
-    for _ in 1..FAILURE_ATTEMPTS {
-        if !matches!(
-            out,
-            Err(CoreError::EncryptFailed(_) | CoreError::DecryptFailed(_))
-        ) {
-            break;
+    let mut attempt = 1;
+    loop {
+        let started = Instant::now();
+        let out = call();
+        let retry = attempt < FAILURE_ATTEMPTS
+            && matches!(
+                out,
+                Err(CoreError::EncryptFailed(_) | CoreError::DecryptFailed(_))
+            )
+            && started.elapsed() < RETRY_ONLY_FASTER_THAN;
+        if !retry {
+            return out;
         }
+        attempt += 1;
         FAILURE_RETRIES.fetch_add(1, Ordering::Relaxed);
-        out = call();
     }
-    out
 }
 
 /// libasherah's constants in `EstimateBuffer`: the Cobhan header, the record's JSON around
@@ -549,18 +561,12 @@ impl Core for GoCore {
         CoreKind::Go
     }
 
+    fn max_encrypt_input(&self) -> usize {
+        MAX_ENCRYPT_INPUT
+    }
+
     fn encrypt(&self, _ct: &CoreThread, partition: &str, data: &[u8]) -> Result<Record, CoreError> {
         assert_core_thread();
-        if data.len() > MAX_ENCRYPT_INPUT {
-            // Its record cannot fit the largest Cobhan buffer: libasherah would encrypt it
-            // three times over growing buffers (at 1.5 GiB: 72 s and 21 GB) and fail.
-            return Err(CoreError::InputTooLarge {
-                len: data.len(),
-                max: MAX_ENCRYPT_INPUT,
-            });
-        }
-        let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
-        let mut d = Buffer::input(data).map_err(buffer_error)?;
         record_facts(false);
         let _in_go = InGo::enter();
         let estimate = match self.estimate {
@@ -576,8 +582,23 @@ impl Core for GoCore {
         };
         // Either estimate counts the partition id and names unescaped, and no region suffix.
         let escaped = json_escape_growth(partition).saturating_add(self.key_id_extra);
-        // Past the largest Cobhan buffer the first try fails anyway; capping it lets the
-        // output buffer be made (the record of such an input still fits).
+        // The caller checked `max_encrypt_input` before copying the data. A long partition
+        // id (or names) can still push the record past the largest Cobhan buffer, which
+        // libasherah would find out by encrypting three times over growing buffers (1.5 GiB
+        // of data: 72 s and 21 GB, then ERR_ASHERAH_COBHAN): refused here first, by the
+        // estimate, which exceeds the record by only a few dozen bytes.
+        let needed = estimate.saturating_add(escaped);
+        if needed > cobhan::MAX_PAYLOAD {
+            let over = (needed - cobhan::MAX_PAYLOAD).div_ceil(4).saturating_mul(3);
+            return Err(CoreError::InputTooLarge {
+                len: data.len(),
+                max: data.len().saturating_sub(over),
+            });
+        }
+        let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
+        let mut d = Buffer::input(data).map_err(buffer_error)?;
+        // The padding may take it past the largest Cobhan buffer, which the record fits (by
+        // the check above): capped.
         let cap = estimate
             .saturating_add(escaped)
             .saturating_add(SAFETY_PADDING.load(Ordering::Relaxed))

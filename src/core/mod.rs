@@ -56,6 +56,12 @@ pub(crate) trait Core: Send + Sync {
     fn inline(&self) -> Option<&dyn InlineCore> {
         None
     }
+
+    /// The most data one encrypt can take whatever the limit configured (the Go core's
+    /// records must fit a Cobhan buffer); checked before the data is copied for the core.
+    fn max_encrypt_input(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// A DataRowRecord's JSON as a core returns it.
