@@ -135,13 +135,15 @@ function clearPlaintext(plaintext) {
  * a JS-made Buffer plus a copy ~0.2-0.3 µs. The native side writes a plaintext that fits
  * into this env's scratch array (made by the native side, one per env, so each Worker has
  * its own) and returns its length; larger ones come back as a Buffer. The copy is taken
- * and the scratch wiped before anything else can run. `decrypt_async` does the same for a
- * call that runs inline (small records on the native core with the memory metastore), and
- * wraps the result in a resolved promise instead of having the native side make one; a
- * hosted call, or any failure, comes back as the native promise. `encrypt_async` likewise
- * gets an inline call's record as a string (an N-API promise costs Node ~0.3 µs). Bun
- * makes N-API Buffers and promises cheaply and measured slightly slower this way, so Bun
- * and Deno keep the native calls (as does a module built before these exports). */
+ * and the scratch wiped at once; a decrypt that user code makes during the copy (through a
+ * hook such as Uint8Array[Symbol.species]) takes the native path instead of the scratch.
+ * `decrypt_async` does the same for a call that runs inline (small records on the native
+ * core with the memory metastore), and wraps the result in a resolved promise instead of
+ * having the native side make one; a hosted call, or any failure, comes back as the
+ * native promise. `encrypt_async` likewise gets an inline call's record as a string (an
+ * N-API promise costs Node ~0.3 µs). Bun makes N-API Buffers and promises cheaply and
+ * measured slightly slower this way, so Bun and Deno keep the native calls (as does a
+ * module built before these exports). */
 const isNode = !process.versions.bun && typeof Deno === 'undefined';
 if (isNode && typeof native._decrypt_scratch === 'function') {
   const scratch = native._decrypt_scratch();
@@ -162,8 +164,10 @@ if (isNode && typeof native._decrypt_scratch === 'function') {
       out.set(scratch.subarray(0, n));
       return out;
     } finally {
-      scratch.fill(0, 0, n);
+      // Cleared first: should `fill` throw (a stack overflow, a patched prototype), the fast
+      // path must not stay off for good. A decrypt nested in it no longer harms the copy.
       copying = false;
+      scratch.fill(0, 0, n);
     }
   };
   module.exports.decrypt = function decrypt(partitionId, dataRowRecord) {
