@@ -302,11 +302,12 @@ static FAILURE_RETRIES: AtomicU64 = AtomicU64::new(0);
 /// (encrypt) or -104 (decrypt), the codes of every other failure too. asherah-node makes
 /// one call at a time and meets it less often; the shim's core-host threads run calls in
 /// parallel. Measured with 37 partitions over a cache of 36 and two threads: 97-110 of
-/// 8,000 round trips failed (1.3 %; 0.3 % with one thread); with two retries, 0-1. The
-/// next attempt usually gets a fresh session; a much smaller cache under the same load (1
-/// to 16) still fails ~0.2 % of calls after both retries (docs/troubleshooting.md). A
-/// call that fails for a real reason (a tampered record) fails every time and costs two
-/// more Go calls of ~100 µs: failures are not the hot path.
+/// 8,000 round trips failed (1.3 %; with one thread 0.3 % of calls failed a first
+/// attempt); with two retries, 0-1. The next attempt usually gets a fresh session; a much
+/// smaller cache under the same load (1 to 16) still fails ~0.2 % of calls after both
+/// retries (docs/troubleshooting.md). A call that fails for a real reason (a tampered
+/// record) fails every time and costs two more Go calls of ~100 µs: failures are not the
+/// hot path.
 const FAILURE_ATTEMPTS: u32 = 3;
 
 /// How the Go core set up last sizes encrypt output (`"local"`, `"library"`, or `None`
