@@ -191,6 +191,9 @@ function register(runner) {
       // Before the fix, the Worker's exit dropped the delivery it had queued, and with it
       // the process-wide "delivery queued" flag stayed set: no hook got an event again
       // (every round printed 0 on Bun; on Node when a hosted call's events raced the exit).
+      // Bun 1.2.x ends the whole process when a Worker calls process.exit(), which this
+      // needs (a terminated Worker drains its queue there, and the old build passed).
+      if (process.versions.bun && /^1\.[0-2]\./.test(process.versions.bun)) return;
       const r = run([path.join(__dirname, 'asherah4-child.cjs'), 'metrics-worker']);
       assert.equal(r.status, 0, `exit ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`);
       const rounds = [...r.stdout.matchAll(/^ROUND (\d+) (\d+)$/gm)].map((m) => Number(m[2]));
