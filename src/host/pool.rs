@@ -412,13 +412,7 @@ mod tests {
 
     #[test]
     fn jobs_run_on_core_threads_and_drain_waits_for_the_queue() {
-        let pool = Pool::start(PoolConfig {
-            threads: 3,
-            stack_size: 1 << 20,
-            affinity: Affinity::None,
-            max_queued: 1000,
-        })
-        .unwrap();
+        let pool = test_pool(3, 1000);
         let ran = Arc::new(AtomicUsize::new(0));
         for _ in 0..100 {
             let ran = ran.clone();
@@ -477,13 +471,7 @@ mod tests {
 
     #[test]
     fn a_job_that_panics_leaves_the_thread_and_the_accounting_working() {
-        let pool = Pool::start(PoolConfig {
-            threads: 1,
-            stack_size: 1 << 20,
-            affinity: Affinity::None,
-            max_queued: 10,
-        })
-        .unwrap();
+        let pool = test_pool(1, 10);
         pool.submit(Job::new(|_| panic!("a job's own bug")))
             .unwrap_or_else(|_| panic!("pool closed"));
         let (tx, rx) = crossbeam_channel::bounded::<()>(1);
@@ -500,13 +488,7 @@ mod tests {
 
     #[test]
     fn a_stuck_thread_does_not_block_stop() {
-        let pool = Pool::start(PoolConfig {
-            threads: 1,
-            stack_size: 1 << 20,
-            affinity: Affinity::None,
-            max_queued: 10,
-        })
-        .unwrap();
+        let pool = test_pool(1, 10);
         let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
         pool.submit(Job::new(move |_| {
             let _ = release_rx.recv();
@@ -518,15 +500,20 @@ mod tests {
         release_tx.send(()).unwrap();
     }
 
-    /// A pool whose only thread is blocked until the returned sender is dropped or sent to.
-    fn blocked_pool(max_queued: usize) -> (Pool, crossbeam_channel::Sender<()>) {
-        let pool = Pool::start(PoolConfig {
-            threads: 1,
+    /// A pool of `threads` core-host threads with 1 MiB stacks, no affinity.
+    fn test_pool(threads: usize, max_queued: usize) -> Pool {
+        Pool::start(PoolConfig {
+            threads,
             stack_size: 1 << 20,
             affinity: Affinity::None,
             max_queued,
         })
-        .unwrap();
+        .unwrap()
+    }
+
+    /// A pool whose only thread is blocked until the returned sender is dropped or sent to.
+    fn blocked_pool(max_queued: usize) -> (Pool, crossbeam_channel::Sender<()>) {
+        let pool = test_pool(1, max_queued);
         let (tx, rx) = crossbeam_channel::bounded::<()>(1);
         let (started_tx, started_rx) = crossbeam_channel::bounded::<()>(1);
         pool.submit(Job::new(move |_| {
