@@ -518,9 +518,11 @@ impl GoCore {
             let mut out = Buffer::output(initial).map_err(buffer_error)?;
             let rc = f(out.as_mut_ptr());
             if rc == cobhan::ERR_BUFFER_TOO_SMALL {
-                if attempt < RESIZE_ATTEMPTS {
-                    OUTPUT_RETRIES.fetch_add(1, Ordering::Relaxed);
+                // The largest buffer cannot grow: asking again would only repeat the work.
+                if attempt == RESIZE_ATTEMPTS || initial >= cobhan::MAX_PAYLOAD {
+                    break;
                 }
+                OUTPUT_RETRIES.fetch_add(1, Ordering::Relaxed);
                 // From at least 64 bytes: a library estimate of 0 must still grow.
                 initial = initial.max(64).saturating_mul(2).min(cobhan::MAX_PAYLOAD);
                 continue;
@@ -585,9 +587,9 @@ impl Core for GoCore {
         let escaped = json_escape_growth(partition).saturating_add(self.key_id_extra);
         // The caller checked `max_encrypt_input` before copying the data. A long partition
         // id (or names) can still push the record past the largest Cobhan buffer, which
-        // libasherah would find out by encrypting three times over growing buffers (1.5 GiB
-        // of data: 72 s and 21 GB, then ERR_ASHERAH_COBHAN): refused here first, by the
-        // estimate, which exceeds the record by only a few dozen bytes.
+        // libasherah would find out only by encrypting it (1.5 GiB of data took 72 s and
+        // 21 GB over three buffers): refused here first, by the estimate, which exceeds the
+        // record by only a few dozen bytes.
         let needed = estimate.saturating_add(escaped);
         if needed > cobhan::MAX_PAYLOAD {
             let over = (needed - cobhan::MAX_PAYLOAD).div_ceil(4).saturating_mul(3);
@@ -600,8 +602,7 @@ impl Core for GoCore {
         let mut d = Buffer::input(data).map_err(buffer_error)?;
         // The padding may take it past the largest Cobhan buffer, which the record fits (by
         // the check above): capped.
-        let cap = estimate
-            .saturating_add(escaped)
+        let cap = needed
             .saturating_add(SAFETY_PADDING.load(Ordering::Relaxed))
             .min(cobhan::MAX_PAYLOAD);
         let json = retrying_failures(|| {
