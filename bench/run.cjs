@@ -232,6 +232,31 @@ function guard(rows, paired) {
   return out;
 }
 
+/**
+ * Adds to each runtime's guard entry what bench/floor.cjs measures in one process: the
+ * shim's 64 B native decrypt, the N-API floor of such a call (fixtures/napi-floor: its
+ * N-API work without cryptography) and their difference, medians of 3 alternated rounds.
+ */
+function floors(rts, shimSo, regression, failures) {
+  for (const rt of rts) {
+    try {
+      const out = execFileSync(rt.bin, [path.join(__dirname, 'floor.cjs'), '--rounds', '3', '--calls', '50000', '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, ASHERAH_SHIM_MODULE: shimSo },
+        timeout: 60e3,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const f = JSON.parse(out.trim().split('\n').pop());
+      let g = regression.find((r) => r.runtime === rt.name);
+      if (!g) regression.push((g = { runtime: rt.name }));
+      g.floorNs_decrypt = f.floor;
+      g.floorShimNs_decrypt = f.shim;
+    } catch (e) {
+      failures.push(`floor on ${rt.name}: ${e.stderr || e.message}`);
+    }
+  }
+}
+
 function guardText(g) {
   const lines = [
     '',
@@ -248,6 +273,9 @@ function guardText(g) {
     }
     if (r.nativeNs_encrypt != null || r.nativeNs_decrypt != null) {
       parts.push(`native enc ${r.nativeNs_encrypt ?? '-'} ns/op dec ${r.nativeNs_decrypt ?? '-'} ns/op`);
+    }
+    if (r.floorNs_decrypt != null) {
+      parts.push(`dec ${r.floorShimNs_decrypt} ns/op against the N-API floor's ${r.floorNs_decrypt} (one process)`);
     }
     lines.push(`  ${r.runtime.padEnd(10)}  ${parts.join('   ')}`);
   }
@@ -314,6 +342,7 @@ async function main() {
     ? await pairedGoRatios(rts, { module: path.join(env.root, 'index.js'), shimSo, goLibrary, cAddon, shimConfig: opts.shimConfig }, 60e3, failures)
     : {};
   const regression = guard(rows, paired);
+  if (opts.impls.includes('native')) floors(rts, shimSo, regression, failures);
   console.log(guardText(regression));
   const result = {
     command: `node bench/run.cjs ${process.argv.slice(2).join(' ')}`.trim(),
