@@ -24,6 +24,10 @@ BUN_OLDEST=${BUN_OLDEST:-1.2.0}
 # 1.2.0's (src/napi/env.rs, `utf16_trusted`): 1.2.5 writes Latin-1 bytes into the UTF-16
 # buffer; 1.2.21 is the last release that maps U+0080..U+009F as windows-1252. Same suites.
 BUN_EARLY=${BUN_EARLY:-"1.2.5 1.2.21"}
+# An unsupported Bun kept for one regression: the last release that drops a
+# thread-safe-function call whose data is NULL (oven-sh/bun#11952, fixed in 1.1.14), which
+# hung every promise the shim settled from another thread (node-test/legacy-bun.test.mjs).
+BUN_LEGACY=${BUN_LEGACY:-1.1.13}
 # The oldest Node the README supports (its last release), for the same suites; the tests
 # otherwise run on the machine's own Node.
 NODE_OLDEST=${NODE_OLDEST:-18.20.8}
@@ -61,7 +65,7 @@ npm_fetch() { # npm_fetch <spec> <dest-dir>: unpack an npm tarball's package/ in
   rm -rf "$tmp"
 }
 
-for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY; do
+for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY $BUN_LEGACY; do
   if [ ! -x "$CACHE/bun/$v/bin/bun" ]; then
     log "bun $v from npm @oven/bun-linux-x64@$v"
     rm -rf "$CACHE/bun/$v"
@@ -150,10 +154,11 @@ fi
   echo "export BUN_VERSIONS='$BUN_VERSIONS'"
   echo "export BUN_OLDEST='$BUN_OLDEST'"
   echo "export BUN_EARLY='$BUN_EARLY'"
+  echo "export BUN_LEGACY='$BUN_LEGACY'"
   echo "export NODE_OLDEST='$NODE_OLDEST'"
   echo "export NODE_NEWER='$NODE_NEWER'"
   for v in $NODE_OLDEST $NODE_NEWER; do echo "export NODE_$(echo "$v" | tr . _)='$CACHE/node/$v/bin/node'"; done
-  for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
+  for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY $BUN_LEGACY; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
   echo "export TSC='$TSC'"
   echo "export PG_BINDIR='$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)'"

@@ -37,6 +37,8 @@ module.exports = {
   deno: get('DENO') || path.join(cache, 'deno', '2.9.6', 'deno'),
   tsc: get('TSC') || path.join(cache, 'npm', 'node_modules', 'typescript', 'bin', 'tsc'),
   bunVersions,
+  /** The unsupported Bun kept for one regression (scripts/deps.sh, BUN_LEGACY). */
+  bunLegacy: get('BUN_LEGACY'),
   /** Path of the Bun binary for a pinned version, e.g. bun('1.3.14'). */
   bun(version) {
     const p = get('BUN_' + version.replace(/\./g, '_'));

@@ -81,9 +81,12 @@ impl Tsfn {
     pub(crate) fn notify(&self) -> bool {
         let guard = self.0.raw.read();
         let Some(raw) = *guard else { return false };
+        // The data pointer is never read (`call_js` ignores it) but must not be null: Bun
+        // before 1.1.14 treated a null item as an empty queue and silently dropped the call
+        // (oven-sh/bun#11952), so every promise settled through this doorbell hung there.
         // SAFETY: the read lock proves neither `close` nor `finalize` has let go of it.
         let status = unsafe {
-            sys::napi_call_threadsafe_function(raw.0, ptr::null_mut(), sys::napi_tsfn_nonblocking)
+            sys::napi_call_threadsafe_function(raw.0, ring_token(), sys::napi_tsfn_nonblocking)
         };
         check(status).is_ok()
     }
@@ -113,6 +116,13 @@ impl Tsfn {
             unsafe { sys::napi_release_threadsafe_function(raw.0, sys::napi_tsfn_abort) };
         }
     }
+}
+
+/// What each ring carries as its data: the address of a static, never dereferenced; only
+/// its being non-null matters (see [`Tsfn::notify`]).
+fn ring_token() -> *mut c_void {
+    static TOKEN: u8 = 0;
+    ptr::addr_of!(TOKEN).cast_mut().cast::<c_void>()
 }
 
 unsafe extern "C" fn call_js(
