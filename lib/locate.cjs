@@ -53,14 +53,25 @@ function platformPackage() {
   return `asherah-shim-${process.platform}-${process.arch}${suffix}`;
 }
 
-/** The directory of an installed package, or null. Tries Node's resolution from this
- *  package first, then the sibling directory a flat node_modules puts it in. */
+/** The directory of an installed package, or null: `node_modules/<name>` in this package's
+ *  directory or any above it (Node's package lookup), then the sibling directory a flat or
+ *  pnpm-style node_modules puts it in, then (not under Bun) the runtime's own resolution
+ *  for what a walk cannot see (NODE_PATH, Yarn Plug'n'Play). Bun is left out of the last
+ *  step: outside any node_modules tree (a git checkout) its resolver auto-installs a
+ *  missing package, which costs a network round trip and prints a 404 on every load. */
 function packageDir(name) {
+  for (let dir = ROOT; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (readable(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  const sibling = path.join(ROOT, '..', name);
+  if (readable(path.join(sibling, 'package.json'))) return sibling;
+  if (process.versions && process.versions.bun) return null;
   try {
     return path.dirname(require.resolve(`${name}/package.json`, { paths: [ROOT] }));
   } catch {
-    const sibling = path.join(ROOT, '..', name);
-    return fs.existsSync(path.join(sibling, 'package.json')) ? sibling : null;
+    return null;
   }
 }
 

@@ -6,7 +6,8 @@
 // asherah-node's README example type-checks against the installed types.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,4 +125,36 @@ test("asherah-node's README example type-checks unchanged against the installed 
     files: ['example.ts'],
   }));
   run(process.execPath, [env.tsc, '-p', project]);
+});
+
+test('a git checkout loaded by Bun from outside any node_modules tree asks no registry for the platform package', async () => {
+  // Outside a node_modules tree Bun's resolver auto-installs a bare specifier it cannot find:
+  // resolving the platform package there cost a registry round trip on every load (Bun 1.1
+  // also printed `error: package "asherah-shim-linux-x64-gnu" not found`); lib/locate.cjs
+  // now looks for node_modules directories itself under Bun. The registry here is a
+  // loopback server that records what it is asked and answers 404.
+  const asked = [];
+  const server = http.createServer((req, res) => { asked.push(req.url); res.writeHead(404).end('{}'); });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-shim-nomodules-'));
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-shim-buncache-'));
+  try {
+    const registry = `http://127.0.0.1:${server.address().port}/`;
+    const e = { ...projectEnv({ PATH: process.env.PATH }), BUN_CONFIG_REGISTRY: registry, NPM_CONFIG_REGISTRY: registry, BUN_INSTALL_CACHE_DIR: cache };
+    const child = spawn(env.bun('1.4.5'), ['-e', `const a = require(${JSON.stringify(root)}); console.log('LOADED', a.get_setup_status())`],
+      { cwd, env: e });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    assert.equal(code, 0, out);
+    assert.match(out, /^LOADED false$/m);
+    assert.deepEqual(asked, [], 'requests Bun made to the registry');
+  } finally {
+    server.close();
+    fs.rmSync(cwd, { recursive: true, force: true });
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
 });
