@@ -7,7 +7,10 @@
 //
 // Both halves run on the last affected release, $BUN_LEGACY (scripts/deps.sh), as child
 // processes bounded by a timeout: the host bug itself, shown by a plain C addon with no shim
-// code, and every settling path of the shim.
+// code, and every settling path of the shim. A third part checks that this release, too,
+// loses its event loop to an unprotected cgo addon, and that the preload and the shim's Go
+// core keep it alive (the matrix in test-support/matrix.cjs does this for the supported
+// releases).
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +20,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const env = require('../test-support/env.cjs');
 const fixtures = require('../fixtures/build.cjs');
+const { runWorkload } = require('../fixtures/run.cjs');
 
 const legacy = process.env.BUN_LEGACY || env.bunLegacy;
 const bunBin = () => env.bun(legacy);
@@ -61,5 +65,31 @@ describe(`Bun ${legacy}: every promise the shim settles from another thread sett
     assert.equal(r.code, 0, `${r.out.slice(-600)}${r.err.slice(-600)}`);
     assert.equal(settled, 14, r.out);
     assert.match(r.out, /^DONE$/m);
+  });
+});
+
+describe(`Bun ${legacy}: the Go runtime and the event loop`, () => {
+  const SECONDS = 3;
+  // A live run needs about SECONDS + 1 s; no ALIVE line in 12 s (3x that) is no progress.
+  const workload = (args, preload, timeoutMs = 30_000) => runWorkload({
+    runtime: bunBin(), args: [...args, '--seconds', String(SECONDS)], preload, timeoutMs,
+  });
+
+  test('the plain C addon (libasherah on the JS thread) loads, then the loop makes no progress', async () => {
+    const r = await workload(['--addon', 'c', '--lib', env.goLibrary], undefined, 12_000);
+    assert.equal(r.loaded, true, r.stdout);
+    assert.equal(r.alive, false, `expected no ALIVE line: ${r.stdout}`);
+  });
+
+  test('the same addon under the preload library lives', async () => {
+    const r = await workload(['--addon', 'c', '--lib', env.goLibrary], fixtures.preloadLibrary());
+    assert.equal(r.alive, true, r.summary());
+    assert.ok(r.ticks >= SECONDS * 5, `ticks=${r.ticks}`);
+  });
+
+  test('the shim with the Go core lives, with no preload', async () => {
+    const r = await workload(['--module', path.join(env.root, 'index.js'), '--config', JSON.stringify({ Core: 'go', GoLibrary: env.goLibrary })]);
+    assert.equal(r.alive, true, r.summary());
+    assert.ok(r.ticks >= SECONDS * 5, `ticks=${r.ticks}`);
   });
 });
