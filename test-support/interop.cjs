@@ -423,6 +423,48 @@ function register(runner) {
       console.log(`interop tamper (${env.runtime}): ${JSON.stringify(summary)}`);
     }, 60_000);
 
+    pgTest('records Go reads and a strict reader would not (case-folded names, line breaks and spare bits in base64, byte arrays, repeated fields, no DRK Created): both cores read the original; both refuse the near misses', async () => {
+      const { go, native } = await steady();
+      const plain = Buffer.from('tamper-evident payload'); // 22 bytes: Data is 50, one "=" of padding
+      const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      const spareBits = (b64) => { const i = b64.indexOf('=') - 1; return b64.slice(0, i) + A[A.indexOf(b64[i]) ^ 1] + b64.slice(i + 1); };
+      const bytes = (b64) => [...Buffer.from(b64, 'base64')];
+      for (const [by, reader] of [['go', go], ['native', native]]) {
+        const record = (await reader.encrypt([{ partition: 'lenient', data: plain }]))[0];
+        const r = JSON.parse(record);
+        const { Created, ...drkNoCreated } = r.Key;
+        const meta = JSON.stringify(r.Key.ParentKeyMeta);
+        const accepted = [
+          ['lower-case field names', record.replace('"Key":{', '"key":{').replace('"Data"', '"data"').replace('"ParentKeyMeta"', '"parentkeymeta"').replace('"KeyId"', '"KEYID"')],
+          ['KELVIN SIGN for K in field names', record.replace('"KeyId"', '"\u212AeyId"').replace(/^\{"Key"/, '{"\u212Aey"')],
+          ['line breaks inside Data and Key.Key', JSON.stringify({ ...r, Data: `${r.Data.slice(0, 10)}\n${r.Data.slice(10, 20)}\r\n${r.Data.slice(20)}\n`, Key: { ...r.Key, Key: `${r.Key.Key.slice(0, 40)}\n${r.Key.Key.slice(40)}` } })],
+          ['non-zero bits after the last byte of Data', JSON.stringify({ ...r, Data: spareBits(r.Data) })],
+          ['Data and Key.Key as arrays of bytes', JSON.stringify({ ...r, Data: bytes(r.Data), Key: { ...r.Key, Key: bytes(r.Key.Key) } })],
+          ['no DRK Created', JSON.stringify({ ...r, Key: drkNoCreated })],
+          ['DRK Created null', JSON.stringify({ ...r, Key: { ...r.Key, Created: null } })],
+          ['Data twice, the real one last', record.replace('"Data"', '"Data":"AAAA","Data"')],
+          ['Key twice, the second merged into the first', record.replace(/^\{"Key":\{/, '{"Key":{"Created":5,"Key":"AAAA"},"Key":{')],
+          ['ParentKeyMeta null, then the real one', record.replace('"ParentKeyMeta":{', '"ParentKeyMeta":null,"ParentKeyMeta":{')],
+        ];
+        const refused = [
+          ['a space inside Data', JSON.stringify({ ...r, Data: `${r.Data.slice(0, 10)} ${r.Data.slice(10)}` })],
+          ['Data without its padding', JSON.stringify({ ...r, Data: r.Data.replace(/=+$/, '') })],
+          ['a byte of 256 in an array', JSON.stringify({ ...r, Data: [256, ...bytes(r.Data).slice(1)] })],
+          ['IK Created as a string', JSON.stringify({ ...r, Key: { ...r.Key, ParentKeyMeta: { ...r.Key.ParentKeyMeta, Created: String(r.Key.ParentKeyMeta.Created) } } })],
+          ['Revoked as a string', JSON.stringify({ ...r, Key: { Revoked: 'yes', ...r.Key } })],
+          ['the real Data first, then null', record.replace(/\}$/, ',"Data":null}')],
+          ['a field name with LONG S (U+017F) added', record.replace('"Data"', '"Data\u017F"')],
+        ];
+        assert.ok(meta.includes('KeyId'));
+        for (const reader2 of [go, native]) {
+          const ok = await reader2.decrypt(accepted.map(([, rec]) => ({ partition: 'lenient', record: rec })));
+          ok.forEach((res, i) => assert.ok(res.ok && res.data.equals(plain), `${reader2.label} reading ${by}'s record with ${accepted[i][0]}: ${res.code} ${res.message}`));
+          const bad = await reader2.decrypt(refused.map(([, rec]) => ({ partition: 'lenient', record: rec })));
+          bad.forEach((res, i) => assertRejected(res, `${reader2.label} reading ${by}'s record with ${refused[i][0]}`));
+        }
+      }
+    }, 60_000);
+
     pgTest('a partition whose IK id does not fit Go\'s VARCHAR(255) is refused by both cores, stores nothing, and the error says why', async () => {
       const { go, native } = await steady();
       const partition = 'L'.repeat(250); // "_IK_" + 250 + "_svc_prod": 263 characters

@@ -11,6 +11,13 @@
 //! `base64-simd` (SIMD with runtime CPU detection): a 1 MiB record's `Data` field is most of
 //! the bytes an encrypt writes and a decrypt reads, so it is encoded straight into the
 //! pre-sized output `String` and decoded straight into the buffer GCM then opens in place.
+//!
+//! Reading is as lenient as libasherah's, so every record and key record Go reads, this
+//! reads too, to the same bytes: field names match case-insensitively when no field matches
+//! exactly ([`go_field_eq`]), and base64 that the strict decoder refuses is tried again the
+//! way Go's `base64.StdEncoding` reads it ([`decode_base64_like_go`]). Both only run after
+//! the exact reading failed, so records as written cost nothing extra. Duplicate fields are
+//! still refused (Go keeps the last, merging objects), as are JSON numbers Go refuses.
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
@@ -51,66 +58,114 @@ pub struct EnvelopeKeyRecord {
     pub parent_key_meta: Option<KeyMeta>,
 }
 
-/// A key record as parsed, borrowing the base64 of `Key` from the input.
+/// A key record as parsed: each field as Go's `encoding/json` leaves it, `None` where it
+/// stays at Go's zero value (absent, or `null`).
+#[derive(Default)]
 struct EkrIn<'a> {
     revoked: Option<bool>,
-    created: i64,
-    key: Base64Str<'a>,
+    created: Option<i64>,
+    key: Option<GoBytes<'a>>,
     parent: Option<MetaIn<'a>>,
 }
 
+#[derive(Default)]
 struct MetaIn<'a> {
-    id: Cow<'a, str>,
-    created: i64,
+    id: Option<Cow<'a, str>>,
+    created: Option<i64>,
 }
 
+#[derive(Default)]
 struct DrrIn<'a> {
     key: Option<EkrIn<'a>>,
-    data: Option<Base64Str<'a>>,
+    data: Option<GoBytes<'a>>,
 }
 
-/// A JSON string holding base64: its raw bytes, borrowed from the input unless it has
-/// escapes (which are decoded, e.g. `\/`). Read with `deserialize_bytes`, so serde_json finds
-/// the closing quote with `memchr` and neither copies the string nor checks it for UTF-8 or
-/// control characters: the strict base64 decoder that always follows rejects every byte
-/// outside the alphabet. (A plain `Option<Cow<str>>` would not even borrow: serde copies it
-/// into a `String`, a 1.4 MB copy for a 1 MiB record.) JSON arrays are refused.
-struct Base64Str<'a>(Cow<'a, [u8]>);
+/// A Go `[]byte` field's JSON value. Mostly a base64 string: its raw bytes, borrowed from
+/// the input unless it has escapes (which are decoded, e.g. `\/`), read with
+/// `deserialize_bytes`, so serde_json finds the closing quote with `memchr` and neither
+/// copies the string nor checks it for UTF-8 or control characters: the base64 decoder that
+/// always follows rejects every byte outside the alphabet. (A plain `Option<Cow<str>>` would
+/// not even borrow: serde copies it into a `String`, a 1.4 MB copy for a 1 MiB record.)
+/// Go's `encoding/json` also reads an array of byte values (`[1,2,255]`, `null` elements
+/// as 0) into a `[]byte`, and so does this.
+enum GoBytes<'a> {
+    Base64(Cow<'a, [u8]>),
+    Array(Vec<u8>),
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for Base64Str<'a> {
+impl GoBytes<'_> {
+    /// The bytes, as Go would decode them; `None` where Go's decode fails.
+    fn decode(&self) -> Option<Vec<u8>> {
+        match self {
+            GoBytes::Base64(b64) => decode_base64_like_go(b64),
+            GoBytes::Array(v) => Some(v.clone()),
+        }
+    }
+
+    /// The bytes of a sealed key (inline when they fit; see [`SealedKey`]).
+    fn decode_sealed_key(&self) -> Option<SealedKey> {
+        match self {
+            GoBytes::Base64(b64) => decode_sealed_key(b64)
+                .ok()
+                .or_else(|| decode_base64_like_go(b64).map(SmallVec::from_vec)),
+            GoBytes::Array(v) => Some(SmallVec::from_slice(v)),
+        }
+    }
+}
+
+/// One element of a byte array: a JSON number Go's `strconv.ParseUint` reads as 0-255.
+struct GoByte(u8);
+
+impl<'de> Deserialize<'de> for GoByte {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&serde_json::value::RawValue>::deserialize(d)?.get();
+        if raw.starts_with(|c: char| c.is_ascii_digit()) {
+            if let Ok(b) = raw.parse::<u8>() {
+                return Ok(GoByte(b));
+            }
+        }
+        Err(D::Error::custom(EXPECT_BASE64))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for GoBytes<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Cow<'de, [u8]>;
+            type Value = GoBytes<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a base64 string")
+                f.write_str("a base64 string or an array of bytes")
             }
             fn visit_borrowed_bytes<E: serde::de::Error>(
                 self,
                 v: &'de [u8],
             ) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v))
+                Ok(GoBytes::Base64(Cow::Borrowed(v)))
             }
             fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_vec()))
+                Ok(GoBytes::Base64(Cow::Owned(v.to_vec())))
             }
             fn visit_borrowed_str<E: serde::de::Error>(
                 self,
                 v: &'de str,
             ) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v.as_bytes()))
+                Ok(GoBytes::Base64(Cow::Borrowed(v.as_bytes())))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.as_bytes().to_vec()))
+                Ok(GoBytes::Base64(Cow::Owned(v.as_bytes().to_vec())))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
-                _: A,
+                mut seq: A,
             ) -> Result<Self::Value, A::Error> {
-                Err(A::Error::invalid_type(serde::de::Unexpected::Seq, &self))
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(b) = seq.next_element::<Option<GoByte>>()? {
+                    out.push(b.map_or(0, |GoByte(b)| b));
+                }
+                Ok(GoBytes::Array(out))
             }
         }
-        deserializer.deserialize_bytes(V).map(Base64Str)
+        deserializer.deserialize_bytes(V)
     }
 }
 
@@ -146,21 +201,41 @@ impl EnvelopeKeyRecord {
         let r = EkrSeed {
             ctx: &ctx,
             paths: &KEY_RECORD_PATHS,
+            prev: None,
         }
         .deserialize(&mut de)
         .and_then(|r| de.end().map(|()| r))
         .map_err(|e| Error::metastore(format!("unparseable key record: {}", ctx.describe(&e))))?;
-        let encrypted_key = STANDARD
-            .decode_to_vec(&r.key.0)
-            .map_err(|_| Error::metastore("key record: Key is not valid base64"))?;
+        // Unlike a DataRowRecord's DRK, a stored key's Created is its version: a record
+        // without it (Go would read 0) would make every record written under it unreadable.
+        let created = r
+            .created
+            .ok_or_else(|| Error::metastore("unparseable key record: Created: missing"))?;
+        let key = r
+            .key
+            .ok_or_else(|| Error::metastore("unparseable key record: Key: missing"))?;
+        let encrypted_key = key
+            .decode()
+            .ok_or_else(|| Error::metastore("key record: Key is not valid base64"))?;
+        let parent_key_meta = match r.parent {
+            None => None,
+            Some(m) => Some(KeyMeta {
+                id: m
+                    .id
+                    .ok_or_else(|| {
+                        Error::metastore("unparseable key record: ParentKeyMeta.KeyId: missing")
+                    })?
+                    .into_owned(),
+                created: m.created.ok_or_else(|| {
+                    Error::metastore("unparseable key record: ParentKeyMeta.Created: missing")
+                })?,
+            }),
+        };
         Ok(EnvelopeKeyRecord {
             revoked: r.revoked.unwrap_or(false),
-            created: r.created,
+            created,
             encrypted_key,
-            parent_key_meta: r.parent.map(|m| KeyMeta {
-                id: m.id.into_owned(),
-                created: m.created,
-            }),
+            parent_key_meta,
         })
     }
 }
@@ -199,6 +274,44 @@ fn decode_sealed_key(b64: &[u8]) -> Result<SealedKey, base64_simd::Error> {
     } else {
         STANDARD.decode_to_vec(b64).map(SmallVec::from_vec)
     }
+}
+
+/// Standard padded base64 as Go's `base64.StdEncoding` reads it (`encoding/json` decodes
+/// `[]byte` with it): strictly first; if that fails, again with what Go also accepts, which
+/// is `\r` and `\n` anywhere (skipped) and non-zero bits after the last byte of a padded
+/// final group (ignored; they carry no data). Padding stays required, other whitespace and
+/// the URL-safe alphabet stay refused, as in Go. `None` if Go would refuse it too.
+pub(crate) fn decode_base64_like_go(b64: &[u8]) -> Option<Vec<u8>> {
+    if let Ok(v) = STANDARD.decode_to_vec(b64) {
+        return Some(v);
+    }
+    let mut s: Vec<u8> = b64
+        .iter()
+        .copied()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect();
+    let pad = s.iter().rev().take_while(|&&b| b == b'=').count();
+    if s.len().is_multiple_of(4) && (pad == 1 || pad == 2) {
+        // The character before the padding holds 6 bits, of which 4 (one `=`) or 2 (two)
+        // complete the last byte; clear the rest.
+        let at = s.len() - pad - 1;
+        let unused = if pad == 1 { 0b11 } else { 0b1111 };
+        if let Some(v) = base64_value(s[at]) {
+            s[at] = BASE64_ALPHABET[usize::from(v & !unused)];
+        }
+    }
+    STANDARD.decode_to_vec(&s).ok()
+}
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The 6-bit value of a standard base64 character.
+fn base64_value(c: u8) -> Option<u8> {
+    BASE64_ALPHABET
+        .iter()
+        .position(|&a| a == c)
+        .and_then(|i| u8::try_from(i).ok())
 }
 
 /// Parses a DataRowRecord; any structural problem is `MalformedRecord`.
@@ -295,6 +408,8 @@ fn parse_general(json: &[u8]) -> Result<DataRowRecord<'_>, Error> {
         .and_then(|r| de.end().map(|()| r))
         // No "malformed DataRowRecord" prefix: the kind says so, and the shim adds it.
         .map_err(|e| Error::malformed(ctx.describe(&e)))?;
+    // The DRK's Created is not needed to decrypt (nor authenticated): Go reads a record
+    // without it, and so does this.
     let key = drr
         .key
         .ok_or_else(|| Error::malformed("datarow key record cannot be empty"))?;
@@ -304,14 +419,24 @@ fn parse_general(json: &[u8]) -> Result<DataRowRecord<'_>, Error> {
     let data = drr
         .data
         .ok_or_else(|| Error::malformed("Data is missing"))?;
-    let sealed_drk = decode_sealed_key(&key.key.0)
-        .map_err(|_| Error::malformed("Key.Key is not valid base64"))?;
-    let sealed_data = STANDARD
-        .decode_to_vec(&data.0)
-        .map_err(|_| Error::malformed("Data is not valid base64"))?;
+    let sealed_drk = key
+        .key
+        .ok_or_else(|| Error::malformed("Key.Key is missing"))?;
+    let ik_id = parent
+        .id
+        .ok_or_else(|| Error::malformed("Key.ParentKeyMeta.KeyId is missing"))?;
+    let ik_created = parent
+        .created
+        .ok_or_else(|| Error::malformed("Key.ParentKeyMeta.Created is missing"))?;
+    let sealed_drk = sealed_drk
+        .decode_sealed_key()
+        .ok_or_else(|| Error::malformed("Key.Key is not valid base64"))?;
+    let sealed_data = data
+        .decode()
+        .ok_or_else(|| Error::malformed("Data is not valid base64"))?;
     Ok(DataRowRecord {
-        ik_id: parent.id,
-        ik_created: parent.created,
+        ik_id,
+        ik_created,
         sealed_drk,
         sealed_data,
     })
@@ -351,8 +476,12 @@ pub(crate) fn write_data_row_record(
 // before each read; when a read fails with a data error, the message is built from that
 // record and the error's position. Syntax errors keep serde_json's text, which is static
 // (e.g. "EOF while parsing a string at line 1 column 9"). Unknown fields are skipped (as
-// Go's encoding/json does); a field given twice, or an array where an object belongs, is
-// refused.
+// Go's encoding/json does), and so are field names that match only case-insensitively
+// ([`go_field_eq`]). A field given twice is read as Go reads it: the last value wins, and a
+// second object for `Key` or `ParentKeyMeta` is merged into the first (`null` clears a key
+// or an object, and leaves a number, string or boolean as it was). A value of the wrong
+// type anywhere (an array where an object belongs, a string for a number) is refused, as
+// Go's `Unmarshal` fails the whole record then.
 
 /// The field being read and the problem to report if reading it fails.
 #[derive(Default)]
@@ -365,11 +494,6 @@ impl Ctx {
     fn expect(&self, at: &'static str, problem: &'static str) {
         self.at.set(at);
         self.problem.set(problem);
-    }
-
-    fn fail<E: serde::de::Error>(&self, at: &'static str, problem: &'static str) -> E {
-        self.expect(at, problem);
-        E::custom(problem)
     }
 
     /// `e` as a message naming the field and the problem.
@@ -425,38 +549,55 @@ const KEY_RECORD_PATHS: Paths = Paths {
 
 const EXPECT_OBJECT: &str = "expected a JSON object";
 const EXPECT_INTEGER: &str = "expected a 64-bit integer";
-const EXPECT_BASE64: &str = "expected a base64 string";
-const TWICE: &str = "given twice";
-const MISSING: &str = "missing";
+const EXPECT_BASE64: &str = "expected a base64 string or an array of bytes";
 
-/// Reads the next value of `map` as field `at` (refused if already `seen`); `problem` is
-/// what a data error there reports.
-fn read<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+/// Reads the next value of `map` as field `at` the way Go reads a number, string or boolean
+/// field: `null` leaves `slot` as it was, any other value replaces it; `problem` is what a
+/// data error there reports.
+fn read_scalar<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
     map: &mut A,
     ctx: &Ctx,
-    seen: bool,
+    slot: &mut Option<T>,
     at: &'static str,
     problem: &'static str,
-) -> Result<T, A::Error> {
-    if seen {
-        return Err(ctx.fail(at, TWICE));
-    }
+) -> Result<(), A::Error> {
     ctx.expect(at, problem);
-    map.next_value()
+    if let Some(v) = map.next_value::<Option<T>>()? {
+        *slot = Some(v);
+    }
+    Ok(())
 }
 
-/// Like [`read`], through a seed (which records its own expectation).
-fn read_seed<'de, A: MapAccess<'de>, S: DeserializeSeed<'de>>(
+/// An int64 as Go's `encoding/json` reads one: a JSON number whose text `strconv.ParseInt`
+/// accepts, so `-0` is 0, and `1.0`, `1e3` or a number out of range are refused.
+struct GoInt(i64);
+
+impl<'de> Deserialize<'de> for GoInt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&serde_json::value::RawValue>::deserialize(d)?.get();
+        // A JSON number never starts with `+`, which `parse` would take.
+        if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            if let Ok(n) = raw.parse::<i64>() {
+                return Ok(GoInt(n));
+            }
+        }
+        Err(D::Error::custom(EXPECT_INTEGER))
+    }
+}
+
+/// [`read_scalar`] for an int64 field.
+fn read_int<'de, A: MapAccess<'de>>(
     map: &mut A,
     ctx: &Ctx,
-    seen: bool,
+    slot: &mut Option<i64>,
     at: &'static str,
-    seed: S,
-) -> Result<S::Value, A::Error> {
-    if seen {
-        return Err(ctx.fail(at, TWICE));
+) -> Result<(), A::Error> {
+    let mut v = None;
+    read_scalar::<A, GoInt>(map, ctx, &mut v, at, EXPECT_INTEGER)?;
+    if let Some(GoInt(n)) = v {
+        *slot = Some(n);
     }
-    map.next_value_seed(seed)
+    Ok(())
 }
 
 /// The index of `key` in `fields`, or `None` for a field we skip.
@@ -475,8 +616,29 @@ impl<'de> Visitor<'de> for FieldSeed {
         f.write_str("a field name")
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|f| *f == v))
+        Ok(self
+            .0
+            .iter()
+            .position(|f| *f == v)
+            .or_else(|| self.0.iter().position(|f| go_field_eq(f, v))))
     }
+}
+
+/// Whether Go's `encoding/json` would match the JSON key `key` to the field `name` when no
+/// field matches exactly: equal under Unicode simple case folding (`bytes.EqualFold`).
+/// Our names are ASCII letters, and the only non-ASCII characters that fold to one are
+/// U+212A KELVIN SIGN (to `k`) and U+017F LATIN SMALL LETTER LONG S (to `s`).
+fn go_field_eq(name: &str, key: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{212A}' => 'k',
+        '\u{17F}' => 's',
+        c => c.to_ascii_lowercase(),
+    };
+    let mut key = key.chars();
+    name.chars().all(|n| {
+        key.next()
+            .is_some_and(|k| fold(k) == n.to_ascii_lowercase())
+    }) && key.next().is_none()
 }
 
 /// `null` as `None`, anything else through the seed.
@@ -545,38 +707,39 @@ impl<'de> Visitor<'de> for DrrSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let ctx = self.0;
-        let (mut key, mut data) = (None, None);
+        let mut drr = DrrIn::default();
         while let Some(field) = map.next_key_seed(FieldSeed(&["Key", "Data"]))? {
             match field {
                 Some(0) => {
                     let seed = Nullable(EkrSeed {
                         ctx,
                         paths: &DRR_KEY_PATHS,
+                        prev: drr.key.take(),
                     });
-                    key = Some(read_seed(&mut map, ctx, key.is_some(), "Key", seed)?);
+                    drr.key = map.next_value_seed(seed)?;
                 }
                 Some(_) => {
-                    let problem = "expected a base64 string or null";
-                    data = Some(read(&mut map, ctx, data.is_some(), "Data", problem)?);
+                    ctx.expect("Data", EXPECT_BASE64);
+                    drr.data = map.next_value()?;
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(DrrIn {
-            key: key.flatten(),
-            data: data.flatten(),
-        })
+        Ok(drr)
     }
 }
 
-struct EkrSeed<'c> {
+/// A key record object, read into what an earlier object for the same field left (Go
+/// decodes into the struct a pointer already points to).
+struct EkrSeed<'c, 'de> {
     ctx: &'c Ctx,
     paths: &'static Paths,
+    prev: Option<EkrIn<'de>>,
 }
 
-impl<'de> DeserializeSeed<'de> for EkrSeed<'_> {
+impl<'de> DeserializeSeed<'de> for EkrSeed<'_, 'de> {
     type Value = EkrIn<'de>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         self.ctx.expect(self.paths.root, EXPECT_OBJECT);
@@ -584,57 +747,51 @@ impl<'de> DeserializeSeed<'de> for EkrSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for EkrSeed<'_> {
+impl<'de> Visitor<'de> for EkrSeed<'_, 'de> {
     type Value = EkrIn<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a key record object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (ctx, p) = (self.ctx, self.paths);
-        let (mut revoked, mut created, mut key, mut parent) = (None, None, None, None);
+        let mut r = self.prev.unwrap_or_default();
         let fields = &["Revoked", "Created", "Key", "ParentKeyMeta"];
         while let Some(field) = map.next_key_seed(FieldSeed(fields))? {
             match field {
                 Some(0) => {
                     let problem = "expected true, false or null";
-                    revoked = Some(read(&mut map, ctx, revoked.is_some(), p.revoked, problem)?);
+                    read_scalar(&mut map, ctx, &mut r.revoked, p.revoked, problem)?;
                 }
-                Some(1) => {
-                    created = Some(read(
-                        &mut map,
-                        ctx,
-                        created.is_some(),
-                        p.created,
-                        EXPECT_INTEGER,
-                    )?);
-                }
+                Some(1) => read_int(&mut map, ctx, &mut r.created, p.created)?,
                 Some(2) => {
-                    key = Some(read(&mut map, ctx, key.is_some(), p.key, EXPECT_BASE64)?);
+                    // A []byte: `null` clears it.
+                    ctx.expect(p.key, EXPECT_BASE64);
+                    r.key = map.next_value()?;
                 }
                 Some(_) => {
-                    let seed = Nullable(MetaSeed { ctx, paths: p });
-                    parent = Some(read_seed(&mut map, ctx, parent.is_some(), p.parent, seed)?);
+                    let seed = Nullable(MetaSeed {
+                        ctx,
+                        paths: p,
+                        prev: r.parent.take(),
+                    });
+                    r.parent = map.next_value_seed(seed)?;
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(EkrIn {
-            revoked: revoked.flatten(),
-            created: created.ok_or_else(|| ctx.fail(p.created, MISSING))?,
-            key: key.ok_or_else(|| ctx.fail(p.key, MISSING))?,
-            parent: parent.flatten(),
-        })
+        Ok(r)
     }
 }
 
-struct MetaSeed<'c> {
+struct MetaSeed<'c, 'de> {
     ctx: &'c Ctx,
     paths: &'static Paths,
+    prev: Option<MetaIn<'de>>,
 }
 
-impl<'de> DeserializeSeed<'de> for MetaSeed<'_> {
+impl<'de> DeserializeSeed<'de> for MetaSeed<'_, 'de> {
     type Value = MetaIn<'de>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         self.ctx.expect(self.paths.parent, EXPECT_OBJECT);
@@ -642,36 +799,29 @@ impl<'de> DeserializeSeed<'de> for MetaSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for MetaSeed<'_> {
+impl<'de> Visitor<'de> for MetaSeed<'_, 'de> {
     type Value = MetaIn<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a ParentKeyMeta object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (ctx, p) = (self.ctx, self.paths);
-        let (mut id, mut created) = (None, None);
+        let mut m = self.prev.unwrap_or_default();
         while let Some(field) = map.next_key_seed(FieldSeed(&["KeyId", "Created"]))? {
             match field {
                 Some(0) => {
-                    if id.is_some() {
-                        return Err(ctx.fail(p.parent_id, TWICE));
-                    }
                     ctx.expect(p.parent_id, "expected a string");
-                    id = Some(map.next_value_seed(BorrowedStr)?);
+                    if let Some(id) = map.next_value_seed(Nullable(BorrowedStr))? {
+                        m.id = Some(id);
+                    }
                 }
-                Some(_) => {
-                    let at = p.parent_created;
-                    created = Some(read(&mut map, ctx, created.is_some(), at, EXPECT_INTEGER)?);
-                }
+                Some(_) => read_int(&mut map, ctx, &mut m.created, p.parent_created)?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(MetaIn {
-            id: id.ok_or_else(|| ctx.fail(p.parent_id, MISSING))?,
-            created: created.ok_or_else(|| ctx.fail(p.parent_created, MISSING))?,
-        })
+        Ok(m)
     }
 }
 
@@ -775,6 +925,70 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// Base64 as Go reads it: line breaks anywhere and any bits after the last byte
+        /// give back the bytes encoded; a byte outside the alphabet, `=`, `\r` and `\n`
+        /// anywhere makes it fail; and where the strict decoder succeeds, the answer is its.
+        #[test]
+        fn base64_read_like_go(
+            data in proptest::collection::vec(any::<u8>(), 0..64),
+            breaks in proptest::collection::vec((any::<prop::sample::Index>(), any::<bool>()), 0..4),
+            spare in any::<u8>(),
+            stray in (any::<prop::sample::Index>(), any::<u8>()),
+        ) {
+            let mut s = STANDARD.encode_to_string(&data).into_bytes();
+            let pad = s.iter().rev().take_while(|&&b| b == b'=').count();
+            if pad > 0 {
+                let at = s.len() - pad - 1;
+                let unused = if pad == 1 { 0b11 } else { 0b1111 };
+                let v = base64_value(s[at]).unwrap();
+                s[at] = BASE64_ALPHABET[usize::from(v | (spare & unused))];
+            }
+            for (i, crlf) in breaks {
+                let p = i.index(s.len() + 1);
+                let brk: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+                s.splice(p..p, brk.iter().copied());
+            }
+            prop_assert_eq!(decode_base64_like_go(&s), Some(data));
+            let (i, b) = stray;
+            if !(BASE64_ALPHABET.contains(&b) || b"=\r\n".contains(&b)) {
+                let mut t = s.clone();
+                t.insert(i.index(s.len() + 1), b);
+                prop_assert_eq!(decode_base64_like_go(&t), None);
+            }
+            if let Ok(strict) = STANDARD.decode_to_vec(&s) {
+                prop_assert_eq!(decode_base64_like_go(&s), Some(strict));
+            }
+        }
+
+        /// Field names: each of ours matches itself in any mix of cases, with U+212A for a
+        /// K; nothing else matches (a letter more or less, another letter).
+        #[test]
+        fn field_names_match_like_go(
+            which in 0usize..6,
+            flips in proptest::collection::vec(any::<bool>(), 13),
+            kelvin in any::<bool>(),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let name = ["Key", "Data", "Revoked", "Created", "ParentKeyMeta", "KeyId"][which];
+            let folded: String = name
+                .chars()
+                .zip(&flips)
+                .map(|(c, &up)| match c {
+                    'k' | 'K' if kelvin => '\u{212A}',
+                    c if up => c.to_ascii_uppercase(),
+                    c => c.to_ascii_lowercase(),
+                })
+                .collect();
+            prop_assert!(go_field_eq(name, &folded));
+            let shorter: String = folded.chars().take(cut.index(name.len())).collect();
+            prop_assert!(!go_field_eq(name, &shorter));
+            let longer = format!("{folded}s");
+            prop_assert!(!go_field_eq(name, &longer));
+            // LONG S folds only to an `s`, and none of our names has one.
+            let long_s = folded.replacen(|c: char| c.is_ascii_alphabetic(), "\u{17F}", 1);
+            prop_assert!(!go_field_eq(name, &long_s));
+        }
 
         /// Every record the writer produces reads back the same on both paths, and the fast
         /// path takes it unless its id needed escaping or its integers are out of its range.
@@ -949,18 +1163,100 @@ mod tests {
             (drr.sealed_drk.to_vec(), drr.sealed_data),
             (vec![1], vec![2, 3])
         );
-        // Escaped base64 (some encoders write `\/`) still decodes; arrays are refused.
+        // Escaped base64 (some encoders write `\/`) still decodes.
         let escaped = br#"{"Key":{"Created":1,"Key":"\/w==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM\u003d"}"#;
         let drr = parse_data_row_record(escaped).unwrap();
         assert_eq!(
             (drr.sealed_drk.to_vec(), drr.sealed_data),
             (vec![0xff], vec![2, 3])
         );
+        // What Go's encoding/json reads, and a strict reader would not: each gives the
+        // bytes Go gives (checked against libasherah by test-support/interop.cjs).
+        let meta = r#""ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}"#;
+        for (json, drk, data) in [
+            // []byte as an array of byte values; null elements are 0.
+            (
+                format!(
+                    r#"{{"Key":{{"Created":1,"Key":[1,null,255],{meta}}},"Data":[65,103,77,61]}}"#
+                ),
+                vec![1, 0, 255],
+                vec![65, 103, 77, 61],
+            ),
+            // \r and \n inside base64 are skipped; bits after the last byte are ignored.
+            (
+                format!(r#"{{"Key":{{"Created":1,"Key":"A\r\nQ==\n",{meta}}},"Data":"Ag\nM="}}"#),
+                vec![1],
+                vec![2, 3],
+            ),
+            (
+                format!(r#"{{"Key":{{"Created":1,"Key":"AR==",{meta}}},"Data":"AgN="}}"#),
+                vec![1],
+                vec![2, 3],
+            ),
+            // Field names match case-insensitively (K also as U+212A KELVIN SIGN).
+            (
+                r#"{"kEY":{"created":1,"\u212Aey":"AQ==","parentkeymeta":{"KEYID":"_IK_p_s_x","cReAtEd":2}},"data":"AgM="}"#.to_string(),
+                vec![1],
+                vec![2, 3],
+            ),
+            // The DRK's Created may be absent, null or -0 (Go reads 0; it is not used).
+            (
+                format!(r#"{{"Key":{{"Key":"AQ==",{meta}}},"Data":"AgM="}}"#),
+                vec![1],
+                vec![2, 3],
+            ),
+            (
+                format!(r#"{{"Key":{{"Created":null,"Key":"AQ==",{meta}}},"Data":"AgM="}}"#),
+                vec![1],
+                vec![2, 3],
+            ),
+            (
+                format!(r#"{{"Key":{{"Created":-0,"Key":"AQ==",{meta}}},"Data":"AgM="}}"#),
+                vec![1],
+                vec![2, 3],
+            ),
+            // A field given twice: the last value wins; objects merge; null clears an object
+            // or a []byte and leaves a number or string alone.
+            (
+                format!(
+                    r#"{{"Data":"AA==","Key":{{"Created":1,"Key":"AQ==",{meta}}},"Data":"AgM="}}"#
+                ),
+                vec![1],
+                vec![2, 3],
+            ),
+            (
+                r#"{"Key":{"Key":"AA==","ParentKeyMeta":{"KeyId":"x"}},"Key":{"Key":"AQ==","ParentKeyMeta":{"Created":2}},"key":{"ParentKeyMeta":{"KeyId":"_IK_p_s_x","KeyId":null}},"Data":"AgM="}"#.to_string(),
+                vec![1],
+                vec![2, 3],
+            ),
+            (
+                format!(
+                    r#"{{"Key":null,"Key":{{"Key":"AQ==",{meta}}},"Data":null,"Data":"AgM="}}"#
+                ),
+                vec![1],
+                vec![2, 3],
+            ),
+        ] {
+            let drr =
+                parse_data_row_record(json.as_bytes()).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!((&*drr.ik_id, drr.ik_created), ("_IK_p_s_x", 2), "{json}");
+            assert_eq!(
+                (drr.sealed_drk.to_vec(), drr.sealed_data),
+                (drk, data),
+                "{json}"
+            );
+        }
         for bad in [
-            &br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":[65,103,77,61]}"#[..],
-            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"Ag\nM="}"#,
-            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgN="}"#,
-            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM"}"#,
+            &br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM"}"#[..],
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"Ag M="}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"Ag-_"}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":[256]}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":[1.0]}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2.0}},"Data":"AgM="}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":"2"}},"Data":"AgM="}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM=","Data":null}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Key":null,"Data":"AgM="}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM","Datas":"AgM="}"#,
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":null}"#,
             b"{",
             b"{}",
@@ -1023,11 +1319,11 @@ mod tests {
             ),
             (
                 valid.replace(r#""Data":"AgM=""#, r#""Data":78051120"#),
-                "Data: expected a base64 string or null",
+                "Data: expected a base64 string or an array of bytes",
             ),
             (
                 valid.replace(r#""Data":"AgM=""#, r#""Data":{"SECRET":1}"#),
-                "Data: expected a base64 string or null",
+                "Data: expected a base64 string or an array of bytes",
             ),
             (
                 valid.replace(r#""Key":"AQ==""#, r#""Key":78051120"#),
@@ -1055,12 +1351,19 @@ mod tests {
                 "Data is not valid base64",
             ),
             (
-                valid.replace(r#""Data":"AgM=""#, r#""Data":"AgM=","Data":"AgM=""#),
-                "Data: given twice",
+                valid.replace(
+                    r#""Data":"AgM=""#,
+                    r#""Data":"AgM=","Data":"SECRET 078-05-1120""#,
+                ),
+                "Data is not valid base64",
+            ),
+            (
+                valid.replace(r#""Key":"AQ==""#, r#""Key":[1,"SECRET"]"#),
+                "Key.Key: expected a base64 string or an array of bytes",
             ),
             (
                 valid.replace(r#""Created":2}"#, r#""SECRET":"078-05-1120"}"#),
-                "Key.ParentKeyMeta.Created: missing",
+                "Key.ParentKeyMeta.Created is missing",
             ),
             (format!("{valid} SECRET 078-05-1120"), "trailing characters"),
             (

@@ -282,7 +282,8 @@ fn apply(input: &mut Vec<u8>, m: &Mutation, seeds: &[&[u8]], paths: &[&str]) {
                 if matches!(m, Mutation::DuplicateField(_)) {
                     input.splice(p..p, format!("{quoted}\"AAAA\",").into_bytes());
                 } else {
-                    // Go matches field names case-insensitively; this core does not.
+                    // Go matches field names case-insensitively, and so does this core
+                    // (a name lower-cased decrypts, or fails as any other record would).
                     input[p + 1] = input[p + 1].to_ascii_lowercase();
                 }
             }

@@ -182,9 +182,8 @@ fn decode_item(item: &HashMap<String, AttributeValue>) -> Result<EnvelopeKeyReco
     };
     let created = number(m.get("Created"), "KeyRecord.Created")?;
     let key = match m.get("Key") {
-        Some(AttributeValue::S(s)) => base64_simd::STANDARD
-            .decode_to_vec(s.as_bytes())
-            .map_err(|_| Error::metastore("KeyRecord.Key is not valid base64"))?,
+        Some(AttributeValue::S(s)) => crate::record::decode_base64_like_go(s.as_bytes())
+            .ok_or_else(|| Error::metastore("KeyRecord.Key is not valid base64"))?,
         _ => return Err(Error::metastore("KeyRecord.Key is missing or not a string")),
     };
     let parent_key_meta = match m.get("ParentKeyMeta") {
