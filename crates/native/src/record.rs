@@ -568,6 +568,25 @@ fn read_scalar<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
     Ok(())
 }
 
+/// Stores the latest value of a `[]byte` field given more than once. Go decodes every
+/// occurrence as it meets it and fails the whole record if any did not decode, even one a
+/// later occurrence replaced; the last is decoded by the caller, so an earlier one that
+/// goes is decoded here.
+fn replace_bytes<'a, E: serde::de::Error>(
+    slot: &mut Option<GoBytes<'a>>,
+    value: Option<GoBytes<'a>>,
+    ctx: &Ctx,
+    at: &'static str,
+) -> Result<(), E> {
+    if let Some(old) = std::mem::replace(slot, value) {
+        if old.decode().is_none() {
+            ctx.expect(at, "not valid base64 (an earlier value of the field)");
+            return Err(E::custom("not valid base64"));
+        }
+    }
+    Ok(())
+}
+
 /// An int64 as Go's `encoding/json` reads one: a JSON number whose text `strconv.ParseInt`
 /// accepts, so `-0` is 0, and `1.0`, `1e3` or a number out of range are refused.
 struct GoInt(i64);
@@ -720,7 +739,8 @@ impl<'de> Visitor<'de> for DrrSeed<'_> {
                 }
                 Some(_) => {
                     ctx.expect("Data", EXPECT_BASE64);
-                    drr.data = map.next_value()?;
+                    let v = map.next_value()?;
+                    replace_bytes(&mut drr.data, v, ctx, "Data")?;
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -766,7 +786,8 @@ impl<'de> Visitor<'de> for EkrSeed<'_, 'de> {
                 Some(2) => {
                     // A []byte: `null` clears it.
                     ctx.expect(p.key, EXPECT_BASE64);
-                    r.key = map.next_value()?;
+                    let v = map.next_value()?;
+                    replace_bytes(&mut r.key, v, ctx, p.key)?;
                 }
                 Some(_) => {
                     let seed = Nullable(MetaSeed {
@@ -1257,6 +1278,10 @@ mod tests {
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM=","Data":null}"#,
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Key":null,"Data":"AgM="}"#,
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM","Datas":"AgM="}"#,
+            // Go fails a record if any occurrence of a []byte field does not decode.
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"!!","Data":"AgM="}"#,
+            br#"{"Key":{"Created":1,"Key":"A","Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM="}"#,
+            br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Key":{"Key":"A="},"Data":"AgM="}"#,
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":null}"#,
             b"{",
             b"{}",
