@@ -196,6 +196,11 @@ impl EnvelopeKeyRecord {
     /// Parses a stored key record. Errors are `Metastore` errors that name the field and
     /// the problem, never the record's text.
     pub fn from_json(json: &str) -> Result<Self, Error> {
+        if deeper_than_go_reads(json.as_bytes()) {
+            return Err(Error::metastore(
+                "unparseable key record: nested deeper than 10000 levels",
+            ));
+        }
         let ctx = Ctx::default();
         let mut de = serde_json::Deserializer::from_str(json);
         let r = EkrSeed {
@@ -399,8 +404,43 @@ fn take_plain_str<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     Some(s)
 }
 
+/// Whether `json` nests arrays and objects deeper than Go's `encoding/json` reads (its
+/// scanner's limit is 10,000 levels, counted over the whole document, unknown fields
+/// included; serde_json skips an unknown value of any depth).
+fn deeper_than_go_reads(json: &[u8]) -> bool {
+    const GO_MAX_NESTING: usize = 10_000;
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > GO_MAX_NESTING {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Parses any DataRowRecord serde_json reads (the general path of [`parse_data_row_record`]).
 fn parse_general(json: &[u8]) -> Result<DataRowRecord<'_>, Error> {
+    if deeper_than_go_reads(json) {
+        return Err(Error::malformed("nested deeper than 10000 levels"));
+    }
     let ctx = Ctx::default();
     let mut de = serde_json::Deserializer::from_slice(json);
     let drr = DrrSeed(&ctx)
@@ -1278,6 +1318,8 @@ mod tests {
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM=","Data":null}"#,
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Key":null,"Data":"AgM="}"#,
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM","Datas":"AgM="}"#,
+            // Deeper than Go's scanner reads, in an unknown field.
+            format!(r#"{{"x":{}{},"Key":{{"Created":1,"Key":"AQ==",{meta}}},"Data":"AgM="}}"#, "[".repeat(10_000), "]".repeat(10_000)).as_bytes(),
             // Go fails a record if any occurrence of a []byte field does not decode.
             br#"{"Key":{"Created":1,"Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"!!","Data":"AgM="}"#,
             br#"{"Key":{"Created":1,"Key":"A","Key":"AQ==","ParentKeyMeta":{"KeyId":"_IK_p_s_x","Created":2}},"Data":"AgM="}"#,
@@ -1401,7 +1443,7 @@ mod tests {
             ),
             (
                 format!("{}{}", "[".repeat(100_000), "\"SECRET\""),
-                "expected a JSON object",
+                "nested deeper than 10000 levels",
             ),
             (
                 format!(
@@ -1409,7 +1451,7 @@ mod tests {
                     "[".repeat(10_000),
                     "]".repeat(10_000)
                 ),
-                "datarow key record cannot be empty",
+                "nested deeper than 10000 levels",
             ),
             (
                 format!(r#""{}""#, "SECRET 078-05-1120 ".repeat(60_000)),

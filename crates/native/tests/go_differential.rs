@@ -4,7 +4,8 @@
 //! A record written by each core is mutated the ways JSON allows and writers differ: field
 //! names in other cases (and `K` as U+212A), fields repeated with other values, dropped or
 //! `null`, `[]byte` fields as arrays of bytes, line breaks, spaces and spare bits in base64,
-//! numbers spelled otherwise (`-0`, `1.0`, `"5"`), unknown fields, whitespace between tokens.
+//! numbers spelled otherwise (`-0`, `1.0`, `"5"`), unknown fields (some nested around Go's
+//! limit of 10,000 levels), whitespace between tokens.
 //! Go and the native core then decrypt the same text and must agree: both refuse it, or both
 //! return the original plaintext. `GO_DIFF_CASES` sets the number of cases per writer
 //! (default 1,000), `GO_DIFF_SEED` the seed (a byte, default 20). libasherah is a process-wide singleton, so this binary holds one test.
@@ -145,6 +146,9 @@ enum Mutation {
     Base64Noise(Index, Index, Index, u8),
     Number(Index, Index, u8),
     Unknown(Index, Index, Index, Index),
+    /// An unknown field holding arrays nested this deep (around Go's limit of 10,000 levels
+    /// for the whole document).
+    Deep(Index, Index, usize),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -164,6 +168,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (i(), i(), i(), any::<u8>()).prop_map(|(o, f, p, k)| Mutation::Base64Noise(o, f, p, k)),
         (i(), i(), any::<u8>()).prop_map(|(o, f, k)| Mutation::Number(o, f, k)),
         (i(), i(), i(), i()).prop_map(|(o, p, n, v)| Mutation::Unknown(o, p, n, v)),
+        (i(), i(), 9_995usize..10_001).prop_map(|(o, p, d)| Mutation::Deep(o, p, d)),
     ]
 }
 
@@ -175,13 +180,14 @@ fn apply(tree: &mut J, m: &Mutation) {
     | Mutation::ToArray(o, ..)
     | Mutation::Base64Noise(o, ..)
     | Mutation::Number(o, ..)
-    | Mutation::Unknown(o, ..)) = m;
+    | Mutation::Unknown(o, ..)
+    | Mutation::Deep(o, ..)) = m;
     let n = o.index(tree.count_objects());
     let Some(fields) = tree.nth_object(n) else {
         return;
     };
     let rest = m;
-    if fields.is_empty() && !matches!(rest, Mutation::Unknown(..)) {
+    if fields.is_empty() && !matches!(rest, Mutation::Unknown(..) | Mutation::Deep(..)) {
         return;
     }
     match rest {
@@ -271,6 +277,11 @@ fn apply(tree: &mut J, m: &Mutation) {
                     fields[f].1 = J::Raw(spelled);
                 }
             }
+        }
+        Mutation::Deep(_, p, d) => {
+            let at = p.index(fields.len() + 1);
+            let value = J::Raw(format!("{}{}", "[".repeat(*d), "]".repeat(*d)));
+            fields.insert(at, ("Deep".to_owned(), value));
         }
         Mutation::Unknown(_, p, n, v) => {
             let at = p.index(fields.len() + 1);
