@@ -12,12 +12,15 @@
 //! the bytes an encrypt writes and a decrypt reads, so it is encoded straight into the
 //! pre-sized output `String` and decoded straight into the buffer GCM then opens in place.
 //!
-//! Reading is as lenient as libasherah's, so every record and key record Go reads, this
-//! reads too, to the same bytes: field names match case-insensitively when no field matches
-//! exactly ([`go_field_eq`]), and base64 that the strict decoder refuses is tried again the
-//! way Go's `base64.StdEncoding` reads it ([`decode_base64_like_go`]). Both only run after
-//! the exact reading failed, so records as written cost nothing extra. Duplicate fields are
-//! still refused (Go keeps the last, merging objects), as are JSON numbers Go refuses.
+//! Reading is as lenient as libasherah's, and no more, so every record and key record Go
+//! reads, this reads too, to the same bytes: field names match case-insensitively when no
+//! field matches exactly ([`go_field_eq`]); base64 that the strict decoder refuses is tried
+//! again the way Go's `base64.StdEncoding` reads it ([`decode_base64_like_go`]); a `[]byte`
+//! may be an array of byte values ([`GoBytes`]); a repeated field is read as Go reads it
+//! (see the visitors below); numbers follow `strconv.ParseInt` ([`GoInt`]); documents nested
+//! deeper than Go's 10,000 levels are refused. All of it is on the general path, which only
+//! runs when the canonical reader declined, so records as written cost nothing extra.
+//! `tests/go_differential.rs` checks the two readers agree on mutated records.
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
