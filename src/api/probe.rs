@@ -41,11 +41,16 @@ fn core_thread_facts() -> Result<(i64, ThreadFacts), String> {
 
 pub(super) fn threads<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let (js_tid, js) = here();
-    let core = core_thread_facts()
-        .map_err(|m| JsError::new(JsErrorKind::Error, "ERR_ASHERAH_INTERNAL", m))?;
     let (deferred, promise) = Deferred::new(env)?;
+    // The pool thread is read first and the core-host probe spawned only afterwards: glibc
+    // keeps the stacks of joined threads for reuse, and hands a cached stack to a new thread
+    // that asks for up to four times less. A host that starts its pool on first use (Bun)
+    // would then give that pool thread our probe's 8 MiB stack instead of its own 4 MiB, and
+    // the doctor would report the probe's size as the pool's.
     async_work::queue(env, "asherah-shim:threads", here, move |env, pool| {
         let built = (|| -> JsResult<Value<'_>> {
+            let core = core_thread_facts()
+                .map_err(|m| JsError::new(JsErrorKind::Error, "ERR_ASHERAH_INTERNAL", m))?;
             let out = env.create_object()?;
             env.set_property(out, "jsThread", facts_to_js(env, js_tid, &js)?)?;
             env.set_property(out, "coreThread", facts_to_js(env, core.0, &core.1)?)?;
