@@ -412,20 +412,23 @@ fn take_plain_str<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 /// included; serde_json skips an unknown value of any depth).
 fn deeper_than_go_reads(json: &[u8]) -> bool {
     const GO_MAX_NESTING: usize = 10_000;
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut rest = json;
+    // Outside strings, byte by byte; a string's body (most of a large record, its `Data`)
+    // is skipped to its closing quote with `memchr`, stepping over escapes.
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
         match b {
-            b'"' => in_string = true,
+            b'"' => loop {
+                let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+                    return false; // an unterminated string: the parser reports it
+                };
+                let quote = rest[at] == b'"';
+                rest = rest.get(at + 2 - usize::from(quote)..).unwrap_or_default();
+                if quote {
+                    break;
+                }
+            },
             b'[' | b'{' => {
                 depth += 1;
                 if depth > GO_MAX_NESTING {
@@ -1023,6 +1026,57 @@ mod tests {
             if let Ok(strict) = STANDARD.decode_to_vec(&s) {
                 prop_assert_eq!(decode_base64_like_go(&s), Some(strict));
             }
+        }
+
+        /// The depth scan skips string bodies with `memchr`; it answers as a plain byte-by-byte
+        /// scan does, for text mixing brackets, quotes and escapes around the limit.
+        #[test]
+        fn depth_scan_matches_a_byte_scan(
+            parts in proptest::collection::vec((0u8..8, 0usize..3_000), 0..12),
+        ) {
+            let mut json = Vec::new();
+            for (kind, n) in parts {
+                match kind {
+                    0 => json.extend(std::iter::repeat_n(b'[', n * 4)),
+                    1 => json.extend(std::iter::repeat_n(b']', n)),
+                    2 => json.extend(std::iter::repeat_n(b'{', n * 4)),
+                    3 => json.push(b'"'),
+                    4 => json.push(b'\\'),
+                    5 => json.extend_from_slice(br#"\""#),
+                    6 => json.extend(std::iter::repeat_n(b'a', n)),
+                    _ => json.extend_from_slice(b"[\"[\\\"]\"]"),
+                }
+            }
+            let byte_scan = {
+                let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+                let mut deep = false;
+                for &b in &json {
+                    if in_string {
+                        if escaped {
+                            escaped = false;
+                        } else if b == b'\\' {
+                            escaped = true;
+                        } else if b == b'"' {
+                            in_string = false;
+                        }
+                        continue;
+                    }
+                    match b {
+                        b'"' => in_string = true,
+                        b'[' | b'{' => {
+                            depth += 1;
+                            if depth > 10_000 {
+                                deep = true;
+                                break;
+                            }
+                        }
+                        b']' | b'}' => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+                deep
+            };
+            prop_assert_eq!(deeper_than_go_reads(&json), byte_scan);
         }
 
         /// Field names: each of ours matches itself in any mix of cases, with U+212A for a
