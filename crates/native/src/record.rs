@@ -110,7 +110,7 @@ impl GoBytes<'_> {
         match self {
             GoBytes::Base64(b64) => decode_sealed_key(b64)
                 .ok()
-                .or_else(|| decode_base64_like_go(b64).map(SmallVec::from_vec)),
+                .or_else(|| decode_base64_go_leniency(b64).map(SmallVec::from_vec)),
             GoBytes::Array(v) => Some(SmallVec::from_slice(v)),
         }
     }
@@ -290,9 +290,15 @@ fn decode_sealed_key(b64: &[u8]) -> Result<SealedKey, base64_simd::Error> {
 /// final group (ignored; they carry no data). Padding stays required, other whitespace and
 /// the URL-safe alphabet stay refused, as in Go. `None` if Go would refuse it too.
 pub(crate) fn decode_base64_like_go(b64: &[u8]) -> Option<Vec<u8>> {
-    if let Ok(v) = STANDARD.decode_to_vec(b64) {
-        return Some(v);
-    }
+    STANDARD
+        .decode_to_vec(b64)
+        .ok()
+        .or_else(|| decode_base64_go_leniency(b64))
+}
+
+/// The second half of [`decode_base64_like_go`], for a caller whose own strict decode
+/// already failed: `\r` and `\n` skipped, spare bits after the last byte cleared.
+fn decode_base64_go_leniency(b64: &[u8]) -> Option<Vec<u8>> {
     let mut s: Vec<u8> = b64
         .iter()
         .copied()
