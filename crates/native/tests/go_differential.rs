@@ -186,11 +186,10 @@ fn apply(tree: &mut J, m: &Mutation) {
     let Some(fields) = tree.nth_object(n) else {
         return;
     };
-    let rest = m;
-    if fields.is_empty() && !matches!(rest, Mutation::Unknown(..) | Mutation::Deep(..)) {
+    if fields.is_empty() && !matches!(m, Mutation::Unknown(..) | Mutation::Deep(..)) {
         return;
     }
-    match rest {
+    match m {
         Mutation::Rename(_, f, cases, kelvin) => {
             let f = f.index(fields.len());
             let name: String = fields[f]
