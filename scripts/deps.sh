@@ -110,6 +110,22 @@ if [ ! -x "$CACHE/deno/$DENO_VERSION/deno" ]; then
   chmod +x "$CACHE/deno/$DENO_VERSION/deno"
 fi
 
+# The other package managers users install with, for pkg-test/'s installs from a loopback
+# registry: pnpm (10.x: 11+ needs a newer Node than 20), Yarn 1 and Yarn 4 (Plug'n'Play).
+# Each is one self-contained npm tarball; they go in separate directories because Yarn 1
+# and Yarn 4 both name their bin `yarn`.
+PNPM_VERSION=10.34.9
+YARN1_VERSION=1.22.22
+YARN4_VERSION=4.18.1
+for spec in "pnpm@$PNPM_VERSION" "yarn@$YARN1_VERSION" "@yarnpkg/cli-dist@$YARN4_VERSION"; do
+  dir="$CACHE/pm/$(echo "$spec" | tr '/' '+')"
+  if [ ! -f "$dir/package.json" ]; then
+    log "$spec from npm into $dir"
+    rm -rf "$dir"
+    npm_fetch "$spec" "$dir"
+  fi
+done
+
 LIBASHERAH="$CACHE/libasherah/$ASHERAH_WHEEL_VERSION/libasherah-x64.so"
 if [ ! -f "$LIBASHERAH" ]; then
   log "libasherah from PyPI asherah==$ASHERAH_WHEEL_VERSION"
@@ -160,6 +176,9 @@ fi
   for v in $NODE_OLDEST $NODE_NEWER; do echo "export NODE_$(echo "$v" | tr . _)='$CACHE/node/$v/bin/node'"; done
   for v in $BUN_VERSIONS $BUN_OLDEST $BUN_EARLY $BUN_LEGACY; do echo "export BUN_$(echo "$v" | tr . _)='$CACHE/bun/$v/bin/bun'"; done
   echo "export DENO='$CACHE/deno/$DENO_VERSION/deno'"
+  echo "export PNPM='$CACHE/pm/pnpm@$PNPM_VERSION/bin/pnpm.cjs'"
+  echo "export YARN1='$CACHE/pm/yarn@$YARN1_VERSION/bin/yarn.js'"
+  echo "export YARN4='$CACHE/pm/@yarnpkg+cli-dist@$YARN4_VERSION/bin/yarn.js'"
   echo "export TSC='$TSC'"
   echo "export PG_BINDIR='$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)'"
 } > "$CACHE/env.sh"

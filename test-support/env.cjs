@@ -36,6 +36,10 @@ module.exports = {
   /** Deno (pinned in scripts/deps.sh) and tsc (typescript, pinned). */
   deno: get('DENO') || path.join(cache, 'deno', '2.9.6', 'deno'),
   tsc: get('TSC') || path.join(cache, 'npm', 'node_modules', 'typescript', 'bin', 'tsc'),
+  /** Package managers (pinned in scripts/deps.sh), each a script run with Node. */
+  pnpm: get('PNPM'),
+  yarn1: get('YARN1'),
+  yarn4: get('YARN4'),
   bunVersions,
   /** The unsupported Bun kept for one regression (scripts/deps.sh, BUN_LEGACY). */
   bunLegacy: get('BUN_LEGACY'),
