@@ -3,8 +3,11 @@
 // on PATH, and from there the module works from CommonJS and from named ESM imports under
 // Node, every pinned Bun and Deno (--allow-ffi --allow-read only), `npx asherah-shim doctor`
 // answers from the installed package, the Bun launcher finds the preload there, and
-// asherah-node's README example type-checks against the installed types.
-import { test, before, after } from 'node:test';
+// asherah-node's README example type-checks against the installed types. Then the same two
+// tarballs are served by a loopback registry and installed by name with npm, each pinned
+// Bun, pnpm, Yarn 1, Yarn 4 (Plug'n'Play) and Deno's npm: specifier, and each layout round
+// trips.
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
@@ -15,6 +18,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const env = require('../test-support/env.cjs');
+const { startRegistry } = require('../test-support/registry.cjs');
 const root = env.root;
 const version = require('../package.json').version;
 const TIMEOUT = 180_000;
@@ -157,4 +161,130 @@ test('a git checkout loaded by Bun from outside any node_modules tree asks no re
     fs.rmSync(cwd, { recursive: true, force: true });
     fs.rmSync(cache, { recursive: true, force: true });
   }
+});
+
+// Installs the way users install: `npm install asherah-shim`, `bun add`, `pnpm add`,
+// `yarn add` (1 and 4, whose default linker is Plug'n'Play) and Deno's `npm:` specifier,
+// each from a loopback registry that serves the two packed tarballs. Unlike the tarball
+// install above, each client must find the platform package through the main package's
+// optionalDependencies, keep it (os/cpu/libc match this machine) and lay it out its own
+// way; the loader must then find it in that layout.
+describe('installed from a registry', () => {
+  let registry;
+  const projects = [];
+  before(async () => {
+    registry = await startRegistry([`asherah-shim-${version}.tgz`, `asherah-shim-linux-x64-gnu-${version}.tgz`]
+      .map((f) => path.join(root, 'dist', f)));
+  });
+  after(async () => {
+    if (registry) await registry.close();
+    for (const p of projects) fs.rmSync(p, { recursive: true, force: true });
+  });
+
+  /** A fresh project with the round-trip scripts; returns its directory. */
+  function freshProject(files = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-shim-registry-'));
+    projects.push(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'fresh-project', version: '1.0.0', private: true }));
+    for (const f of ['roundtrip.cjs', 'roundtrip.mjs']) fs.copyFileSync(path.join(root, 'pkg-test', f), path.join(dir, f));
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    return dir;
+  }
+
+  function runIn(dir, cmd, args, extraEnv = {}) {
+    const r = spawnSync(cmd, args, { cwd: dir, env: projectEnv(extraEnv), encoding: 'utf8', timeout: TIMEOUT, killSignal: 'SIGKILL' });
+    assert.equal(r.status, 0, `${cmd} ${args.join(' ')} exited ${r.status} (${r.signal || 'no signal'}):\n${`${r.stdout}\n${r.stderr}`.slice(-3000)}`);
+    return r;
+  }
+
+  /** The registry was asked for both tarballs since `mark`. */
+  function fetchedBoth(mark) {
+    const got = registry.asked.slice(mark).filter((u) => u.endsWith('.tgz')).map((u) => path.basename(u)).sort();
+    assert.deepEqual([...new Set(got)], [`asherah-shim-${version}.tgz`, `asherah-shim-linux-x64-gnu-${version}.tgz`]);
+  }
+
+  test('npm install asherah-shim: Node round trips (native and Go core)', () => {
+    const dir = freshProject();
+    const mark = registry.asked.length;
+    runIn(dir, 'npm', ['install', '--no-audit', '--no-fund', '--registry', registry.url, '--cache', path.join(dir, '.npm-cache'), 'asherah-shim']);
+    fetchedBoth(mark);
+    assert.match(runIn(dir, process.execPath, ['roundtrip.cjs', env.goLibrary]).stdout, /^OK cjs node-/m);
+  });
+
+  for (const v of env.bunVersions) {
+    test(`bun ${v} add asherah-shim: round trips under that Bun (CommonJS, native and Go core; ESM)`, () => {
+      const dir = freshProject();
+      const mark = registry.asked.length;
+      runIn(dir, env.bun(v), ['add', 'asherah-shim'],
+        { BUN_CONFIG_REGISTRY: registry.url, NPM_CONFIG_REGISTRY: registry.url, BUN_INSTALL_CACHE_DIR: path.join(dir, '.bun-cache') });
+      fetchedBoth(mark);
+      assert.ok(fs.existsSync(path.join(dir, 'node_modules', 'asherah-shim-linux-x64-gnu', 'asherah-shim.linux-x64-gnu.node')));
+      assert.match(runIn(dir, env.bun(v), ['roundtrip.cjs', env.goLibrary]).stdout, new RegExp(`^OK cjs bun-${v.replace(/\./g, '\\.')}$`, 'm'));
+      assert.match(runIn(dir, env.bun(v), ['roundtrip.mjs']).stdout, /^OK esm bun-/m);
+    });
+  }
+
+  test('pnpm add asherah-shim (isolated .pnpm layout): Node, Bun 1.4.5 and Deno round trip', () => {
+    const dir = freshProject();
+    const mark = registry.asked.length;
+    runIn(dir, process.execPath, [env.pnpm, 'add', '--store-dir', path.join(dir, '.pnpm-store'), '--cache-dir', path.join(dir, '.pnpm-cache'), 'asherah-shim'],
+      { npm_config_registry: registry.url });
+    fetchedBoth(mark);
+    // pnpm links only direct dependencies at the top; the platform package sits beside the
+    // main package in .pnpm/asherah-shim@<v>/node_modules/, where the loader must look.
+    assert.ok(!fs.existsSync(path.join(dir, 'node_modules', 'asherah-shim-linux-x64-gnu')), 'pnpm hoisted the platform package');
+    assert.match(runIn(dir, process.execPath, ['roundtrip.cjs', env.goLibrary]).stdout, /^OK cjs node-/m);
+    assert.match(runIn(dir, env.bun('1.4.5'), ['roundtrip.cjs']).stdout, /^OK cjs bun-/m);
+    assert.match(runIn(dir, env.deno, ['run', '--allow-ffi', '--allow-read', 'roundtrip.cjs']).stdout, /^OK cjs deno-/m);
+  });
+
+  test('yarn 1 add asherah-shim: Node round trips', () => {
+    const dir = freshProject();
+    const mark = registry.asked.length;
+    runIn(dir, process.execPath, [env.yarn1, 'add', '--registry', registry.url, '--cache-folder', path.join(dir, '.yarn-cache'), '--no-progress', 'asherah-shim']);
+    fetchedBoth(mark);
+    assert.match(runIn(dir, process.execPath, ['roundtrip.cjs', env.goLibrary]).stdout, /^OK cjs node-/m);
+  });
+
+  test("yarn 4 add asherah-shim (Plug'n'Play, no node_modules): Node round trips under .pnp.cjs", () => {
+    // Yarn 4 keeps packages zipped and unplugs the platform package (it holds .node files)
+    // into .yarn/unplugged/; the loader reaches it through PnP's require.resolve. The age
+    // gate is off because the registry's versions are minutes old.
+    const dir = freshProject({
+      '.yarnrc.yml': [`npmRegistryServer: "${registry.url.replace(/\/$/, '')}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]',
+        'enableGlobalCache: false', 'enableTelemetry: false', 'npmMinimalAgeGate: 0', ''].join('\n'),
+    });
+    const mark = registry.asked.length;
+    runIn(dir, process.execPath, [env.yarn4, 'add', 'asherah-shim'],
+      // Yarn keeps packuments in its global folder across projects; a stale one from an
+      // earlier run would point at that run's registry port.
+      { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false', YARN_GLOBAL_FOLDER: path.join(dir, '.yarn-global') });
+    fetchedBoth(mark);
+    assert.ok(!fs.existsSync(path.join(dir, 'node_modules')), 'Yarn 4 made a node_modules tree');
+    const r = runIn(dir, process.execPath, ['--require', './.pnp.cjs', 'roundtrip.cjs', env.goLibrary]);
+    assert.match(r.stdout, /^OK cjs node-/m);
+  });
+
+  test('deno run with an npm:asherah-shim import and no package.json (Deno\'s global npm cache)', () => {
+    const dir = freshProject();
+    fs.rmSync(path.join(dir, 'package.json'));
+    fs.writeFileSync(path.join(dir, 'main.mjs'), [
+      "import asherah from 'npm:asherah-shim';",
+      "asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });",
+      "const text = 'deno npm: specifier';",
+      "if (asherah.decrypt_string('p', asherah.encrypt_string('p', text)) !== text) throw new Error('round trip');",
+      'asherah.shutdown();',
+      "console.log('LOADED', asherah._libraries().filter((p) => p.endsWith('.node')).join(','));",
+      '',
+    ].join('\n'));
+    const mark = registry.asked.length;
+    // Deno 2.9 refuses npm versions younger than 24 hours by default; the registry's are
+    // minutes old, so the gate is off here as it would be for a user trying a fresh release.
+    const r = runIn(dir, env.deno, ['run', '--min-dep-age=0', '--allow-ffi', '--allow-read', 'main.mjs'],
+      { NPM_CONFIG_REGISTRY: registry.url, DENO_DIR: path.join(dir, '.deno'), NO_COLOR: '1' });
+    fetchedBoth(mark);
+    const loaded = /^LOADED (.*)$/m.exec(r.stdout);
+    assert.ok(loaded, r.stdout);
+    assert.ok(loaded[1].startsWith(path.join(dir, '.deno', 'npm')) && loaded[1].endsWith('/asherah-shim.linux-x64-gnu.node'), loaded[1]);
+  });
 });
