@@ -10,7 +10,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,9 +35,21 @@ function projectEnv(extra = {}) {
   return e;
 }
 
+/** The two packed tarballs scripts/package.sh writes to dist/: main package, platform package. */
+const TARBALLS = [`asherah-shim-${version}.tgz`, `asherah-shim-linux-x64-gnu-${version}.tgz`];
+
+/** A fresh project directory with a package.json and the round-trip scripts. */
+function newProject(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'fresh-project', version: '1.0.0', private: true }));
+  for (const f of ['roundtrip.cjs', 'roundtrip.mjs']) fs.copyFileSync(path.join(root, 'pkg-test', f), path.join(dir, f));
+  return dir;
+}
+
 let project;
+/** Runs `cmd` in `opts.cwd` (the tarball-installed project by default) and asserts its exit status. */
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: project, env: projectEnv(opts.env), encoding: 'utf8', timeout: TIMEOUT, killSignal: 'SIGKILL' });
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? project, env: projectEnv(opts.env), encoding: 'utf8', timeout: TIMEOUT, killSignal: 'SIGKILL' });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, opts.status ?? 0, `${cmd} ${args.join(' ')} exited ${r.status} (${r.signal || 'no signal'}):\n${out.slice(-3000)}`);
   return r;
@@ -47,9 +58,7 @@ function run(cmd, args, opts = {}) {
 before(() => {
   const pack = spawnSync('bash', [path.join(root, 'scripts', 'package.sh')], { cwd: root, encoding: 'utf8', timeout: 600_000 });
   assert.equal(pack.status, 0, `scripts/package.sh failed:\n${pack.stdout}\n${pack.stderr}`);
-  project = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-shim-install-'));
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'fresh-project', version: '1.0.0', private: true }));
-  for (const f of ['roundtrip.cjs', 'roundtrip.mjs']) fs.copyFileSync(path.join(root, 'pkg-test', f), path.join(project, f));
+  project = newProject('asherah-shim-install-');
 });
 
 after(() => {
@@ -135,16 +144,13 @@ test('a git checkout loaded by Bun from outside any node_modules tree asks no re
   // Outside a node_modules tree Bun's resolver auto-installs a bare specifier it cannot find:
   // resolving the platform package there cost a registry round trip on every load (Bun 1.1
   // also printed `error: package "asherah-shim-linux-x64-gnu" not found`); lib/locate.cjs
-  // now looks for node_modules directories itself under Bun. The registry here is a
-  // loopback server that records what it is asked and answers 404.
-  const asked = [];
-  const server = http.createServer((req, res) => { asked.push(req.url); res.writeHead(404).end('{}'); });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // now looks for node_modules directories itself under Bun. The registry here serves no
+  // package: it records what it is asked and answers 404.
+  const server = await startRegistry([]);
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-shim-nomodules-'));
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-shim-buncache-'));
   try {
-    const registry = `http://127.0.0.1:${server.address().port}/`;
-    const e = { ...projectEnv({ PATH: process.env.PATH }), BUN_CONFIG_REGISTRY: registry, NPM_CONFIG_REGISTRY: registry, BUN_INSTALL_CACHE_DIR: cache };
+    const e = { ...projectEnv({ PATH: process.env.PATH }), BUN_CONFIG_REGISTRY: server.url, NPM_CONFIG_REGISTRY: server.url, BUN_INSTALL_CACHE_DIR: cache };
     const child = spawn(env.bun('1.4.5'), ['-e', `const a = require(${JSON.stringify(root)}); console.log('LOADED', a.get_setup_status())`],
       { cwd, env: e });
     let out = '';
@@ -155,9 +161,9 @@ test('a git checkout loaded by Bun from outside any node_modules tree asks no re
     clearTimeout(timer);
     assert.equal(code, 0, out);
     assert.match(out, /^LOADED false$/m);
-    assert.deepEqual(asked, [], 'requests Bun made to the registry');
+    assert.deepEqual(server.asked, [], 'requests Bun made to the registry');
   } finally {
-    server.close();
+    await server.close();
     fs.rmSync(cwd, { recursive: true, force: true });
     fs.rmSync(cache, { recursive: true, force: true });
   }
@@ -173,8 +179,7 @@ describe('installed from a registry', () => {
   let registry;
   const projects = [];
   before(async () => {
-    registry = await startRegistry([`asherah-shim-${version}.tgz`, `asherah-shim-linux-x64-gnu-${version}.tgz`]
-      .map((f) => path.join(root, 'dist', f)));
+    registry = await startRegistry(TARBALLS.map((f) => path.join(root, 'dist', f)));
   });
   after(async () => {
     if (registry) await registry.close();
@@ -183,67 +188,59 @@ describe('installed from a registry', () => {
 
   /** A fresh project with the round-trip scripts; returns its directory. */
   function freshProject(files = {}) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-shim-registry-'));
+    const dir = newProject('asherah-shim-registry-');
     projects.push(dir);
-    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'fresh-project', version: '1.0.0', private: true }));
-    for (const f of ['roundtrip.cjs', 'roundtrip.mjs']) fs.copyFileSync(path.join(root, 'pkg-test', f), path.join(dir, f));
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     return dir;
-  }
-
-  function runIn(dir, cmd, args, extraEnv = {}) {
-    const r = spawnSync(cmd, args, { cwd: dir, env: projectEnv(extraEnv), encoding: 'utf8', timeout: TIMEOUT, killSignal: 'SIGKILL' });
-    assert.equal(r.status, 0, `${cmd} ${args.join(' ')} exited ${r.status} (${r.signal || 'no signal'}):\n${`${r.stdout}\n${r.stderr}`.slice(-3000)}`);
-    return r;
   }
 
   /** The registry was asked for both tarballs since `mark`. */
   function fetchedBoth(mark) {
     const got = registry.asked.slice(mark).filter((u) => u.endsWith('.tgz')).map((u) => path.basename(u)).sort();
-    assert.deepEqual([...new Set(got)], [`asherah-shim-${version}.tgz`, `asherah-shim-linux-x64-gnu-${version}.tgz`]);
+    assert.deepEqual([...new Set(got)], [...TARBALLS].sort());
   }
 
   test('npm install asherah-shim: Node round trips (native and Go core)', () => {
     const dir = freshProject();
     const mark = registry.asked.length;
-    runIn(dir, 'npm', ['install', '--no-audit', '--no-fund', '--registry', registry.url, '--cache', path.join(dir, '.npm-cache'), 'asherah-shim']);
+    run('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.url, '--cache', path.join(dir, '.npm-cache'), 'asherah-shim'], { cwd: dir });
     fetchedBoth(mark);
-    assert.match(runIn(dir, process.execPath, ['roundtrip.cjs', env.goLibrary]).stdout, /^OK cjs node-/m);
+    assert.match(run(process.execPath, ['roundtrip.cjs', env.goLibrary], { cwd: dir }).stdout, /^OK cjs node-/m);
   });
 
   for (const v of env.bunVersions) {
     test(`bun ${v} add asherah-shim: round trips under that Bun (CommonJS, native and Go core; ESM)`, () => {
       const dir = freshProject();
       const mark = registry.asked.length;
-      runIn(dir, env.bun(v), ['add', 'asherah-shim'],
-        { BUN_CONFIG_REGISTRY: registry.url, NPM_CONFIG_REGISTRY: registry.url, BUN_INSTALL_CACHE_DIR: path.join(dir, '.bun-cache') });
+      run(env.bun(v), ['add', 'asherah-shim'],
+        { cwd: dir, env: { BUN_CONFIG_REGISTRY: registry.url, NPM_CONFIG_REGISTRY: registry.url, BUN_INSTALL_CACHE_DIR: path.join(dir, '.bun-cache') } });
       fetchedBoth(mark);
       assert.ok(fs.existsSync(path.join(dir, 'node_modules', 'asherah-shim-linux-x64-gnu', 'asherah-shim.linux-x64-gnu.node')));
-      assert.match(runIn(dir, env.bun(v), ['roundtrip.cjs', env.goLibrary]).stdout, new RegExp(`^OK cjs bun-${v.replace(/\./g, '\\.')}$`, 'm'));
-      assert.match(runIn(dir, env.bun(v), ['roundtrip.mjs']).stdout, /^OK esm bun-/m);
+      assert.match(run(env.bun(v), ['roundtrip.cjs', env.goLibrary], { cwd: dir }).stdout, new RegExp(`^OK cjs bun-${v.replace(/\./g, '\\.')}$`, 'm'));
+      assert.match(run(env.bun(v), ['roundtrip.mjs'], { cwd: dir }).stdout, /^OK esm bun-/m);
     });
   }
 
   test('pnpm add asherah-shim (isolated .pnpm layout): Node, Bun 1.4.5 and Deno round trip', () => {
     const dir = freshProject();
     const mark = registry.asked.length;
-    runIn(dir, process.execPath, [env.pnpm, 'add', '--store-dir', path.join(dir, '.pnpm-store'), '--cache-dir', path.join(dir, '.pnpm-cache'), 'asherah-shim'],
-      { npm_config_registry: registry.url });
+    run(process.execPath, [env.pnpm, 'add', '--store-dir', path.join(dir, '.pnpm-store'), '--cache-dir', path.join(dir, '.pnpm-cache'), 'asherah-shim'],
+      { cwd: dir, env: { npm_config_registry: registry.url } });
     fetchedBoth(mark);
     // pnpm links only direct dependencies at the top; the platform package sits beside the
     // main package in .pnpm/asherah-shim@<v>/node_modules/, where the loader must look.
     assert.ok(!fs.existsSync(path.join(dir, 'node_modules', 'asherah-shim-linux-x64-gnu')), 'pnpm hoisted the platform package');
-    assert.match(runIn(dir, process.execPath, ['roundtrip.cjs', env.goLibrary]).stdout, /^OK cjs node-/m);
-    assert.match(runIn(dir, env.bun('1.4.5'), ['roundtrip.cjs']).stdout, /^OK cjs bun-/m);
-    assert.match(runIn(dir, env.deno, ['run', '--allow-ffi', '--allow-read', 'roundtrip.cjs']).stdout, /^OK cjs deno-/m);
+    assert.match(run(process.execPath, ['roundtrip.cjs', env.goLibrary], { cwd: dir }).stdout, /^OK cjs node-/m);
+    assert.match(run(env.bun('1.4.5'), ['roundtrip.cjs'], { cwd: dir }).stdout, /^OK cjs bun-/m);
+    assert.match(run(env.deno, ['run', '--allow-ffi', '--allow-read', 'roundtrip.cjs'], { cwd: dir }).stdout, /^OK cjs deno-/m);
   });
 
   test('yarn 1 add asherah-shim: Node round trips', () => {
     const dir = freshProject();
     const mark = registry.asked.length;
-    runIn(dir, process.execPath, [env.yarn1, 'add', '--registry', registry.url, '--cache-folder', path.join(dir, '.yarn-cache'), '--no-progress', 'asherah-shim']);
+    run(process.execPath, [env.yarn1, 'add', '--registry', registry.url, '--cache-folder', path.join(dir, '.yarn-cache'), '--no-progress', 'asherah-shim'], { cwd: dir });
     fetchedBoth(mark);
-    assert.match(runIn(dir, process.execPath, ['roundtrip.cjs', env.goLibrary]).stdout, /^OK cjs node-/m);
+    assert.match(run(process.execPath, ['roundtrip.cjs', env.goLibrary], { cwd: dir }).stdout, /^OK cjs node-/m);
   });
 
   test("yarn 4 add asherah-shim (Plug'n'Play, no node_modules): Node round trips under .pnp.cjs", () => {
@@ -255,13 +252,15 @@ describe('installed from a registry', () => {
         'enableGlobalCache: false', 'enableTelemetry: false', 'npmMinimalAgeGate: 0', ''].join('\n'),
     });
     const mark = registry.asked.length;
-    runIn(dir, process.execPath, [env.yarn4, 'add', 'asherah-shim'],
+    run(process.execPath, [env.yarn4, 'add', 'asherah-shim'], {
+      cwd: dir,
       // Yarn keeps packuments in its global folder across projects; a stale one from an
       // earlier run would point at that run's registry port.
-      { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false', YARN_GLOBAL_FOLDER: path.join(dir, '.yarn-global') });
+      env: { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false', YARN_GLOBAL_FOLDER: path.join(dir, '.yarn-global') },
+    });
     fetchedBoth(mark);
     assert.ok(!fs.existsSync(path.join(dir, 'node_modules')), 'Yarn 4 made a node_modules tree');
-    const r = runIn(dir, process.execPath, ['--require', './.pnp.cjs', 'roundtrip.cjs', env.goLibrary]);
+    const r = run(process.execPath, ['--require', './.pnp.cjs', 'roundtrip.cjs', env.goLibrary], { cwd: dir });
     assert.match(r.stdout, /^OK cjs node-/m);
   });
 
@@ -280,8 +279,8 @@ describe('installed from a registry', () => {
     const mark = registry.asked.length;
     // Deno 2.9 refuses npm versions younger than 24 hours by default; the registry's are
     // minutes old, so the gate is off here as it would be for a user trying a fresh release.
-    const r = runIn(dir, env.deno, ['run', '--min-dep-age=0', '--allow-ffi', '--allow-read', 'main.mjs'],
-      { NPM_CONFIG_REGISTRY: registry.url, DENO_DIR: path.join(dir, '.deno'), NO_COLOR: '1' });
+    const r = run(env.deno, ['run', '--min-dep-age=0', '--allow-ffi', '--allow-read', 'main.mjs'],
+      { cwd: dir, env: { NPM_CONFIG_REGISTRY: registry.url, DENO_DIR: path.join(dir, '.deno'), NO_COLOR: '1' } });
     fetchedBoth(mark);
     const loaded = /^LOADED (.*)$/m.exec(r.stdout);
     assert.ok(loaded, r.stdout);

@@ -1,9 +1,9 @@
 'use strict';
 // A loopback npm registry for the install tests (pkg-test/): it serves the packuments and
 // tarballs of the packed .tgz files it is given, answers 404 to everything else, and
-// records every request, so a test can install with npm, bun or deno the way a user does
-// (`npm install asherah-shim`, `bun add asherah-shim`, `npm:asherah-shim`) and see what each
-// client asked for. Packuments carry the package.json of the tarball, its sha512 integrity
+// records every request, so a test can install with npm, bun, pnpm, yarn or deno the way a
+// user does (`npm install asherah-shim`, `bun add asherah-shim`, `npm:asherah-shim`) and
+// see what each client asked for. Packuments carry the package.json of the tarball, its sha512 integrity
 // and its sha1, which every client checks.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -22,10 +22,17 @@ function manifestOf(tgz) {
 /** Serves `tarballs` on 127.0.0.1 and an ephemeral port in this process, appending each
  *  request path as a line to `logFile`; resolves to the server and its base URL. */
 async function serve(tarballs, logFile) {
-  const packages = new Map(); // name -> { manifest, bytes, file }
+  const packages = new Map(); // name -> { manifest, bytes, file, integrity, shasum }
   for (const tgz of tarballs) {
     const manifest = manifestOf(tgz);
-    packages.set(manifest.name, { manifest, bytes: fs.readFileSync(tgz), file: `${manifest.name}-${manifest.version}.tgz` });
+    const bytes = fs.readFileSync(tgz);
+    packages.set(manifest.name, {
+      manifest,
+      bytes,
+      file: `${manifest.name}-${manifest.version}.tgz`,
+      integrity: `sha512-${crypto.createHash('sha512').update(bytes).digest('base64')}`,
+      shasum: crypto.createHash('sha1').update(bytes).digest('hex'),
+    });
   }
   const published = new Date().toISOString(); // clients that gate on a version's age see it as new
   let base = '';
@@ -35,15 +42,11 @@ async function serve(tarballs, logFile) {
     const [, name, dash, file] = url.split('/');
     const pkg = packages.get(name);
     if (pkg && dash === undefined) {
-      const { manifest, bytes } = pkg;
+      const { manifest, integrity, shasum } = pkg;
       const version = {
         ...manifest,
         _id: `${manifest.name}@${manifest.version}`,
-        dist: {
-          tarball: `${base}${manifest.name}/-/${pkg.file}`,
-          integrity: `sha512-${crypto.createHash('sha512').update(bytes).digest('base64')}`,
-          shasum: crypto.createHash('sha1').update(bytes).digest('hex'),
-        },
+        dist: { tarball: `${base}${manifest.name}/-/${pkg.file}`, integrity, shasum },
       };
       const body = JSON.stringify({
         name: manifest.name,
@@ -101,4 +104,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { startRegistry, manifestOf };
+module.exports = { startRegistry };
