@@ -12,16 +12,18 @@
 //! `record` (JSON), `aead` (AES-256-GCM layout), `keys` (secret keys), `kms` (static and
 //! AWS KMS), `metastore` (memory, SQLite, PostgreSQL, MySQL, DynamoDB), `aws` (the AWS SDK
 //! setup and runtime those two share), `observe` (cache, metastore and key events for an
-//! embedder's observer), `config`, `error`, and `locked`: the one
-//! module allowed `unsafe`, for mlock'ed key memory. The crate root denies `unsafe_code`
-//! (a root-level `forbid` could not be lifted for that module); every other module
-//! `forbid`s it.
+//! embedder's observer), `config`, `error`, `b64` (base64 with an AVX-512 VBMI kernel)
+//! and `locked` (mlock'ed key memory). `locked` and `b64` are the two modules allowed
+//! `unsafe`: raw memory for keys, and `std::arch` intrinsics with raw loads and stores. The
+//! crate root denies `unsafe_code` (a root-level `forbid` could not be lifted for those);
+//! `record` allows none either, and every other module `forbid`s it.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
 mod aead;
 mod aws;
+mod b64;
 mod cache;
 mod config;
 mod envelope;

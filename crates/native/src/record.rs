@@ -7,10 +7,11 @@
 //! `Revoked` appears only when true and `ParentKeyMeta` only when present (system keys have
 //! none). Input is parsed with serde, borrowing from the caller's buffer; a DataRowRecord
 //! in exactly the layout above (what this module and Go write) is first tried by a
-//! serde-free reader that accepts a subset of what serde accepts (`parse_canonical`). Base64 is
-//! `base64-simd` (SIMD with runtime CPU detection): a 1 MiB record's `Data` field is most of
-//! the bytes an encrypt writes and a decrypt reads, so it is encoded straight into the
-//! pre-sized output `String` and decoded straight into the buffer GCM then opens in place.
+//! serde-free reader that accepts a subset of what serde accepts (`parse_canonical`). A 1 MiB
+//! record's `Data` field is most of the bytes an encrypt writes and a decrypt reads, so its
+//! base64 goes through `crate::b64` (an AVX-512 VBMI kernel where the CPU has one,
+//! `base64-simd` otherwise): encoded straight into the pre-sized output `String`, decoded
+//! straight into the buffer GCM then opens in place. The short fields use `base64-simd`.
 //!
 //! Reading is as lenient as libasherah's, and no more, so every record and key record Go
 //! reads, this reads too, to the same bytes: field names match case-insensitively when no
@@ -183,7 +184,7 @@ impl EnvelopeKeyRecord {
         out.push_str("\"Created\":");
         push_int(&mut out, self.created);
         out.push_str(",\"Key\":\"");
-        STANDARD.encode_append(&self.encrypted_key, &mut out);
+        crate::b64::encode_append(&self.encrypted_key, &mut out);
         out.push('"');
         if let Some(meta) = &self.parent_key_meta {
             out.push_str(",\"ParentKeyMeta\":{\"KeyId\":");
@@ -290,10 +291,7 @@ fn decode_sealed_key(b64: &[u8]) -> Result<SealedKey, base64_simd::Error> {
 /// final group (ignored; they carry no data). Padding stays required, other whitespace and
 /// the URL-safe alphabet stay refused, as in Go. `None` if Go would refuse it too.
 pub(crate) fn decode_base64_like_go(b64: &[u8]) -> Option<Vec<u8>> {
-    STANDARD
-        .decode_to_vec(b64)
-        .ok()
-        .or_else(|| decode_base64_go_leniency(b64))
+    crate::b64::decode_to_vec(b64).or_else(|| decode_base64_go_leniency(b64))
 }
 
 /// The second half of [`decode_base64_like_go`], for a caller whose own strict decode
@@ -369,7 +367,7 @@ fn parse_canonical(json: &[u8]) -> Option<DataRowRecord<'_>> {
         ik_id: Cow::Borrowed(id),
         ik_created,
         sealed_drk,
-        sealed_data: STANDARD.decode_to_vec(data).ok()?,
+        sealed_data: crate::b64::decode_to_vec(data)?,
     })
 }
 
@@ -510,13 +508,13 @@ pub(crate) fn write_data_row_record(
     out.push_str("{\"Key\":{\"Created\":");
     push_int(&mut out, drk_created);
     out.push_str(",\"Key\":\"");
-    STANDARD.encode_append(sealed_drk, &mut out);
+    crate::b64::encode_append(sealed_drk, &mut out);
     out.push_str("\",\"ParentKeyMeta\":{\"KeyId\":");
     out.push_str(ik_id_json);
     out.push_str(",\"Created\":");
     push_int(&mut out, ik_created);
     out.push_str("}},\"Data\":\"");
-    STANDARD.encode_append(sealed_data, &mut out);
+    crate::b64::encode_append(sealed_data, &mut out);
     out.push_str("\"}");
     debug_assert!(out.len() <= capacity, "record outgrew its capacity");
     out

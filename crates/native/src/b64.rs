@@ -1,0 +1,430 @@
+//! Standard padded base64 (Go's `base64.StdEncoding`, which `encoding/json` uses for
+//! `[]byte`) for the bulk of a record: encoding appended straight to a record being written,
+//! and strict decoding (padding required, no whitespace, zero bits after the last byte) of
+//! a record's `Data`. On x86-64 CPUs with AVX-512 VBMI (Intel Ice Lake and later, AMD Zen 4
+//! and later) whole blocks are done here, 48 bytes to 64 characters in three instructions
+//! and back in five, after Muła and Lemire, "Base64 encoding and decoding at almost the
+//! speed of a memory copy" (2019). The last block (the only one that can hold padding) and
+//! every other CPU go to `base64-simd` (AVX2, SSSE3 or scalar), so it alone decides padding
+//! and trailing bits. `base64-simd` has no AVX-512 code, and `simdutf`, which has, is C++:
+//! it would make the module need `libstdc++` and run a static constructor when loaded, and
+//! its decoder skips whitespace. Results are checked against the independent `base64` crate
+//! at every length up to 4 KiB, around the large-record sizes, with random and corrupted
+//! input, and with input that ends at an unmapped page (tests below).
+#![allow(unsafe_code)] // the VBMI kernels: `std::arch` intrinsics, raw loads and stores
+
+/// The length of the base64 of `n` bytes.
+pub(crate) fn encoded_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// Appends the base64 of `data` to `out`.
+pub(crate) fn encode_append(data: &[u8], out: &mut String) {
+    #[cfg(target_arch = "x86_64")]
+    let data = vbmi::encode_blocks_append(data, out);
+    base64_simd::STANDARD.encode_append(data, out);
+}
+
+/// Decodes strict standard base64 (exactly what `base64_simd::STANDARD` accepts); `None`
+/// if it is not.
+pub(crate) fn decode_to_vec(b64: &[u8]) -> Option<Vec<u8>> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(decoded) = vbmi::decode_to_vec(b64) {
+        return decoded;
+    }
+    base64_simd::STANDARD.decode_to_vec(b64).ok()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod vbmi {
+    use std::arch::x86_64::{
+        __m512i, _mm512_loadu_si512, _mm512_madd_epi16, _mm512_maddubs_epi16,
+        _mm512_mask_storeu_epi8, _mm512_maskz_loadu_epi8, _mm512_movepi8_mask,
+        _mm512_multishift_epi64_epi8, _mm512_or_si512, _mm512_permutex2var_epi8,
+        _mm512_permutexvar_epi8, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_setzero_si512,
+        _mm512_storeu_si512,
+    };
+
+    use base64_simd::AsOut;
+
+    /// Input bytes per step; their base64 is 64 bytes.
+    pub(super) const BLOCK: usize = 48;
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    /// For each output group of four bytes `j`, the input bytes `3j+1, 3j, 3j+2, 3j+1`: as a
+    /// little-endian 32-bit word, the first two hold input bytes `3j, 3j+1` as a big-endian
+    /// 16-bit value, the last two `3j+1, 3j+2`.
+    const SPREAD: [u8; 64] = {
+        let mut t = [0u8; 64];
+        let mut j = 0;
+        while j < 16 {
+            let b = 3 * j as u8;
+            t[4 * j] = b + 1;
+            t[4 * j + 1] = b;
+            t[4 * j + 2] = b + 2;
+            t[4 * j + 3] = b + 1;
+            j += 1;
+        }
+        t
+    };
+
+    /// Bit offsets of the four 6-bit values in each 32-bit word laid out by [`SPREAD`]: the
+    /// first value is bits 15..10 of the low half, the second bits 9..4, the third bits
+    /// 11..6 of the high half (22), the fourth its bits 5..0 (16); and the same plus 32 for
+    /// the second word of each 64-bit lane. `vpmultishiftqb` takes the 8 bits from each
+    /// offset; the alphabet lookup (`vpermb`) reads only the low 6 of them.
+    const OFFSETS: i64 = i64::from_le_bytes([10, 4, 22, 16, 42, 36, 54, 48]);
+
+    /// The 6-bit value of each ASCII character, `0x80` for one outside the alphabet.
+    const VALUES: [u8; 128] = {
+        let mut t = [0x80u8; 128];
+        let mut i = 0;
+        while i < 64 {
+            t[ALPHABET[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
+
+    /// For each 3 output bytes `j`, where they sit in the packed 32-bit word `j` (big-endian
+    /// in its low three bytes); the last 16 entries are unused.
+    const GATHER: [u8; 64] = {
+        let mut t = [0u8; 64];
+        let mut j = 0;
+        while j < 16 {
+            let b = 4 * j as u8;
+            t[3 * j] = b + 2;
+            t[3 * j + 1] = b + 1;
+            t[3 * j + 2] = b;
+            j += 1;
+        }
+        t
+    };
+
+    /// Whether this CPU runs the kernel (the detection is cached by `std`).
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vbmi")
+    }
+
+    /// Appends the base64 of `data`'s whole 48-byte blocks to `out` if this CPU can, and
+    /// returns the bytes left to encode (all of `data` otherwise). Whole blocks are whole
+    /// base64 quanta, so the rest's encoding simply follows.
+    pub(super) fn encode_blocks_append<'a>(data: &'a [u8], out: &mut String) -> &'a [u8] {
+        let blocks = data.len() / BLOCK;
+        if blocks == 0 || !available() {
+            return data;
+        }
+        let n = blocks * 64;
+        out.reserve(n + super::encoded_len(data.len() - blocks * BLOCK));
+        // SAFETY: only base64 alphabet bytes (ASCII) are appended, so `out` stays UTF-8,
+        // and its length is set only after they are written.
+        let bytes = unsafe { out.as_mut_vec() };
+        let len = bytes.len();
+        // SAFETY: the CPU has AVX-512F/BW/VBMI (`available`); `data` holds `blocks * 48`
+        // readable bytes, and `reserve` left at least `blocks * 64` writable bytes after `len`.
+        unsafe { encode_blocks(data.as_ptr(), blocks, bytes.as_mut_ptr().add(len)) };
+        // SAFETY: `encode_blocks` initialized exactly those `n` bytes, within capacity.
+        unsafe { bytes.set_len(len + n) };
+        &data[blocks * BLOCK..]
+    }
+
+    /// Encodes `blocks` blocks of 48 bytes from `src` as `blocks * 64` bytes at `dst`.
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512F, AVX-512BW and AVX-512VBMI; `src` is valid for reading
+    /// `blocks * 48` bytes and `dst` for writing `blocks * 64`, and the two do not overlap.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    pub(super) unsafe fn encode_blocks(src: *const u8, blocks: usize, dst: *mut u8) {
+        // SAFETY: both tables are 64-byte arrays, read whole (unaligned loads). Each block's
+        // load below is masked to its 48 bytes: a masked-off byte is neither read nor able
+        // to fault.
+        let (alphabet, spread) = unsafe {
+            (
+                _mm512_loadu_si512(ALPHABET.as_ptr().cast::<__m512i>()),
+                _mm512_loadu_si512(SPREAD.as_ptr().cast::<__m512i>()),
+            )
+        };
+        let offsets = _mm512_set1_epi64(OFFSETS);
+        const LOW_48: u64 = (1 << BLOCK) - 1;
+        for i in 0..blocks {
+            // SAFETY: block `i`'s 48 bytes are within `src`; the 16 masked off are not read.
+            let input = unsafe { _mm512_maskz_loadu_epi8(LOW_48, src.add(i * BLOCK).cast()) };
+            let spread = _mm512_permutexvar_epi8(spread, input);
+            let sextets = _mm512_multishift_epi64_epi8(offsets, spread);
+            let chars = _mm512_permutexvar_epi8(sextets, alphabet);
+            // SAFETY: block `i`'s 64 output bytes are within `dst`.
+            unsafe { _mm512_storeu_si512(dst.add(i * 64).cast::<__m512i>(), chars) };
+        }
+    }
+    /// Decodes `b64` if this CPU can and it is long enough to be worth it: `Some` of the
+    /// result (`None` inside when it is not strict base64), or `None` to leave it to
+    /// `base64-simd`. All whole 64-character blocks but the last go through the kernel; the
+    /// rest (1 to 64 characters, the only place padding may be) through `base64-simd`.
+    /// The blocks start at multiples of 4 characters, so the input is strict base64 exactly
+    /// when the blocks hold only alphabet characters and the rest is strict base64.
+    pub(super) fn decode_to_vec(b64: &[u8]) -> Option<Option<Vec<u8>>> {
+        if b64.len() <= 2 * 64 || !available() {
+            return None;
+        }
+        let blocks = (b64.len() - 1) / 64;
+        let (head, rest) = b64.split_at(blocks * 64);
+        let Ok(rest_len) = base64_simd::STANDARD.decoded_length(rest) else {
+            return Some(None);
+        };
+        let n = blocks * BLOCK;
+        let mut out = Vec::with_capacity(n + rest_len);
+        // SAFETY: the CPU has AVX-512F/BW/VBMI (`available`); `head` holds `blocks * 64`
+        // readable bytes and `out` has room for `blocks * 48`.
+        if !unsafe { decode_blocks(head.as_ptr(), blocks, out.as_mut_ptr()) } {
+            return Some(None);
+        }
+        // SAFETY: `decode_blocks` initialized the first `n` bytes, within capacity.
+        unsafe { out.set_len(n) };
+        let written = match base64_simd::STANDARD.decode(rest, out.spare_capacity_mut().as_out()) {
+            Ok(tail) => tail.len(),
+            Err(_) => return Some(None),
+        };
+        debug_assert_eq!(written, rest_len);
+        // SAFETY: `decode` initialized `written` bytes of the spare capacity after `n`.
+        unsafe { out.set_len(n + written) };
+        Some(Some(out))
+    }
+
+    /// Decodes `blocks` blocks of 64 base64 characters from `src` into `blocks * 48` bytes
+    /// at `dst`; `false` (with `dst` partly written) if any character is outside the
+    /// alphabet (`=` included: it can only end the input, which is never in a block).
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512F, AVX-512BW and AVX-512VBMI; `src` is valid for reading
+    /// `blocks * 64` bytes and `dst` for writing `blocks * 48`, and the two do not overlap.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    pub(super) unsafe fn decode_blocks(src: *const u8, blocks: usize, dst: *mut u8) -> bool {
+        // SAFETY: `VALUES` has 128 bytes and `GATHER` 64, each read in whole 64-byte loads.
+        let (low, high, gather) = unsafe {
+            (
+                _mm512_loadu_si512(VALUES.as_ptr().cast::<__m512i>()),
+                _mm512_loadu_si512(VALUES.as_ptr().add(64).cast::<__m512i>()),
+                _mm512_loadu_si512(GATHER.as_ptr().cast::<__m512i>()),
+            )
+        };
+        // Multipliers: in each 16-bit pair, first value * 64 + second; then in each 32-bit
+        // word, first pair * 4096 + second: the four values as 24 bits.
+        let pairs = _mm512_set1_epi32(0x0140_0140);
+        let words = _mm512_set1_epi32(0x0001_1000);
+        const LOW_48: u64 = (1 << BLOCK) - 1;
+        // Bit 7 of a byte is set for input that is not ASCII or not in the alphabet.
+        let mut bad = _mm512_setzero_si512();
+        for i in 0..blocks {
+            // SAFETY: block `i`'s 64 characters are within `src`.
+            let input = unsafe { _mm512_loadu_si512(src.add(i * 64).cast::<__m512i>()) };
+            let values = _mm512_permutex2var_epi8(low, input, high);
+            bad = _mm512_or_si512(bad, _mm512_or_si512(values, input));
+            let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(values, pairs), words);
+            let bytes = _mm512_permutexvar_epi8(gather, packed);
+            // SAFETY: the store is masked to block `i`'s 48 output bytes, within `dst`.
+            unsafe { _mm512_mask_storeu_epi8(dst.add(i * BLOCK).cast(), LOW_48, bytes) };
+        }
+        _mm512_movepi8_mask(bad) == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    fn check(data: &[u8]) {
+        let mut out = String::from("prefix:");
+        encode_append(data, &mut out);
+        assert_eq!(out.len(), 7 + encoded_len(data.len()));
+        assert_eq!(&out[7..], STANDARD.encode(data), "length {}", data.len());
+    }
+
+    #[test]
+    fn matches_the_base64_crate_at_every_small_length() {
+        for len in 0..4097usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 131 + len * 7) as u8).collect();
+            check(&data);
+        }
+        // Every byte value in every position of a block (each maps to one alphabet entry).
+        let all: Vec<u8> = (0..=255u8).cycle().take(48 * 64 + 5).collect();
+        check(&all);
+        check(&[0xff; 300]);
+        check(&[0; 300]);
+    }
+
+    #[test]
+    fn matches_the_base64_crate_around_large_sizes() {
+        for base in [65_536usize, 131_072, 1 << 20] {
+            for len in base + 28 - 50..base + 28 + 50 {
+                let data: Vec<u8> = (0..len)
+                    .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                    .collect();
+                check(&data);
+            }
+        }
+    }
+
+    /// `decode_to_vec` against the `base64` crate (strict, padded): the same bytes, or
+    /// refused by both.
+    fn check_decode(b64: &[u8]) {
+        let ours = decode_to_vec(b64);
+        let theirs = STANDARD.decode(b64).ok();
+        assert_eq!(ours, theirs, "input of {} characters", b64.len());
+        assert_eq!(ours, base64_simd::STANDARD.decode_to_vec(b64).ok());
+    }
+
+    #[test]
+    fn decodes_what_it_encodes_at_every_small_length() {
+        for len in 0..3073usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 97 + len * 3) as u8).collect();
+            let mut b64 = String::new();
+            encode_append(&data, &mut b64);
+            assert_eq!(decode_to_vec(b64.as_bytes()).as_deref(), Some(&data[..]));
+            check_decode(b64.as_bytes());
+        }
+    }
+
+    /// Every byte value at every position of a block: refused unless it is an alphabet
+    /// character, and then decoded as the `base64` crate does.
+    #[test]
+    fn every_byte_value_in_every_block_position() {
+        let data: Vec<u8> = (0..600usize).map(|i| (i * 13) as u8).collect();
+        let mut b64 = String::new();
+        encode_append(&data, &mut b64);
+        let b64 = b64.into_bytes();
+        for at in (0..64).chain(64..128).chain([700, 750, 799]) {
+            for v in 0..=255u8 {
+                let mut t = b64.clone();
+                t[at] = v;
+                check_decode(&t);
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_what_go_refuses_and_strict_base64_refuses() {
+        let data = vec![0x5au8; 1000];
+        let mut b64 = String::new();
+        encode_append(&data, &mut b64);
+        let b64 = b64.into_bytes();
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for at in [0usize, 63, 64, 200, 1000, b64.len() - 1] {
+            for insert in [
+                &b"\n"[..],
+                b"\r\n",
+                b" ",
+                b"\t",
+                b"=",
+                b"==",
+                b"-",
+                b"_",
+                b"\0",
+                b"\xc3\xa9",
+            ] {
+                let mut t = b64.clone();
+                t.splice(at..at, insert.iter().copied());
+                cases.push(t);
+            }
+        }
+        cases.push(b64[..b64.len() - 1].to_vec());
+        cases.push([&b64[..], b"===="].concat());
+        cases.push([&b64[..], b"AAAA"].concat());
+        let mut no_pad = b64.clone();
+        no_pad.retain(|&b| b != b'=');
+        cases.push(no_pad);
+        for t in &cases {
+            check_decode(t);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn decodes_like_the_base64_crate_with_corruption(
+            data in proptest::collection::vec(any::<u8>(), 0..3000),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+        ) {
+            let mut b64 = String::new();
+            encode_append(&data, &mut b64);
+            let mut b64 = b64.into_bytes();
+            if edits.is_empty() {
+                prop_assert_eq!(decode_to_vec(&b64), Some(data));
+            }
+            for (at, v) in edits {
+                if !b64.is_empty() {
+                    let i = at.index(b64.len());
+                    b64[i] = v;
+                }
+            }
+            check_decode(&b64);
+        }
+
+        #[test]
+        fn matches_the_base64_crate_on_random_bytes(
+            data in proptest::collection::vec(any::<u8>(), 0..5000),
+            prefix in "[ -~é]{0,9}",
+        ) {
+            let mut out = prefix.clone();
+            encode_append(&data, &mut out);
+            prop_assert_eq!(&out[..prefix.len()], prefix.as_str());
+            prop_assert_eq!(&out[prefix.len()..], STANDARD.encode(&data));
+        }
+    }
+
+    /// Blocks that end where an unmapped page begins: the kernel's 64-byte loads are
+    /// masked to 48 bytes, so nothing past the input is touched (an unmasked load would
+    /// fault here).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn reads_nothing_past_the_input() {
+        if !vbmi::available() {
+            eprintln!("no AVX-512 VBMI on this CPU: the kernel is not used, nothing to check");
+            return;
+        }
+        // SAFETY: an anonymous private mapping of two pages, checked; the second is made
+        // inaccessible, and the mapping is unmapped at the end.
+        unsafe {
+            let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            assert_eq!(
+                libc::mprotect(p.cast::<u8>().add(page).cast(), page, libc::PROT_NONE),
+                0
+            );
+            for blocks in [1usize, 2, 5, 85] {
+                let len = blocks * vbmi::BLOCK;
+                let start = p.cast::<u8>().add(page - len);
+                for i in 0..len {
+                    *start.add(i) = (i * 37 + 11) as u8;
+                }
+                let data = std::slice::from_raw_parts(start, len);
+                let mut out = vec![0u8; blocks * 64];
+                vbmi::encode_blocks(start, blocks, out.as_mut_ptr());
+                assert_eq!(out, STANDARD.encode(data).into_bytes());
+                check(data);
+            }
+            // Base64 that ends at the unmapped page, decoded.
+            for len in [3 * 64 + 4, 63 * 64, 64 * 64] {
+                let data: Vec<u8> = (0..len / 4 * 3).map(|i| (i * 29) as u8).collect();
+                let b64 = STANDARD.encode(&data);
+                let start = p.cast::<u8>().add(page - b64.len());
+                std::ptr::copy_nonoverlapping(b64.as_ptr(), start, b64.len());
+                let at_the_edge = std::slice::from_raw_parts(start, b64.len());
+                assert_eq!(decode_to_vec(at_the_edge), Some(data));
+            }
+            libc::munmap(p, 2 * page);
+        }
+    }
+}
