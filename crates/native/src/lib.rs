@@ -16,7 +16,7 @@
 //! and `locked` (mlock'ed key memory). `locked` and `b64` are the two modules allowed
 //! `unsafe`: raw memory for keys, and `std::arch` intrinsics with raw loads and stores. The
 //! crate root denies `unsafe_code` (a root-level `forbid` could not be lifted for those);
-//! `record` allows none either, and every other module `forbid`s it.
+//! every other module `forbid`s it.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]

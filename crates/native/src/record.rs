@@ -11,7 +11,7 @@
 //! record's `Data` field is most of the bytes an encrypt writes and a decrypt reads, so its
 //! base64 goes through `crate::b64` (an AVX-512 VBMI kernel where the CPU has one,
 //! `base64-simd` otherwise): encoded straight into the pre-sized output `String`, decoded
-//! straight into the buffer GCM then opens in place. The short fields use `base64-simd`.
+//! straight into the buffer GCM then opens in place. Short fields are decoded by `base64-simd`.
 //!
 //! Reading is as lenient as libasherah's, and no more, so every record and key record Go
 //! reads, this reads too, to the same bytes: field names match case-insensitively when no
@@ -500,7 +500,7 @@ pub(crate) fn write_data_row_record(
     ik_created: i64,
     sealed_data: &[u8],
 ) -> String {
-    let b64 = |n: usize| n.div_ceil(3) * 4;
+    let b64 = crate::b64::encoded_len;
     // 77 bytes of fixed text and two i64s (at most 20 characters each): the exact worst
     // case, so the record is never reallocated (and a 1 MiB record never copied) midway.
     let capacity = 77 + 2 * 20 + ik_id_json.len() + b64(sealed_drk.len()) + b64(sealed_data.len());
