@@ -36,8 +36,9 @@ pub unsafe extern "C" fn napi_register_module_v1(
         .unwrap_or(std::ptr::null_mut())
 }
 
-/// Declares the N-API version this module needs (read by hosts that support it).
+/// Declares the N-API version this module needs (read by hosts that support it): 8, or
+/// experimental on a Bun whose finalizers must run during collections (`napi::external`).
 #[no_mangle]
 pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
-    8
+    napi::module_api_version()
 }

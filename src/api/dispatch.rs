@@ -390,7 +390,7 @@ fn string_failure(env: &Env, status: Status, len: usize, what: &str, instead: &s
     ))
 }
 
-/// A record's JSON as a JS string (a large one external on Node, see `napi::external`).
+/// A record's JSON as a JS string (a large one external on Node and Bun, see `napi::external`).
 pub(super) fn record_to_js(env: &Env, r: Record) -> JsResult<Value<'_>> {
     let len = r.json.len();
     env.create_string_owned(r.json, r.known_ascii).map_err(|s| {

@@ -1,6 +1,6 @@
-//! Large results handed to Node without a copy: encrypt's record strings
-//! (`node_api_create_external_string_latin1`) and decrypt's plaintext Buffers
-//! (`napi_create_external_buffer`).
+//! Large results handed to the host without a copy: encrypt's record strings
+//! (`node_api_create_external_string_latin1`, Node and Bun) and decrypt's plaintext Buffers
+//! (`napi_create_external_buffer`, Node).
 //!
 //! A 1 MiB encrypt returns a ~1.4 MB record; copying it into a new heap string is most of
 //! what the call costs on Node (docs/performance.md, "Issue 15"). Above [`EXTERNAL_MIN`]
@@ -15,10 +15,22 @@
 //! accounts an `ArrayBuffer`'s backing store by itself, so no report is made. Sync decrypt
 //! keeps the copy, which measured faster there (`api/calls.rs`).
 //!
-//! Only on Node (the host exports `node::Start`): the entry points are looked up at run
-//! time (`dlsym`), and Bun and Deno export them too, but on Bun 1.4.5 the string scheme
-//! measured no faster than the copy and its RSS still grew (JSC collects on its own
-//! schedule), so other hosts keep the copy.
+//! Strings: on Node (the host exports `node::Start`), and on Bun from 1.2.5 (it exports the
+//! entry point under the symbol version `BUN_1.2`, and asked for our declared Node-API
+//! version, see [`module_api_version`]). JSC counts an external string's bytes by itself,
+//! so Bun's strings are not reported. Buffers: Node only. Deno and older Buns keep the copy.
+//!
+//! Why Bun needs the declared version: Bun runs the finalizers of a module that declares
+//! an ordinary Node-API version (8) on a later event-loop turn, not in the collection that
+//! found the string dead, so a synchronous loop of large encrypts freed nothing until it
+//! yielded (2.7 GB of RSS after 2,000 1 MiB encrypts on Bun 1.4.5). A module that declares
+//! `NAPI_VERSION_EXPERIMENTAL` promises that its finalizers only free memory and do not
+//! touch the JS heap; Bun then runs them during the collection (and aborts the process if
+//! one calls a function that could affect the heap). Every finalizer in this crate keeps
+//! that promise on Bun: `free_owned` drops a box (it reports nothing there), the
+//! thread-safe-function finalizer drops an `Arc` (run on release, not by the collector),
+//! and the instance-data finalizer runs at env teardown, also outside any collection.
+//! Node keeps version 8: its rules for experimental modules differ, and it needs none.
 //!
 //! Ownership, which is the whole risk here: the `String` (or `Vec`) is boxed and its box
 //! pointer is the finalize *hint* (the `data` argument is not used). On `napi_ok` the host
@@ -32,6 +44,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use super::env::{Env, Value};
@@ -56,6 +69,29 @@ type CreateExternalLatin1 = unsafe extern "C" fn(
     *mut bool,
 ) -> sys::napi_status;
 
+/// `NAPI_VERSION_EXPERIMENTAL`: the declaration that lets Bun run our finalizers during a
+/// collection (module docs).
+const VERSION_EXPERIMENTAL: i32 = sys::NAPI_VERSION_EXPERIMENTAL as i32;
+/// The ordinary version this module needs everywhere else.
+const VERSION_ORDINARY: i32 = 8;
+
+/// Set once a Bun that exports [`bun_external_latin1`] has asked for our version and been
+/// told [`VERSION_EXPERIMENTAL`]; only then does Bun get external strings. Bun 1.2.0-1.2.4
+/// never ask (they keep the copy).
+static BUN_RUNS_FINALIZERS_IN_GC: AtomicBool = AtomicBool::new(false);
+
+/// The Node-API version this module declares, for `node_api_module_get_api_version_v1`
+/// (hosts call it when loading the module, before registering it): experimental on a Bun
+/// whose external strings this module uses, else 8 (module docs).
+pub(crate) fn module_api_version() -> i32 {
+    if bun_external_latin1().is_some() {
+        BUN_RUNS_FINALIZERS_IN_GC.store(true, Ordering::Release);
+        VERSION_EXPERIMENTAL
+    } else {
+        VERSION_ORDINARY
+    }
+}
+
 /// Whether the host is Node (it exports `node::Start(int, char**)`).
 fn host_is_node() -> bool {
     static NODE: OnceLock<bool> = OnceLock::new();
@@ -67,8 +103,20 @@ fn host_is_node() -> bool {
     })
 }
 
-/// Node's `node_api_create_external_string_latin1`, if the host is Node and exports it.
+/// The `node_api_create_external_string_latin1` this module gives large strings to: Node's,
+/// or Bun's once Bun runs our finalizers during collections (module docs); else none.
 fn create_external_latin1() -> Option<CreateExternalLatin1> {
+    if host_is_node() {
+        return node_external_latin1();
+    }
+    match BUN_RUNS_FINALIZERS_IN_GC.load(Ordering::Acquire) {
+        true => bun_external_latin1(),
+        false => None,
+    }
+}
+
+/// Node's `node_api_create_external_string_latin1`, if the host is Node and exports it.
+fn node_external_latin1() -> Option<CreateExternalLatin1> {
     static FN: OnceLock<Option<CreateExternalLatin1>> = OnceLock::new();
     *FN.get_or_init(|| {
         if !host_is_node() {
@@ -81,11 +129,37 @@ fn create_external_latin1() -> Option<CreateExternalLatin1> {
                 c"node_api_create_external_string_latin1".as_ptr(),
             )
         };
-        // SAFETY: a host that exports this name exports the function declared in
-        // js_native_api.h, whose signature `CreateExternalLatin1` spells out.
-        (!p.is_null())
-            .then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternalLatin1>(p) })
+        as_create_external_latin1(p)
     })
+}
+
+/// Bun's `node_api_create_external_string_latin1`, found only under the symbol version
+/// `BUN_1.2` that Bun 1.2.0 and later tag their Node-API exports with. Bun 1.1.x made these
+/// strings over a reference it had already released (a use after free until 1.1.43), and
+/// tags its exports `BUN_1.1`, so it is never found; neither are Node and Deno, which tag
+/// none. A future Bun that changes the tag keeps the copy until it is measured.
+fn bun_external_latin1() -> Option<CreateExternalLatin1> {
+    static FN: OnceLock<Option<CreateExternalLatin1>> = OnceLock::new();
+    *FN.get_or_init(|| {
+        // SAFETY: RTLD_DEFAULT searches the process's global symbols; both names are C
+        // strings.
+        let p = unsafe {
+            libc::dlvsym(
+                libc::RTLD_DEFAULT,
+                c"node_api_create_external_string_latin1".as_ptr(),
+                c"BUN_1.2".as_ptr(),
+            )
+        };
+        as_create_external_latin1(p)
+    })
+}
+
+/// `p` as the entry point, if it is not null.
+fn as_create_external_latin1(p: *mut c_void) -> Option<CreateExternalLatin1> {
+    // SAFETY: callers pass only what the dynamic linker returned for the name
+    // `node_api_create_external_string_latin1`, which a Node-API host exports as the
+    // function declared in js_native_api.h, whose signature `CreateExternalLatin1` spells out.
+    (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternalLatin1>(p) })
 }
 
 /// What the host holds for one external string: the bytes, and whether they were reported
@@ -196,8 +270,8 @@ impl Env {
             let owned = unsafe { Box::from_raw(boxed) };
             return self.create_string_known(&owned.s, true);
         }
-        if !copied {
-            // Reported here, un-reported by `free_owned` (module docs).
+        if !copied && host_is_node() {
+            // Reported here, un-reported by `free_owned` (module docs; JSC counts its own).
             // SAFETY: not copied, so the host holds the box until the string dies, which
             // cannot happen before `v` leaves this handle scope: the box is alive, and
             // only this thread touches it until the finalizer runs on this JS thread.

@@ -23,6 +23,7 @@ mod tsfn;
 
 pub(crate) use env::{Env, Ref, Value, ValueType};
 pub(crate) use error::{JsError, JsErrorKind, JsResult};
+pub(crate) use external::module_api_version;
 pub(crate) use function::{boundary, panic_message, set_before_throw, CallArgs, JsFn};
 pub(crate) use promise::Deferred;
 pub(crate) use status::{check as status_check, Status};
