@@ -18,8 +18,8 @@
 //! Strings: on Node from 20 (the host exports `node::Start`), and on Bun from 1.2.5 (it
 //! exports the entry point under the symbol version `BUN_1.2`, and asked for our declared
 //! Node-API version, see [`module_api_version`]). JSC counts an external string's bytes by
-//! itself, so Bun's strings are not reported. Node 18, Deno and older Buns keep the copy.
-//! Buffers: Node only.
+//! itself, so Bun's strings are not reported. Node 18, Deno, older Buns and Bun's Workers
+//! keep the copy. Buffers: Node only.
 //!
 //! Why Bun needs the declared version: Bun runs the finalizers of a module that declares
 //! an ordinary Node-API version (8) on a later event-loop turn, not in the collection that
@@ -110,10 +110,22 @@ fn create_external_latin1(env: &Env) -> Option<CreateExternalLatin1> {
     if host_is_node() {
         return node_external_latin1(env);
     }
-    match BUN_RUNS_FINALIZERS_IN_GC.load(Ordering::Acquire) {
+    match BUN_RUNS_FINALIZERS_IN_GC.load(Ordering::Acquire) && on_main_thread() {
         true => bun_external_latin1(),
         false => None,
     }
+}
+
+/// Whether this is the process's main thread (Bun's main JS thread; its Workers run on
+/// others). Bun's external-string finalizer uses the env it was made in without holding a
+/// reference to it (oven-sh/bun#32277), so a string that outlives a Worker's teardown would
+/// reach a freed env inside Bun. Workers on Bun therefore keep the copy.
+fn on_main_thread() -> bool {
+    thread_local! {
+        // SAFETY: `gettid` and `getpid` take no arguments and cannot fail.
+        static MAIN: bool = unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long };
+    }
+    MAIN.with(|m| *m)
 }
 
 /// Node's `node_api_create_external_string_latin1`, if the host is Node 20 or later and
