@@ -21,17 +21,24 @@
 //! itself, so Bun's strings are not reported. Node 18, Deno, older Buns and Bun's Workers
 //! keep the copy. Buffers: Node only.
 //!
-//! Why Bun needs the declared version: Bun runs the finalizers of a module that declares
-//! an ordinary Node-API version (8) on a later event-loop turn, not in the collection that
-//! found the string dead, so a synchronous loop of large encrypts freed nothing until it
-//! yielded (2.7 GB of RSS after 2,000 1 MiB encrypts on Bun 1.4.5). A module that declares
-//! `NAPI_VERSION_EXPERIMENTAL` promises that its finalizers only free memory and do not
-//! touch the JS heap; Bun then runs them during the collection (and aborts the process if
-//! one calls a function that could affect the heap). Every finalizer in this crate keeps
-//! that promise on Bun: `free_owned` drops a box (it reports nothing there), the
-//! thread-safe-function finalizer drops an `Arc` (run on release, not by the collector),
-//! and the instance-data finalizer runs at env teardown, also outside any collection.
-//! Node keeps version 8: its rules for experimental modules differ, and it needs none.
+//! Why Bun needs the declared version: from 1.2.10, Bun runs the string finalizers of a
+//! module that declares an ordinary Node-API version (8) on a later event-loop turn, not in
+//! the collection that found the string dead, so a synchronous loop of large encrypts freed
+//! nothing until it yielded (2.7 GB of RSS after 2,000 1 MiB encrypts on Bun 1.4.5). A
+//! module that declares `NAPI_VERSION_EXPERIMENTAL` promises that its finalizers only free
+//! memory and do not touch the JS heap; Bun then runs them during the collection (and, from
+//! 1.3, aborts the process if one calls a function that could affect the heap; 1.2 does so
+//! for every module). Every finalizer in this crate keeps that promise on Bun: `free_owned`
+//! drops a box (it reports nothing there), the thread-safe-function finalizer drops an
+//! `Arc` (run on release, not by the collector), and the instance-data finalizer runs at
+//! env teardown, also outside any collection. Node keeps version 8: its rules for
+//! experimental modules differ, and it needs none.
+//!
+//! Threads: from 1.2.21 Bun shares a long string's characters with a Worker it is posted
+//! to instead of copying them, so the last thread to drop a record runs `free_owned`, which
+//! only frees memory and is safe on any thread. Bun's finalizer also uses the env the
+//! string was made in, unowned; only the main thread's env lives as long as the process,
+//! so only the main thread makes external strings on Bun ([`on_main_thread`]).
 //!
 //! Ownership, which is the whole risk here: the `String` (or `Vec`) is boxed and its box
 //! pointer is the finalize *hint* (the `data` argument is not used). On `napi_ok` the host
