@@ -162,6 +162,47 @@ function register(runner) {
       }
     });
 
+    test("large records posted to a Worker read there, and either thread may drop them last", async () => {
+      // Bun from 1.2.21 shares a posted string's characters with the Worker instead of
+      // copying them, so an external record made here may be freed by the Worker's thread
+      // (napi/external.rs). The Worker decrypts each record with the process's instance
+      // and keeps every third one until it exits; this thread drops each at once.
+      if (process.versions.bun && /^1\.2\./.test(process.versions.bun)) return;
+      if (typeof Deno !== 'undefined') return;
+      const { Worker } = require('node:worker_threads');
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const script = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        const a = require(workerData.root);
+        const kept = [];
+        let i = 0;
+        parentPort.on('message', (rec) => {
+          if (rec === 'done') { kept.length = 0; process.exit(0); }
+          const out = Buffer.from(a.decrypt('p', rec));
+          const ok = out.length === (1 << 20) + i && out.every((b) => b === (i & 255));
+          if (i++ % 3 === 0) kept.push(rec);
+          parentPort.postMessage(ok ? 'ok' : 'record ' + (i - 1) + ' read back wrong');
+        });`;
+      const w = new Worker(script, { eval: true, workerData: { root: env.root } });
+      const exited = new Promise((resolve) => w.once('exit', resolve));
+      const replies = [];
+      await new Promise((resolve, reject) => {
+        w.once('error', reject);
+        w.on('message', (m) => {
+          replies.push(m);
+          const n = replies.length;
+          if (m !== 'ok' || n === 30) { w.postMessage('done'); resolve(); return; }
+          w.postMessage(asherah.encrypt('p', Buffer.alloc((1 << 20) + n, n & 255)));
+        });
+        w.postMessage(asherah.encrypt('p', Buffer.alloc(1 << 20, 0)));
+      });
+      assert.equal(await exited, 0);
+      assert.deepEqual(replies, Array(30).fill('ok'));
+      assert.equal(asherah.decrypt_string('p', asherah.encrypt_string('p', 'after')), 'after');
+      asherah.shutdown();
+    });
+
     test('large async decrypt results keep their bytes while alive and are collected when dropped', async () => {
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
