@@ -1,14 +1,16 @@
 'use strict';
-// Issue 15 item 2: large encrypt results, which Node receives as external strings (the
-// shim's buffer, freed by a finalizer) and other hosts as copies, and large async decrypt
-// results, which Node receives as external Buffers over the core's plaintext. Registered by
-// node-test/large-results.test.mjs and bun-test/large-results.test.ts. Checks that every
+// Issue 15 item 2: large encrypt results, which Node 20+ and Bun 1.2.5+ (main thread)
+// receive as external strings (the shim's buffer, freed by a finalizer) and other hosts as
+// copies, and large async decrypt results, which Node receives as external Buffers over the
+// core's plaintext. Registered by node-test/large-results.test.mjs and
+// bun-test/large-results.test.ts. Checks that every
 // encrypt entry point round-trips records on both sides of the 128 KiB threshold, with an
 // ASCII and a non-ASCII partition id (the latter makes a non-ASCII record: always copied),
 // and that dead results are collected: V8 does not see external strings' bytes unless told
 // (`napi_adjust_external_memory`); without that, 800 1 MiB records grew RSS by > 1 GB. Bun
-// (1.2.5 on) gets external strings too, and collects them inside a synchronous loop only
-// because the shim declares the experimental Node-API version there (napi/external.rs).
+// collects them inside a synchronous loop only because the shim declares the experimental
+// Node-API version there; Node 18 would not collect them there at all, so it copies
+// (napi/external.rs).
 const assert = require('node:assert/strict');
 
 const env = require('./env.cjs');
