@@ -17,6 +17,25 @@ const env = require('./env.cjs');
 
 const asherah = require(env.root);
 
+const MEMORY = { ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' };
+
+// Bun 1.2's Worker exit never settles (scripts/test.sh), and Deno runs no Worker cases here.
+const workersSettle = () =>
+  !(process.versions.bun && /^1\.2\./.test(process.versions.bun)) && typeof Deno === 'undefined';
+
+// Encrypts `buf` 800 times, yielding to the event loop after every `yieldEvery` calls (never
+// if 0), checks that the last record reads back, and returns how far RSS grew, in MiB.
+async function rssGrowthOver800(buf, yieldEvery) {
+  const rss0 = process.memoryUsage().rss;
+  let last = '';
+  for (let i = 0; i < 800; i++) {
+    last = asherah.encrypt('p', buf);
+    if (yieldEvery && i % yieldEvery === yieldEvery - 1) await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(Buffer.from(asherah.decrypt('p', last)), buf);
+  return (process.memoryUsage().rss - rss0) / 2 ** 20;
+}
+
 function register(runner) {
   const { describe, test, after } = runner;
   after(() => asherah.shutdown());
@@ -24,7 +43,7 @@ function register(runner) {
   describe('large results (native core)', () => {
     test('records across the external-string threshold round-trip through every encrypt entry point', async () => {
       asherah.shutdown();
-      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      asherah.setup(MEMORY);
       for (const partition of ['p', 'pé']) {
         for (const size of [90 << 10, 96 << 10, 100 << 10, 1 << 20]) {
           const text = 'abcdefghij'.repeat(Math.ceil(size / 10)).slice(0, size);
@@ -52,7 +71,7 @@ function register(runner) {
       // ("N-API call failed: GenericFailure"). JSC (Bun) makes such strings: not run there.
       if (process.versions.bun || typeof Deno !== 'undefined') return;
       asherah.shutdown();
-      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static', MaxInputBytes: 1 << 30 });
+      asherah.setup({ ...MEMORY, MaxInputBytes: 1 << 30 });
       let data = Buffer.alloc(390 << 20, 0x41);
       const check = (e, what) => {
         assert.equal(e && e.code, 'ERR_ASHERAH_RESULT_TOO_LARGE', `${what}: ${e && e.code} ${e && e.message}`);
@@ -78,7 +97,7 @@ function register(runner) {
       // core's limit is refused before any of that.
       if (!env.goLibrary) return;
       asherah.shutdown();
-      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static', Core: 'go',
+      asherah.setup({ ...MEMORY, Core: 'go',
         GoLibrary: env.goLibrary, MaxInputBytes: 1610612736 });
       const limit = 1610609621;
       let data = Buffer.alloc(limit + 1);
@@ -95,33 +114,20 @@ function register(runner) {
 
     test('large results that are dropped are collected (RSS stays bounded)', async () => {
       asherah.shutdown();
-      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
-      const buf = Buffer.alloc(1 << 20, 0x41);
-      const rss0 = process.memoryUsage().rss;
-      let last = '';
-      for (let i = 0; i < 800; i++) {
-        last = asherah.encrypt('p', buf);
-        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
-      }
-      assert.deepEqual(Buffer.from(asherah.decrypt('p', last)), buf);
-      const grewMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
+      asherah.setup(MEMORY);
+      const grewMiB = await rssGrowthOver800(Buffer.alloc(1 << 20, 0x41), 100);
       assert.ok(grewMiB < 700, `RSS grew ${grewMiB.toFixed(0)} MiB over 800 records of 1.4 MB`);
       asherah.shutdown();
     });
 
     test('large results dropped inside one synchronous loop are collected before it ends', async () => {
-      // Nothing yields to the event loop here. Bun (1.2.5 on) runs a module's finalizers on a
+      // Nothing yields to the event loop here. Bun (from 1.2.10) runs a module's finalizers on a
       // later turn unless the module declares the experimental Node-API version; the shim
       // does so on Bun, where it hands out external strings. Declaring 8 instead, the same
       // loop grew RSS by 916 MiB on Bun 1.4.5 (docs/performance.md, round twelve).
       asherah.shutdown();
-      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
-      const buf = Buffer.alloc(1 << 20, 0x42);
-      const rss0 = process.memoryUsage().rss;
-      let last = '';
-      for (let i = 0; i < 800; i++) last = asherah.encrypt('p', buf);
-      const grewMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
-      assert.deepEqual(Buffer.from(asherah.decrypt('p', last)), buf);
+      asherah.setup(MEMORY);
+      const grewMiB = await rssGrowthOver800(Buffer.alloc(1 << 20, 0x42), 0);
       assert.ok(grewMiB < 500, `RSS grew ${grewMiB.toFixed(0)} MiB over 800 records of 1.4 MB in one synchronous loop`);
       asherah.shutdown();
     });
@@ -130,22 +136,20 @@ function register(runner) {
       // Node hands a Worker's large records out as external strings; Bun keeps the copy in
       // Workers, because its string finalizer would use the Worker's env after teardown
       // (napi/external.rs). Either way the Worker's exit, with records still alive in it,
-      // must not crash the process or touch a record it posted. Bun 1.2's Worker exit never
-      // settles (scripts/test.sh), so it is left out there.
-      if (process.versions.bun && /^1\.2\./.test(process.versions.bun)) return;
-      if (typeof Deno !== 'undefined') return;
+      // must not crash the process or touch a record it posted.
+      if (!workersSettle()) return;
       const { Worker } = require('node:worker_threads');
       const script = `
         const { parentPort, workerData } = require('node:worker_threads');
         const a = require(workerData.root);
-        a.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+        a.setup(workerData.config);
         const kept = [];
         for (let i = 0; i < 40; i++) kept.push(a.encrypt('w', Buffer.alloc(1 << 20, i)));
         const back = Buffer.from(a.decrypt('w', kept[39]));
         parentPort.postMessage({ rec: kept[39], sizes: kept.map((r) => r.length), readBack: back.equals(Buffer.alloc(1 << 20, 39)) });
         process.exit(0);`;
       for (let round = 0; round < 3; round++) {
-        const w = new Worker(script, { eval: true, workerData: { root: env.root } });
+        const w = new Worker(script, { eval: true, workerData: { root: env.root, config: MEMORY } });
         const exited = new Promise((resolve) => w.once('exit', resolve));
         const msg = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
         assert.equal(await exited, 0);
@@ -157,7 +161,7 @@ function register(runner) {
         // also shut down the instance the Worker set up.
         const deadline = Date.now() + 5000;
         while (asherah.get_setup_status() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+        asherah.setup(MEMORY);
         const mine = asherah.encrypt('m', Buffer.alloc(1 << 20, round));
         assert.deepEqual(Buffer.from(asherah.decrypt('m', mine)), Buffer.alloc(1 << 20, round));
         asherah.shutdown();
@@ -169,11 +173,10 @@ function register(runner) {
       // copying them, so an external record made here may be freed by the Worker's thread
       // (napi/external.rs). The Worker decrypts each record with the process's instance
       // and keeps every third one until it exits; this thread drops each at once.
-      if (process.versions.bun && /^1\.2\./.test(process.versions.bun)) return;
-      if (typeof Deno !== 'undefined') return;
+      if (!workersSettle()) return;
       const { Worker } = require('node:worker_threads');
       asherah.shutdown();
-      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      asherah.setup(MEMORY);
       const script = `
         const { parentPort, workerData } = require('node:worker_threads');
         const a = require(workerData.root);
@@ -207,7 +210,7 @@ function register(runner) {
 
     test('large async decrypt results keep their bytes while alive and are collected when dropped', async () => {
       asherah.shutdown();
-      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      asherah.setup(MEMORY);
       const plains = [0x41, 0x42, 0x43].map((b) => Buffer.alloc((1 << 20) + 7, b));
       const recs = plains.map((p) => asherah.encrypt('p', p));
       const rss0 = process.memoryUsage().rss;
