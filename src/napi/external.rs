@@ -135,15 +135,15 @@ fn on_main_thread() -> bool {
     MAIN.with(|m| *m)
 }
 
-/// Node's `node_api_create_external_string_latin1`, if the host is Node 20 or later and
-/// exports it (20.4 on). Node 18 exports it from 18.18, but runs its finalizers on a later
+/// Node's `node_api_create_external_string_latin1`, if the host (known to be Node: only
+/// [`create_external_latin1`] calls this) is Node 20 or later and exports it (20.4 on). Node 18 exports it from 18.18, but runs its finalizers on a later
 /// turn of the event loop, as Bun does for version 8: 800 1 MiB encrypts in one synchronous
 /// loop grew RSS by 938 MiB on 18.20.8, against at most 128 MiB on 20.4.0, 20.20.2 and 21.0.0.
 /// So Node 18 keeps the copy.
 fn node_external_latin1(env: &Env) -> Option<CreateExternalLatin1> {
     static FN: OnceLock<Option<CreateExternalLatin1>> = OnceLock::new();
     *FN.get_or_init(|| {
-        if !host_is_node() || node_major(env).is_none_or(|major| major < 20) {
+        if node_major(env).is_none_or(|major| major < 20) {
             return None;
         }
         // SAFETY: RTLD_DEFAULT searches the process's global symbols; the name is a C string.
