@@ -14,15 +14,23 @@
 //! tests below seal with one and open with the other.
 #![forbid(unsafe_code)]
 
+use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::{AeadInOut, Nonce, Tag};
-use aes_gcm::{Aes256Gcm, KeyInit};
+use aes_gcm::aes::Aes256Enc;
+use aes_gcm::{AesGcm, KeyInit};
 
 use ring::aead::{Aad, LessSafeKey, Nonce as RingNonce, UnboundKey, AES_256_GCM};
 
 use crate::error::{Error, ErrorKind};
 use crate::keys::KeyBytes;
 use crate::locked::Locked;
+
+/// AES-256-GCM (`aes-gcm`) over an encrypt-only AES key schedule. GCM runs AES forwards
+/// only (counter mode and the tag mask), so the inverse round keys that `aes::Aes256` (the
+/// cipher behind `aes_gcm::Aes256Gcm`) derives on every key setup are never used: leaving
+/// them out halves the schedule to build, hold in a locked slot, and wipe. Same bytes out.
+pub(crate) type KeyCipher = AesGcm<Aes256Enc, U12>;
 
 pub(crate) const KEY_LEN: usize = 32;
 pub(crate) const NONCE_LEN: usize = 12;
@@ -34,7 +42,7 @@ pub(crate) const SEALED_KEY_LEN: usize = KEY_LEN + OVERHEAD;
 
 /// Appends `seal(plaintext)` to `out` as `ciphertext || tag || nonce`.
 pub(crate) fn seal_into(
-    cipher: &Aes256Gcm,
+    cipher: &KeyCipher,
     nonce: &[u8; NONCE_LEN],
     plaintext: &[u8],
     out: &mut Vec<u8>,
@@ -52,7 +60,7 @@ pub(crate) fn seal_into(
 /// place: one pass less over the data (1 MiB: ~9 µs), and a sealed key's plaintext is never
 /// copied into the output buffer, not even transiently.
 pub(crate) fn seal_to(
-    cipher: &Aes256Gcm,
+    cipher: &KeyCipher,
     nonce: &[u8; NONCE_LEN],
     plaintext: &[u8],
     out: &mut [u8],
@@ -75,7 +83,7 @@ pub(crate) fn seal_to(
 
 /// Opens `sealed` in place: on success the plaintext is `sealed[..len - OVERHEAD]` and its
 /// length is returned. On failure the buffer holds garbage and the error is `DecryptFailed`.
-pub(crate) fn open_in_place(cipher: &Aes256Gcm, sealed: &mut [u8]) -> Result<usize, Error> {
+pub(crate) fn open_in_place(cipher: &KeyCipher, sealed: &mut [u8]) -> Result<usize, Error> {
     check_sealed_len(sealed)?;
     let ct_len = sealed.len() - OVERHEAD;
     let (ct, rest) = sealed.split_at_mut(ct_len);
@@ -98,7 +106,7 @@ fn check_sealed_len(sealed: &[u8]) -> Result<(), Error> {
 }
 
 /// Opens a sealed 32-byte key directly into locked memory.
-pub(crate) fn open_key(cipher: &Aes256Gcm, sealed: &[u8]) -> Result<KeyBytes, Error> {
+pub(crate) fn open_key(cipher: &KeyCipher, sealed: &[u8]) -> Result<KeyBytes, Error> {
     if sealed.len() != SEALED_KEY_LEN {
         return Err(Error::new(
             ErrorKind::MalformedRecord,
@@ -132,7 +140,7 @@ pub(crate) fn seal_data(
 ) -> Result<(), Error> {
     if plaintext.len() < RING_MIN {
         // A stack value; aes-gcm's `zeroize` feature wipes the schedule on drop.
-        seal_into(&Aes256Gcm::new(key.into()), nonce, plaintext, out)
+        seal_into(&KeyCipher::new(key.into()), nonce, plaintext, out)
     } else {
         DataCipher::new(key).seal_into(nonce, plaintext, out)
     }
@@ -148,13 +156,13 @@ pub(crate) fn seal_small_data(
 ) -> Result<(), Error> {
     debug_assert!(plaintext.len() < RING_MIN);
     // A stack value; aes-gcm's `zeroize` feature wipes the schedule on drop.
-    seal_to(&Aes256Gcm::new(key.into()), nonce, plaintext, out)
+    seal_to(&KeyCipher::new(key.into()), nonce, plaintext, out)
 }
 
 /// Opens a record's sealed data in place under its data-row key (see [`RING_MIN`]).
 pub(crate) fn open_data(key: &[u8; KEY_LEN], sealed: &mut [u8]) -> Result<usize, Error> {
     if sealed.len() < RING_MIN + OVERHEAD {
-        open_in_place(&Aes256Gcm::new(key.into()), sealed)
+        open_in_place(&KeyCipher::new(key.into()), sealed)
     } else {
         DataCipher::new(key).open_in_place(sealed)
     }
@@ -211,12 +219,12 @@ impl DataCipher {
 }
 
 /// `bytes` (exactly `NONCE_LEN` long, by the callers' slicing) as a nonce.
-fn nonce_of(bytes: &[u8]) -> &Nonce<Aes256Gcm> {
+fn nonce_of(bytes: &[u8]) -> &Nonce<KeyCipher> {
     bytes.try_into().expect("nonce slice is NONCE_LEN bytes")
 }
 
 /// `bytes` (exactly `TAG_LEN` long, by the callers' slicing) as a tag.
-fn tag_of(bytes: &[u8]) -> &Tag<Aes256Gcm> {
+fn tag_of(bytes: &[u8]) -> &Tag<KeyCipher> {
     bytes.try_into().expect("tag slice is TAG_LEN bytes")
 }
 
@@ -226,7 +234,7 @@ mod tests {
 
     #[test]
     fn layout_and_round_trip() {
-        let cipher = Aes256Gcm::new_from_slice(&[1u8; 32]).unwrap();
+        let cipher = KeyCipher::new_from_slice(&[1u8; 32]).unwrap();
         let nonce = [9u8; NONCE_LEN];
         let mut out = b"prefix".to_vec();
         seal_into(&cipher, &nonce, b"hello", &mut out).unwrap();
@@ -260,7 +268,7 @@ mod tests {
             assert_eq!(&sealed[..n], &plain[..]);
             let n = DataCipher::new(&key).open_in_place(&mut by_ring).unwrap();
             assert_eq!(&by_ring[..n], &plain[..]);
-            let cipher = Aes256Gcm::new_from_slice(&key).unwrap();
+            let cipher = KeyCipher::new_from_slice(&key).unwrap();
             let n = open_in_place(&cipher, &mut by_rustcrypto).unwrap();
             assert_eq!(&by_rustcrypto[..n], &plain[..]);
         }
@@ -271,7 +279,7 @@ mod tests {
     #[test]
     fn data_cipher_matches_aes_gcm() {
         let key = [0x5au8; 32];
-        let rustcrypto = Aes256Gcm::new_from_slice(&key).unwrap();
+        let rustcrypto = KeyCipher::new_from_slice(&key).unwrap();
         let ring = DataCipher::new(&key);
         let nonce = [3u8; NONCE_LEN];
         for len in (0..600).chain([4095, 4096, 4097, 65_536, 1 << 20]) {

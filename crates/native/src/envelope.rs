@@ -26,10 +26,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aes_gcm::Aes256Gcm;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
-use crate::aead::{self, NONCE_LEN, OVERHEAD, SEALED_KEY_LEN};
+use crate::aead::{self, KeyCipher, NONCE_LEN, OVERHEAD, SEALED_KEY_LEN};
 use crate::cache::{KeyVersions, Lookup, Partition, Policy, SessionCache};
 use crate::config::{Clock, Config};
 use crate::error::{Error, ErrorKind};
@@ -586,7 +585,7 @@ fn lookup_outcome(hit: bool) -> crate::observe::CacheOutcome {
     }
 }
 
-fn seal_key(cipher: &Aes256Gcm, key: &KeyBytes) -> Result<Vec<u8>, Error> {
+fn seal_key(cipher: &KeyCipher, key: &KeyBytes) -> Result<Vec<u8>, Error> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::getrandom(&mut nonce)?;
     let mut out = Vec::with_capacity(SEALED_KEY_LEN);

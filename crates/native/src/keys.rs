@@ -8,7 +8,9 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use aes_gcm::{Aes256Gcm, KeyInit};
+use aes_gcm::KeyInit;
+
+use crate::aead::KeyCipher;
 
 use crate::error::Error;
 use crate::locked::Locked;
@@ -24,15 +26,15 @@ pub(crate) fn random_key() -> Result<KeyBytes, Error> {
 }
 
 /// The AES-256-GCM key schedule for `key`, in locked memory.
-pub(crate) fn cipher_for(key: &KeyBytes) -> Locked<Aes256Gcm> {
-    Locked::new(Aes256Gcm::new((&**key).into()))
+pub(crate) fn cipher_for(key: &KeyBytes) -> Locked<KeyCipher> {
+    Locked::new(KeyCipher::new((&**key).into()))
 }
 
 /// A system or intermediate key ready for use: created timestamp, revoked flag, cipher.
 pub(crate) struct CryptoKey {
     created: i64,
     revoked: AtomicBool,
-    cipher: Locked<Aes256Gcm>,
+    cipher: Locked<KeyCipher>,
 }
 
 impl CryptoKey {
@@ -56,7 +58,7 @@ impl CryptoKey {
         self.revoked.store(revoked, Ordering::Relaxed)
     }
 
-    pub(crate) fn cipher(&self) -> &Aes256Gcm {
+    pub(crate) fn cipher(&self) -> &KeyCipher {
         &self.cipher
     }
 
@@ -104,13 +106,13 @@ mod tests {
         // the GHASH/POLYVAL key (polyval 0.7's `Drop` zeroizes it but has no marker trait;
         // aes-gcm's marker impl on the whole cipher states that).
         fn wipes<T: zeroize::ZeroizeOnDrop>() {}
-        wipes::<aes_gcm::aes::Aes256>();
-        wipes::<Aes256Gcm>();
+        wipes::<aes_gcm::aes::Aes256Enc>();
+        wipes::<KeyCipher>();
     }
 
     #[test]
     fn cipher_fits_locked_slots_and_debug_is_safe() {
-        assert!(std::mem::size_of::<Aes256Gcm>() <= 4096);
+        assert!(std::mem::size_of::<KeyCipher>() <= 4096);
         let k = CryptoKey::new(5, false, &random_key().unwrap());
         let s = format!("{k:?}");
         assert!(s.contains("created: 5") && !s.contains("cipher"));

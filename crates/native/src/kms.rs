@@ -10,10 +10,8 @@ mod aws;
 
 use std::time::Duration;
 
-use aes_gcm::Aes256Gcm;
-
 pub(crate) use self::aws::AwsKms;
-use crate::aead::{self, NONCE_LEN};
+use crate::aead::{self, KeyCipher, NONCE_LEN};
 use crate::config::{KmsConfig, GO_STATIC_MASTER_KEY};
 use crate::error::{Error, ErrorKind};
 use crate::keys::{cipher_for, KeyBytes};
@@ -59,7 +57,7 @@ impl Kms {
 /// A static-key KMS.
 #[derive(Debug)]
 pub(crate) struct StaticKms {
-    master: Locked<Aes256Gcm>,
+    master: Locked<KeyCipher>,
 }
 
 impl StaticKms {
