@@ -167,15 +167,26 @@ impl SessionCache {
         }
     }
 
-    /// The live cached partition, if any (touching its LRU stamp).
-    pub(crate) fn get(&self, partition: &str, now: i64) -> Option<Arc<Partition>> {
+    /// Runs `f` on the live cached partition, if any (touching its LRU stamp), under the
+    /// map's read lock. The hot path of every call with session caching: no `Arc` of the
+    /// partition is taken (its count is a cache line every calling thread would write), and
+    /// the stamp is written only when the second changes. `f` must not call back into this
+    /// cache.
+    pub(crate) fn with<R>(
+        &self,
+        partition: &str,
+        now: i64,
+        f: impl FnOnce(&Arc<Partition>) -> R,
+    ) -> Option<R> {
         let map = self.partitions.read();
         let p = map.get(partition)?;
         if now - p.opened_at >= self.policy.session_duration {
             return None;
         }
-        p.last_used.store(now, Ordering::Relaxed);
-        Some(Arc::clone(p))
+        if p.last_used.load(Ordering::Relaxed) != now {
+            p.last_used.store(now, Ordering::Relaxed);
+        }
+        Some(f(p))
     }
 
     /// The cached partition, or a new empty one (replacing an expired one, evicting the
@@ -186,7 +197,7 @@ impl SessionCache {
         now: i64,
         open: impl FnOnce() -> Partition,
     ) -> (Arc<Partition>, bool) {
-        if let Some(p) = self.get(partition, now) {
+        if let Some(p) = self.with(partition, now, Arc::clone) {
             return (p, true);
         }
         let mut map = self.partitions.write();
@@ -263,10 +274,11 @@ mod tests {
         let open = |n: &'static str| move || Partition::new(n.to_owned(), format!("\"{n}\""), 0);
         c.get_or_open("a", 0, open("a"));
         c.get_or_open("b", 1, open("b"));
-        assert!(c.get("a", 2).is_some()); // a is now more recent than b
+        let live = |name, now| c.with(name, now, |p| p.ik_id.to_string());
+        assert_eq!(live("a", 2).as_deref(), Some("a")); // a is now more recent than b
         c.get_or_open("c", 3, open("c"));
         assert_eq!(c.len(), 2);
-        assert!(c.get("b", 3).is_none() && c.get("a", 3).is_some());
-        assert!(c.get("a", 50).is_none(), "session expired");
+        assert!(live("b", 3).is_none() && live("a", 3).is_some());
+        assert!(live("a", 50).is_none(), "session expired");
     }
 }

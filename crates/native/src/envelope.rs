@@ -36,7 +36,7 @@ use crate::keys::{is_expired, minute_timestamp, random_key, CryptoKey, KeyBytes}
 use crate::kms::Kms;
 use crate::locked::Locked;
 use crate::metastore::{self, Metastore};
-use crate::observe::{CacheKind, KeyChange, MetastoreOp, ObserverSlot};
+use crate::observe::{CacheKind, CacheOutcome, KeyChange, MetastoreOp, ObserverSlot};
 use crate::record::{self, EnvelopeKeyRecord, KeyMeta, RecordJson};
 use crate::rng;
 
@@ -296,15 +296,18 @@ impl Asherah {
                 p.ik_id_json,
             ));
         };
-        let cached = sessions.get(partition, now);
+        let cached = sessions.with(partition, now, |p| {
+            let lookup = p.keys.read().latest_lookup(now, &self.policy);
+            let id = matches!(lookup, Lookup::Hit(_)).then(|| Arc::clone(&p.ik_id_json));
+            (lookup, id)
+        });
         self.observer
             .cache(CacheKind::Session, lookup_outcome(cached.is_some()));
-        if let Some(p) = cached {
-            let lookup = p.keys.read().latest_lookup(now, &self.policy);
+        if let Some((lookup, id)) = cached {
             self.observer
                 .cache(CacheKind::Intermediate, lookup.outcome());
-            if let Lookup::Hit(k) = lookup {
-                return Ok((k, Arc::clone(&p.ik_id_json)));
+            if let (Lookup::Hit(k), Some(id)) = (lookup, id) {
+                return Ok((k, id));
             }
         }
         let (p, _) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
@@ -326,9 +329,23 @@ impl Asherah {
                 now,
             )?));
         };
-        let (p, hit) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
-        self.observer.cache(CacheKind::Session, lookup_outcome(hit));
-        let lookup = p.keys.read().version_lookup(created, now, &self.policy);
+        let version = |p: &Partition| p.keys.read().version_lookup(created, now, &self.policy);
+        // The hit path takes no `Arc` of the partition (see `SessionCache::with`).
+        let (p, lookup) = match sessions.with(partition, now, |p| version(p)) {
+            Some(Lookup::Hit(k)) => {
+                self.observer.cache(CacheKind::Session, CacheOutcome::Hit);
+                self.observer
+                    .cache(CacheKind::Intermediate, CacheOutcome::Hit);
+                return Ok(k);
+            }
+            _ => {
+                let (p, hit) =
+                    sessions.get_or_open(partition, now, || self.open_partition(partition, now));
+                self.observer.cache(CacheKind::Session, lookup_outcome(hit));
+                let lookup = version(&p);
+                (p, lookup)
+            }
+        };
         self.observer
             .cache(CacheKind::Intermediate, lookup.outcome());
         if let Lookup::Hit(k) = lookup {
@@ -577,11 +594,11 @@ fn is_region_tail(rest: &str) -> bool {
         })
 }
 
-fn lookup_outcome(hit: bool) -> crate::observe::CacheOutcome {
+fn lookup_outcome(hit: bool) -> CacheOutcome {
     if hit {
-        crate::observe::CacheOutcome::Hit
+        CacheOutcome::Hit
     } else {
-        crate::observe::CacheOutcome::Miss
+        CacheOutcome::Miss
     }
 }
 
