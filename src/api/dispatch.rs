@@ -32,16 +32,17 @@ fn sync_call<T: Send + 'static>(
     size: usize,
 ) -> JsResult<T> {
     let run = || -> Result<T, CoreError> {
-        let r = state::running()?;
-        check_size(&r, op.metric, size)?;
-        if let Some(core) = r.core.inline() {
-            return (op.inline)(core, partition, input);
-        }
-        let (core, partition, input) = (r.core.clone(), partition.to_owned(), input.to_vec());
-        let hosted = op.hosted;
-        call_blocking(&r, op.phase, move |ct| {
-            hosted(&*core, ct, &partition, &input)
-        })
+        state::with_running(|r| {
+            check_size(r, op.metric, size)?;
+            if let Some(core) = r.core.inline() {
+                return (op.inline)(core, partition, input);
+            }
+            let (core, partition, input) = (r.core.clone(), partition.to_owned(), input.to_vec());
+            let hosted = op.hosted;
+            call_blocking(r, op.phase, move |ct| {
+                hosted(&*core, ct, &partition, &input)
+            })
+        })?
     };
     metrics::timed(op.metric, run).map_err(|e| errors::from_core(&e))
 }
@@ -137,17 +138,17 @@ fn route_async<T>(
     partition: &str,
     input: &[u8],
 ) -> JsResult<Route<T>> {
-    let r = state::running()
-        .and_then(|r| check_size(&r, op.metric, size).map(|_| r))
-        .map_err(|e| errors::from_core(&e))?;
-    if input.len() / 4 * op.work_quarters <= INLINE_ASYNC_MAX {
-        if let Some(core) = r.core.inline().filter(|c| !c.may_wait_on_io()) {
-            let out = metrics::timed(op.metric, || (op.inline)(core, partition, input))
-                .map_err(|e| errors::from_core(&e))?;
-            return Ok(Route::Inline(out));
+    let small = input.len() / 4 * op.work_quarters <= INLINE_ASYNC_MAX;
+    let routed = state::with_running(|r| {
+        check_size(r, op.metric, size)?;
+        match r.core.inline().filter(|c| small && !c.may_wait_on_io()) {
+            Some(core) => {
+                metrics::timed(op.metric, || (op.inline)(core, partition, input)).map(Route::Inline)
+            }
+            None => Ok(Route::Hosted(r.clone())),
         }
-    }
-    Ok(Route::Hosted(r))
+    });
+    routed.and_then(|r| r).map_err(|e| errors::from_core(&e))
 }
 
 /// An async call run by an export that takes an inline result itself (index.js's

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
 
 use super::build::build_core;
@@ -95,6 +96,12 @@ enum Phase {
 }
 
 static PHASE: Mutex<Phase> = Mutex::new(Phase::Idle);
+/// The instance of `Phase::Ready`, mirrored for the call path ([`with_running`]): set and
+/// cleared only under the `PHASE` lock, together with the phase. A call reads it with no
+/// lock and no reference count taken: with calls arriving from several threads (Workers,
+/// core-host threads), the phase mutex and the instance's count were cache lines every
+/// call wrote.
+static READY: ArcSwapOption<Running> = ArcSwapOption::const_empty();
 static ATTEMPT: AtomicU64 = AtomicU64::new(1);
 
 /// How long `shutdown` waits for core-host threads to end once the core has stopped.
@@ -102,19 +109,30 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Whether `setup` has succeeded and no shutdown has begun since.
 pub(crate) fn is_ready() -> bool {
-    matches!(*PHASE.lock(), Phase::Ready(_))
+    READY.load().is_some()
 }
 
-/// The running instance, or why there is none.
 /// The id of the running instance (its setup attempt), if one is ready: lets a 4.x
 /// `SessionFactory` tell its own instance from one set up after it was shut down.
 pub(crate) fn instance_id() -> Option<u64> {
-    match &*PHASE.lock() {
-        Phase::Ready(r) => Some(r.attempt),
-        _ => None,
+    READY.load().as_ref().map(|r| r.attempt)
+}
+
+/// Runs `f` with the running instance (see [`running`] for when there is none, or it is
+/// unusable). The hot path of every call: no lock and no reference count, unless the
+/// instance is not ready, when [`running`] says why.
+pub(crate) fn with_running<R>(f: impl FnOnce(&Arc<Running>) -> R) -> Result<R, CoreError> {
+    let ready = READY.load();
+    match &*ready {
+        Some(r) if r.stuck() == 0 => Ok(f(r)),
+        _ => {
+            drop(ready);
+            running().map(|r| f(&r))
+        }
     }
 }
 
+/// The running instance, or why there is none (or why it is unusable).
 pub(crate) fn running() -> Result<Arc<Running>, CoreError> {
     match &*PHASE.lock() {
         Phase::Ready(r) => match r.stuck() {
@@ -322,14 +340,16 @@ fn publish_setup(
                     config.pool.threads
                 ),
             );
-            *phase = Phase::Ready(Arc::new(Running {
+            let r = Arc::new(Running {
                 core,
                 pool: pool.clone(),
                 config: config.clone(),
                 owner_env: owner,
                 attempt,
                 stuck: StuckCount::default(),
-            }));
+            });
+            READY.store(Some(r.clone()));
+            *phase = Phase::Ready(r);
             Ok(())
         }
         Err(e) => {
@@ -403,6 +423,7 @@ pub(crate) fn begin_shutdown(only_owner: Option<u64>) -> Teardown {
     }
     match std::mem::replace(&mut *phase, Phase::Idle) {
         Phase::Ready(r) => {
+            READY.store(None);
             let done = Done::new();
             *phase = Phase::Stopping { done: done.clone() };
             Teardown::Core(r, done)
