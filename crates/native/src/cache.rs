@@ -34,18 +34,27 @@ struct Entry {
     loaded_at: i64,
 }
 
-/// What a key-cache lookup found (reported to the observer as hit, miss or stale).
-pub(crate) enum Lookup {
-    Hit(Arc<CryptoKey>),
+/// What a key-cache lookup found (reported to the observer as hit, miss or stale): the key
+/// as an `Arc` of its own, or borrowed from the cache under its read lock (`K = &Arc<_>`).
+pub(crate) enum Lookup<K = Arc<CryptoKey>> {
+    Hit(K),
     Miss,
     Stale,
 }
 
-impl Lookup {
-    pub(crate) fn hit(self) -> Option<Arc<CryptoKey>> {
+impl<K> Lookup<K> {
+    pub(crate) fn hit(self) -> Option<K> {
         match self {
             Lookup::Hit(k) => Some(k),
             Lookup::Miss | Lookup::Stale => None,
+        }
+    }
+
+    pub(crate) fn map<J>(self, f: impl FnOnce(K) -> J) -> Lookup<J> {
+        match self {
+            Lookup::Hit(k) => Lookup::Hit(f(k)),
+            Lookup::Miss => Lookup::Miss,
+            Lookup::Stale => Lookup::Stale,
         }
     }
 
@@ -73,12 +82,18 @@ impl KeyVersions {
 
     /// [`Self::usable_latest`], telling a stale (old, expired or revoked) entry from none.
     pub(crate) fn latest_lookup(&self, now: i64, p: &Policy) -> Lookup {
+        self.latest_ref(now, p).map(Arc::clone)
+    }
+
+    /// [`Self::latest_lookup`], borrowing the key: no reference count is taken, so threads
+    /// that share the key write nothing to its cache line.
+    pub(crate) fn latest_ref(&self, now: i64, p: &Policy) -> Lookup<&Arc<CryptoKey>> {
         let Some(e) = self.latest.and_then(|l| self.versions.get(&l)) else {
             return Lookup::Miss;
         };
         let fresh = now - e.loaded_at < p.check_interval;
         if fresh && !e.key.is_invalid(now, p.expire_after) {
-            Lookup::Hit(Arc::clone(&e.key))
+            Lookup::Hit(&e.key)
         } else {
             Lookup::Stale
         }
@@ -91,11 +106,21 @@ impl KeyVersions {
 
     /// [`Self::fresh`], telling a stale entry from none.
     pub(crate) fn version_lookup(&self, created: i64, now: i64, p: &Policy) -> Lookup {
+        self.version_ref(created, now, p).map(Arc::clone)
+    }
+
+    /// [`Self::version_lookup`], borrowing the key (see [`Self::latest_ref`]).
+    pub(crate) fn version_ref(
+        &self,
+        created: i64,
+        now: i64,
+        p: &Policy,
+    ) -> Lookup<&Arc<CryptoKey>> {
         let Some(e) = self.versions.get(&created) else {
             return Lookup::Miss;
         };
         if now - e.loaded_at < p.check_interval || e.key.revoked() {
-            Lookup::Hit(Arc::clone(&e.key))
+            Lookup::Hit(&e.key)
         } else {
             Lookup::Stale
         }

@@ -128,7 +128,6 @@ impl Asherah {
     pub fn encrypt_record(&self, partition: &str, data: &[u8]) -> Result<RecordJson, Error> {
         check_partition(partition)?;
         let now = self.clock.now();
-        let (ik, ik_id_json) = self.latest_ik(partition, now)?;
         // The DRK and both nonces from this thread's generator, straight into locked memory.
         let mut random = Locked::<[u8; 64]>::zeroed();
         rng::fill(&mut random[..32 + 2 * NONCE_LEN])?;
@@ -140,24 +139,45 @@ impl Asherah {
         let drk: &[u8; 32] = drk.try_into().expect("32 bytes");
         // The sealed parts are ciphertext, so they may sit in ordinary memory. Small data
         // (the common case) is sealed into a stack array: no heap buffer but the record's.
+        // It is sealed and written while the IK is borrowed from the cache (a bounded amount
+        // of work, see `with_latest_ik`); larger data after, with the IK's id and creation
+        // time taken out.
         let mut sealed_drk = [0u8; SEALED_KEY_LEN];
-        aead::seal_to(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
-        let write = |sealed_data: &[u8]| {
-            record::write_data_row_record(now, &sealed_drk, &ik_id_json, ik.created(), sealed_data)
-        };
-        let json = if data.len() < aead::RING_MIN {
-            let mut small = [0u8; aead::RING_MIN + OVERHEAD];
-            let sealed_data = &mut small[..data.len() + OVERHEAD];
+        let small = data.len() < aead::RING_MIN;
+        let done = self.with_latest_ik(partition, now, |ik, ik_id_json| {
+            aead::seal_to(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
+            if !small {
+                return Ok(Err((ik.created(), Arc::clone(ik_id_json))));
+            }
+            let mut room = [0u8; aead::RING_MIN + OVERHEAD];
+            let sealed_data = &mut room[..data.len() + OVERHEAD];
             aead::seal_small_data(drk, data_nonce, data, sealed_data)?;
-            write(sealed_data)
-        } else {
-            let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
-            aead::seal_data(drk, data_nonce, data, &mut sealed_data)?;
-            write(&sealed_data)
+            Ok(Ok(RecordJson {
+                json: record::write_data_row_record(
+                    now,
+                    &sealed_drk,
+                    ik_id_json,
+                    ik.created(),
+                    sealed_data,
+                ),
+                // The writer adds only ASCII (JSON punctuation, digits, base64) to the id.
+                ascii: ik_id_json.is_ascii(),
+            }))
+        })?;
+        let (ik_created, ik_id_json) = match done {
+            Ok(record) => return Ok(record),
+            Err(ik) => ik,
         };
+        let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
+        aead::seal_data(drk, data_nonce, data, &mut sealed_data)?;
         Ok(RecordJson {
-            json,
-            // The writer adds only ASCII (JSON punctuation, digits, base64) to the id.
+            json: record::write_data_row_record(
+                now,
+                &sealed_drk,
+                &ik_id_json,
+                ik_created,
+                &sealed_data,
+            ),
             ascii: ik_id_json.is_ascii(),
         })
     }
@@ -167,18 +187,19 @@ impl Asherah {
         check_partition(partition)?;
         let mut drr = record::parse_data_row_record(record_json)?;
         let now = self.clock.now();
-        let ik = if self.is_ik_id_of(&drr.ik_id, partition) {
-            self.ik(partition, drr.ik_created, now)?
+        let open_drk = |ik: &CryptoKey| {
+            aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))
+        };
+        let drk = if self.is_ik_id_of(&drr.ik_id, partition) {
+            self.with_ik(partition, drr.ik_created, now, open_drk)?
         } else if self.is_foreign_ik_id_of(&drr.ik_id, partition) {
-            self.foreign_ik(&drr.ik_id, drr.ik_created, now)?
+            open_drk(&*self.foreign_ik(&drr.ik_id, drr.ik_created, now)?)?
         } else {
             return Err(Error::new(
                 ErrorKind::PartitionMismatch,
                 "record was not encrypted for this partition",
             ));
         };
-        let drk =
-            aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))?;
         let n = aead::open_data(&drk, &mut drr.sealed_data).map_err(|e| e.context("data"))?;
         drr.sealed_data.truncate(n);
         Ok(drr.sealed_data)
@@ -287,77 +308,111 @@ impl Asherah {
         Partition::new(id, json, now)
     }
 
-    /// The IK to encrypt with, and its id as a JSON string.
-    fn latest_ik(&self, partition: &str, now: i64) -> Result<(Arc<CryptoKey>, Arc<str>), Error> {
+    /// Runs `f` with the IK to encrypt with and its id as a JSON string.
+    ///
+    /// On a session-cache hit, `f` runs under the cache's read locks with the key borrowed:
+    /// no reference count is taken, so threads encrypting for the same partition write
+    /// nothing to the key's cache line, which every lookup reads (its count sat next to
+    /// the revoked flag). `f` must be short (callers seal a key and at most 255 bytes of
+    /// data there) and must not call back into this instance.
+    fn with_latest_ik<R>(
+        &self,
+        partition: &str,
+        now: i64,
+        f: impl FnOnce(&CryptoKey, &Arc<str>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let Some(sessions) = &self.sessions else {
             let p = self.open_partition(partition, now);
-            return Ok((
-                Arc::new(self.load_latest_or_create_ik(&p.ik_id, now)?),
-                p.ik_id_json,
-            ));
+            let ik = self.load_latest_or_create_ik(&p.ik_id, now)?;
+            return f(&ik, &p.ik_id_json);
         };
+        let mut f = Some(f);
+        let mut run = |k: &CryptoKey, id: &Arc<str>| f.take().expect("runs once")(k, id);
         let cached = sessions.with(partition, now, |p| {
-            let lookup = p.keys.read().latest_lookup(now, &self.policy);
-            let id = matches!(lookup, Lookup::Hit(_)).then(|| Arc::clone(&p.ik_id_json));
-            (lookup, id)
+            p.keys
+                .read()
+                .latest_ref(now, &self.policy)
+                .map(|k| run(k, &p.ik_id_json))
         });
         self.observer
             .cache(CacheKind::Session, lookup_outcome(cached.is_some()));
-        if let Some((lookup, id)) = cached {
+        if let Some(lookup) = cached {
             self.observer
                 .cache(CacheKind::Intermediate, lookup.outcome());
-            if let (Lookup::Hit(k), Some(id)) = (lookup, id) {
-                return Ok((k, id));
+            if let Lookup::Hit(out) = lookup {
+                return out;
             }
         }
         let (p, _) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
-        let _loading = self.wait_for_load(&p.load)?;
-        if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
-            return Ok((k, Arc::clone(&p.ik_id_json)));
-        }
-        let ik = self.load_latest_or_create_ik(&p.ik_id, now)?;
-        let ik = p.keys.write().insert(ik, now, true);
-        Ok((ik, Arc::clone(&p.ik_id_json)))
+        let ik = self.latest_ik_loaded(&p, now)?;
+        run(&ik, &p.ik_id_json)
     }
 
-    /// The IK version `created` of `partition`, for decryption.
-    fn ik(&self, partition: &str, created: i64, now: i64) -> Result<Arc<CryptoKey>, Error> {
-        let Some(sessions) = &self.sessions else {
-            return Ok(Arc::new(self.load_ik(
-                &self.ik_id(partition),
-                created,
-                now,
-            )?));
-        };
-        let version = |p: &Partition| p.keys.read().version_lookup(created, now, &self.policy);
-        // The hit path takes no `Arc` of the partition (see `SessionCache::with`).
-        let (p, lookup) = match sessions.with(partition, now, |p| version(p)) {
-            Some(Lookup::Hit(k)) => {
-                self.observer.cache(CacheKind::Session, CacheOutcome::Hit);
-                self.observer
-                    .cache(CacheKind::Intermediate, CacheOutcome::Hit);
-                return Ok(k);
-            }
-            _ => {
-                let (p, hit) =
-                    sessions.get_or_open(partition, now, || self.open_partition(partition, now));
-                self.observer.cache(CacheKind::Session, lookup_outcome(hit));
-                let lookup = version(&p);
-                (p, lookup)
-            }
-        };
-        self.observer
-            .cache(CacheKind::Intermediate, lookup.outcome());
-        if let Lookup::Hit(k) = lookup {
+    /// The partition's IK to encrypt with, after a cache miss: loaded (or created) by one
+    /// caller at a time, the others waiting for it.
+    fn latest_ik_loaded(&self, p: &Partition, now: i64) -> Result<Arc<CryptoKey>, Error> {
+        let _loading = self.wait_for_load(&p.load)?;
+        if let Some(k) = p.keys.read().usable_latest(now, &self.policy) {
             return Ok(k);
         }
+        let ik = self.load_latest_or_create_ik(&p.ik_id, now)?;
+        Ok(p.keys.write().insert(ik, now, true))
+    }
+
+    /// Runs `f` with the IK version `created` of `partition`, for decryption; on a hit under
+    /// the cache's read locks, as [`Self::with_latest_ik`] does.
+    fn with_ik<R>(
+        &self,
+        partition: &str,
+        created: i64,
+        now: i64,
+        f: impl FnOnce(&CryptoKey) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let Some(sessions) = &self.sessions else {
+            return f(&self.load_ik(&self.ik_id(partition), created, now)?);
+        };
+        let mut f = Some(f);
+        let mut run = |k: &CryptoKey| f.take().expect("runs once")(k);
+        let version = |p: &Partition| p.keys.read().version_lookup(created, now, &self.policy);
+        let cached = sessions.with(partition, now, |p| {
+            p.keys
+                .read()
+                .version_ref(created, now, &self.policy)
+                .map(|k| run(k))
+        });
+        self.observer
+            .cache(CacheKind::Session, lookup_outcome(cached.is_some()));
+        let p = match cached {
+            Some(lookup) => {
+                self.observer
+                    .cache(CacheKind::Intermediate, lookup.outcome());
+                if let Lookup::Hit(out) = lookup {
+                    return out;
+                }
+                sessions
+                    .get_or_open(partition, now, || self.open_partition(partition, now))
+                    .0
+            }
+            None => {
+                let (p, _) =
+                    sessions.get_or_open(partition, now, || self.open_partition(partition, now));
+                let lookup = version(&p);
+                self.observer
+                    .cache(CacheKind::Intermediate, lookup.outcome());
+                if let Lookup::Hit(k) = lookup {
+                    return run(&k);
+                }
+                p
+            }
+        };
         let _loading = self.wait_for_load(&p.load)?;
-        if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
-            return Ok(k);
+        let loaded = p.keys.read().fresh(created, now, &self.policy);
+        if let Some(k) = loaded {
+            return run(&k);
         }
         let ik = self.load_ik(&p.ik_id, created, now)?;
         let ik = p.keys.write().insert(ik, now, false);
-        Ok(ik)
+        run(&ik)
     }
 
     /// Takes a key's load mutex, waiting at most `load_wait` for the call that holds it
