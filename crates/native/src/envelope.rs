@@ -405,14 +405,24 @@ impl Asherah {
                 p
             }
         };
+        let ik = self.ik_version_loaded(&p, created, now)?;
+        run(&ik)
+    }
+
+    /// The partition's IK version `created`, after a cache miss: loaded by one caller at a
+    /// time, the others waiting for it (as [`Self::latest_ik_loaded`]).
+    fn ik_version_loaded(
+        &self,
+        p: &Partition,
+        created: i64,
+        now: i64,
+    ) -> Result<Arc<CryptoKey>, Error> {
         let _loading = self.wait_for_load(&p.load)?;
-        let loaded = p.keys.read().fresh(created, now, &self.policy);
-        if let Some(k) = loaded {
-            return run(&k);
+        if let Some(k) = p.keys.read().fresh(created, now, &self.policy) {
+            return Ok(k);
         }
         let ik = self.load_ik(&p.ik_id, created, now)?;
-        let ik = p.keys.write().insert(ik, now, false);
-        run(&ik)
+        Ok(p.keys.write().insert(ik, now, false))
     }
 
     /// Takes a key's load mutex, waiting at most `load_wait` for the call that holds it
