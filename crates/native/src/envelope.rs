@@ -144,42 +144,42 @@ impl Asherah {
         // time taken out.
         let mut sealed_drk = [0u8; SEALED_KEY_LEN];
         let small = data.len() < aead::RING_MIN;
-        let done = self.with_latest_ik(partition, now, |ik, ik_id_json| {
+        let sealed = self.with_latest_ik(partition, now, |ik, ik_id_json| {
             aead::seal_to(ik.cipher(), key_nonce, drk, &mut sealed_drk)?;
             if !small {
-                return Ok(Err((ik.created(), Arc::clone(ik_id_json))));
+                return Ok(Sealed::DataLater {
+                    ik_created: ik.created(),
+                    ik_id_json: Arc::clone(ik_id_json),
+                });
             }
             let mut room = [0u8; aead::RING_MIN + OVERHEAD];
             let sealed_data = &mut room[..data.len() + OVERHEAD];
             aead::seal_small_data(drk, data_nonce, data, sealed_data)?;
-            Ok(Ok(RecordJson {
-                json: record::write_data_row_record(
-                    now,
-                    &sealed_drk,
-                    ik_id_json,
-                    ik.created(),
-                    sealed_data,
-                ),
-                // The writer adds only ASCII (JSON punctuation, digits, base64) to the id.
-                ascii: ik_id_json.is_ascii(),
-            }))
-        })?;
-        let (ik_created, ik_id_json) = match done {
-            Ok(record) => return Ok(record),
-            Err(ik) => ik,
-        };
-        let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
-        aead::seal_data(drk, data_nonce, data, &mut sealed_data)?;
-        Ok(RecordJson {
-            json: record::write_data_row_record(
+            Ok(Sealed::Record(record_json(
                 now,
                 &sealed_drk,
-                &ik_id_json,
+                ik_id_json,
+                ik.created(),
+                sealed_data,
+            )))
+        })?;
+        match sealed {
+            Sealed::Record(record) => Ok(record),
+            Sealed::DataLater {
                 ik_created,
-                &sealed_data,
-            ),
-            ascii: ik_id_json.is_ascii(),
-        })
+                ik_id_json,
+            } => {
+                let mut sealed_data = Vec::with_capacity(data.len() + OVERHEAD);
+                aead::seal_data(drk, data_nonce, data, &mut sealed_data)?;
+                Ok(record_json(
+                    now,
+                    &sealed_drk,
+                    &ik_id_json,
+                    ik_created,
+                    &sealed_data,
+                ))
+            }
+        }
     }
 
     /// Decrypts a DataRowRecord written (by this core or by Go) for `partition`.
@@ -373,38 +373,34 @@ impl Asherah {
         };
         let mut f = Some(f);
         let mut run = |k: &CryptoKey| f.take().expect("runs once")(k);
-        let version = |p: &Partition| p.keys.read().version_lookup(created, now, &self.policy);
         let cached = sessions.with(partition, now, |p| {
             p.keys
                 .read()
                 .version_ref(created, now, &self.policy)
                 .map(|k| run(k))
         });
+        let session_hit = cached.is_some();
         self.observer
-            .cache(CacheKind::Session, lookup_outcome(cached.is_some()));
-        let p = match cached {
-            Some(lookup) => {
-                self.observer
-                    .cache(CacheKind::Intermediate, lookup.outcome());
-                if let Lookup::Hit(out) = lookup {
-                    return out;
-                }
-                sessions
-                    .get_or_open(partition, now, || self.open_partition(partition, now))
-                    .0
+            .cache(CacheKind::Session, lookup_outcome(session_hit));
+        if let Some(lookup) = cached {
+            self.observer
+                .cache(CacheKind::Intermediate, lookup.outcome());
+            if let Lookup::Hit(out) = lookup {
+                return out;
             }
-            None => {
-                let (p, _) =
-                    sessions.get_or_open(partition, now, || self.open_partition(partition, now));
-                let lookup = version(&p);
-                self.observer
-                    .cache(CacheKind::Intermediate, lookup.outcome());
-                if let Lookup::Hit(k) = lookup {
-                    return run(&k);
-                }
-                p
+        }
+        let (p, _) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
+        // After a session miss the partition may have been opened by another call since:
+        // look once more, and report that look as the intermediate-key outcome (encrypt
+        // reports none there; the observer's counts have always been so).
+        if !session_hit {
+            let lookup = p.keys.read().version_lookup(created, now, &self.policy);
+            self.observer
+                .cache(CacheKind::Intermediate, lookup.outcome());
+            if let Lookup::Hit(k) = lookup {
+                return run(&k);
             }
-        };
+        }
         let ik = self.ik_version_loaded(&p, created, now)?;
         run(&ik)
     }
@@ -642,6 +638,32 @@ impl Asherah {
         self.observer.timed(MetastoreOp::Store, || {
             self.metastore.store(id, created, record)
         })
+    }
+}
+
+/// What [`Asherah::encrypt_record`] produced while the IK was borrowed from the cache.
+enum Sealed {
+    /// Data under `RING_MIN` bytes: the whole record, written under the cache's locks.
+    Record(RecordJson),
+    /// Larger data, sealed after the locks are released: the IK's creation time and id.
+    DataLater {
+        ik_created: i64,
+        ik_id_json: Arc<str>,
+    },
+}
+
+/// The DataRowRecord JSON for sealed parts, saying whether it is all ASCII.
+fn record_json(
+    now: i64,
+    sealed_drk: &[u8],
+    ik_id_json: &str,
+    ik_created: i64,
+    sealed_data: &[u8],
+) -> RecordJson {
+    RecordJson {
+        json: record::write_data_row_record(now, sealed_drk, ik_id_json, ik_created, sealed_data),
+        // The writer adds only ASCII (JSON punctuation, digits, base64) to the id.
+        ascii: ik_id_json.is_ascii(),
     }
 }
 
