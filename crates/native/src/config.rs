@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -325,10 +325,7 @@ impl Clock {
     /// The current unix time in seconds.
     pub fn now(&self) -> i64 {
         match self {
-            Clock::System => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+            Clock::System => crate::clock::unix_seconds(),
             Clock::Manual(t) => t.load(Ordering::Relaxed),
         }
     }

@@ -12,9 +12,10 @@
 //! `record` (JSON), `aead` (AES-256-GCM layout), `keys` (secret keys), `kms` (static and
 //! AWS KMS), `metastore` (memory, SQLite, PostgreSQL, MySQL, DynamoDB), `aws` (the AWS SDK
 //! setup and runtime those two share), `observe` (cache, metastore and key events for an
-//! embedder's observer), `config`, `error`, `b64` (base64 with an AVX-512 VBMI kernel)
-//! and `locked` (mlock'ed key memory). `locked` and `b64` are the two modules allowed
-//! `unsafe`: raw memory for keys, and `std::arch` intrinsics with raw loads and stores. The
+//! embedder's observer), `config`, `error`, `clock` (the coarse system clock), `b64`
+//! (base64 with an AVX-512 VBMI kernel) and `locked` (mlock'ed key memory). `locked`, `b64`
+//! and `clock` are the modules allowed `unsafe`: raw memory for keys, `std::arch`
+//! intrinsics with raw loads and stores, and one `clock_gettime` call. The
 //! crate root denies `unsafe_code` (a root-level `forbid` could not be lifted for those);
 //! every other module `forbid`s it.
 #![deny(unsafe_code)]
@@ -25,6 +26,7 @@ mod aead;
 mod aws;
 mod b64;
 mod cache;
+mod clock;
 mod config;
 mod envelope;
 mod error;
