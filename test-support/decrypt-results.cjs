@@ -83,6 +83,30 @@ function register(runner) {
       asherah.shutdown();
     });
 
+    test('every length from 0 to past the kept views, twice in shuffled order, sync and async: right bytes, scratch wiped', async () => {
+      // index.js keeps a view of the scratch per result length up to 256 and makes one per
+      // call above: a reused view must still cover exactly the new result, and be wiped.
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const scratch = asherah._decrypt_scratch();
+      const lens = Array.from({ length: 301 }, (_, i) => i);
+      const order = [...lens, ...lens];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = crypto.randomInt(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      const plains = lens.map((len) => crypto.randomBytes(len));
+      const recs = plains.map((p) => asherah.encrypt('p', p));
+      for (const [k, len] of order.entries()) {
+        const out = k % 2 ? await asherah.decrypt_async('p', recs[len]) : asherah.decrypt('p', recs[len]);
+        assert.ok(Buffer.isBuffer(out) && out.length === len, `length ${len}: got ${out.length} bytes`);
+        assert.equal(out.buffer.byteLength, len, `length ${len}: ArrayBuffer of another size`);
+        assert.ok(out.equals(plains[len]), `length ${len}: bytes differ`);
+        assert.ok(scratch.every((b) => b === 0), `length ${len}: plaintext left in the scratch`);
+      }
+      asherah.shutdown();
+    });
+
     test('decrypt_async and encrypt_async: inline and hosted results round-trip, as real promises', async () => {
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
