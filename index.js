@@ -168,32 +168,58 @@ if (isNode && typeof native._decrypt_scratch === 'function') {
       : new Uint8Array(scratch.buffer, scratch.byteOffset, n);
   // The result has its own ArrayBuffer of exactly n bytes, as the native Buffer had: a
   // slice of Node's shared pool would expose other Buffers' bytes to code that reads
-  // `out.buffer`.
+  // `out.buffer`. Its caller wipes the scratch, whatever this throws.
+  const copyOut = (n) => {
+    const out = Buffer.allocUnsafeSlow(n);
+    out.set(scratchView(n));
+    return out;
+  };
+  // Copies the plaintext the native side left in the first n bytes of the scratch, then
+  // wipes them. With the stack nearly exhausted any call here can throw a RangeError (the
+  // call to `copyOut` itself, or `fill` in `finally`), so the wipe falls back to a loop in
+  // this frame, which needs no more stack: the plaintext never stays in the scratch.
   const takeScratch = (n) => {
-    const view = scratchView(n);
     copying = true;
     try {
-      const out = Buffer.allocUnsafeSlow(n);
-      out.set(view);
-      return out;
+      return copyOut(n);
     } finally {
-      // Cleared first: should `fill` throw (a stack overflow, a patched prototype), the fast
-      // path must not stay off for good. A decrypt nested in it no longer harms the copy.
+      // Cleared first, so the fast path never stays off; a decrypt nested in the wipe no
+      // longer harms the copy.
       copying = false;
-      view.fill(0);
+      try {
+        scratch.fill(0, 0, n);
+      } catch {
+        for (let i = 0; i < n; i++) scratch[i] = 0;
+      }
     }
   };
   module.exports.decrypt = function decrypt(partitionId, dataRowRecord) {
     if (copying) return nativeDecrypt(partitionId, dataRowRecord);
     const n = decryptInto(partitionId, dataRowRecord);
-    return typeof n === 'number' ? takeScratch(n) : n;
+    if (typeof n !== 'number') return n;
+    try {
+      return takeScratch(n);
+    } catch (e) {
+      // The call to takeScratch itself overflowed the stack: wipe here (no call needed).
+      for (let i = 0; i < n; i++) scratch[i] = 0;
+      throw e;
+    }
   };
   const decryptAsyncInto = native._decrypt_async_into;
   if (typeof decryptAsyncInto === 'function') {
     module.exports.decrypt_async = module.exports.decryptAsync = function decrypt_async(partitionId, dataRowRecord) {
       if (copying) return nativeDecryptAsync(partitionId, dataRowRecord);
       const v = decryptAsyncInto(partitionId, dataRowRecord);
-      if (typeof v === 'number') return Promise.resolve(takeScratch(v));
+      if (typeof v === 'number') {
+        let out;
+        try {
+          out = takeScratch(v);
+        } catch (e) {
+          for (let i = 0; i < v; i++) scratch[i] = 0; // as in decrypt
+          throw e;
+        }
+        return Promise.resolve(out);
+      }
       return v instanceof Uint8Array ? Promise.resolve(v) : v;
     };
   }

@@ -107,6 +107,43 @@ function register(runner) {
       asherah.shutdown();
     });
 
+    test('with the stack exhausted at every depth, a decrypt throws or returns the right bytes, and leaves the scratch wiped', () => {
+      // Recursing to the limit and decrypting in every frame on the way back makes the
+      // RangeError land at each point of a decrypt in turn: before the native call, inside
+      // it, and in index.js's copy-out (view, allocation, copy, wipe).
+      asherah.shutdown();
+      asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
+      const scratch = asherah._decrypt_scratch();
+      const plain = crypto.randomBytes(64);
+      const rec = asherah.encrypt('p', plain);
+      const seen = { right: 0, threw: 0, wrong: 0, dirty: 0 };
+      const deep = () => {
+        try {
+          deep();
+        } catch {
+          // the frame above the deepest
+        }
+        let out;
+        try {
+          out = asherah.decrypt('p', rec);
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          seen.threw++;
+        }
+        if (out !== undefined) seen[out.equals(plain) ? 'right' : 'wrong']++;
+        if (!scratch.every((b) => b === 0)) {
+          seen.dirty++;
+          scratch.fill(0);
+        }
+      };
+      for (let i = 0; i < 5; i++) deep();
+      assert.equal(seen.wrong, 0, `wrong bytes returned: ${JSON.stringify(seen)}`);
+      assert.equal(seen.dirty, 0, `plaintext left in the scratch: ${JSON.stringify(seen)}`);
+      assert.ok(seen.right > 1000, `too few decrypts ran: ${JSON.stringify(seen)}`);
+      assert.ok(asherah.decrypt('p', rec).equals(plain), 'the fast path works afterwards');
+      asherah.shutdown();
+    });
+
     test('decrypt_async and encrypt_async: inline and hosted results round-trip, as real promises', async () => {
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
