@@ -667,7 +667,6 @@ fn record_json(
     }
 }
 
-/// A session-cache lookup's outcome (an expired session counts as a miss).
 /// `""` (unsuffixed) or `_<region>`, where an AWS region name has no `_` (`us-west-2`,
 /// `us-gov-east-1`). Every other partition's key id leaves a `_<service>_<product>` in the
 /// rest, so it never passes.
@@ -681,6 +680,7 @@ fn is_region_tail(rest: &str) -> bool {
         })
 }
 
+/// A session-cache lookup's outcome (an expired session counts as a miss).
 fn lookup_outcome(hit: bool) -> CacheOutcome {
     if hit {
         CacheOutcome::Hit
