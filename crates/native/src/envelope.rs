@@ -334,18 +334,24 @@ impl Asherah {
                 .latest_ref(now, &self.policy)
                 .map(|k| run(k, &p.ik_id_json))
         });
-        self.observer
-            .cache(CacheKind::Session, lookup_outcome(cached.is_some()));
-        if let Some(lookup) = cached {
-            self.observer
-                .cache(CacheKind::Intermediate, lookup.outcome());
-            if let Lookup::Hit(out) = lookup {
-                return out;
-            }
+        if let Some(out) = self.report_cached(cached) {
+            return out;
         }
         let (p, _) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
         let ik = self.latest_ik_loaded(&p, now)?;
         run(&ik, &p.ik_id_json)
+    }
+
+    /// Reports what a look under the session cache's read locks found, for both caches
+    /// (the session, then the partition's IK when the session was cached), and hands back
+    /// the result of a hit.
+    fn report_cached<T>(&self, cached: Option<Lookup<T>>) -> Option<T> {
+        self.observer
+            .cache(CacheKind::Session, lookup_outcome(cached.is_some()));
+        let lookup = cached?;
+        self.observer
+            .cache(CacheKind::Intermediate, lookup.outcome());
+        lookup.hit()
     }
 
     /// The partition's IK to encrypt with, after a cache miss: loaded (or created) by one
@@ -380,14 +386,8 @@ impl Asherah {
                 .map(|k| run(k))
         });
         let session_hit = cached.is_some();
-        self.observer
-            .cache(CacheKind::Session, lookup_outcome(session_hit));
-        if let Some(lookup) = cached {
-            self.observer
-                .cache(CacheKind::Intermediate, lookup.outcome());
-            if let Lookup::Hit(out) = lookup {
-                return out;
-            }
+        if let Some(out) = self.report_cached(cached) {
+            return out;
         }
         let (p, _) = sessions.get_or_open(partition, now, || self.open_partition(partition, now));
         // After a session miss the partition may have been opened by another call since:
