@@ -136,7 +136,7 @@ function clearPlaintext(plaintext) {
  * into this env's scratch array (made by the native side, one per env, so each Worker has
  * its own) and returns its length; larger ones come back as a Buffer. The copy is taken
  * and the scratch wiped at once; a decrypt that user code makes during the copy (through a
- * hook such as a replaced Buffer.allocUnsafeSlow) takes the native path instead of the scratch.
+ * hook such as a replaced Uint8Array.prototype.set) takes the native path instead of the scratch.
  * `decrypt_async` does the same for a call that runs inline (small records on the native
  * core with the memory metastore), and wraps the result in a resolved promise instead of
  * having the native side make one; a hosted call, or any failure, comes back as the
@@ -150,10 +150,14 @@ if (isNode && typeof native._decrypt_scratch === 'function') {
   const decryptInto = native._decrypt_into;
   const nativeDecrypt = native.decrypt;
   const nativeDecryptAsync = native.decrypt_async;
-  // While a result is being copied out, user code can run: `Buffer.allocUnsafeSlow` can be
-  // replaced (the views below consult no `Symbol.species`). A decrypt made from there would
-  // overwrite and wipe the scratch under the copy (the outer call then returned zeros), so
-  // such a nested call takes the native path instead.
+  // Taken once: a global and a property looked up on every copy cost Node 10-30 ns of a
+  // 64 B decrypt's ~1 µs, and a later replacement of `Buffer.allocUnsafeSlow` by user code
+  // has no say in where plaintext goes.
+  const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+  // While a result is being copied out, user code can still run: `Uint8Array.prototype.set`
+  // can be replaced (the views below consult no `Symbol.species`). A decrypt made from there
+  // would overwrite and wipe the scratch under the copy (the outer call then returned
+  // zeros), so such a nested call takes the native path instead.
   let copying = false;
   // The first n bytes of the scratch, as a view made once per small n: `subarray` makes a
   // view per call and looks up `Symbol.species` (about 80 ns of a 64 B decrypt's ~1 µs),
@@ -170,7 +174,7 @@ if (isNode && typeof native._decrypt_scratch === 'function') {
   // slice of Node's shared pool would expose other Buffers' bytes to code that reads
   // `out.buffer`. Its caller wipes the scratch, whatever this throws.
   const copyOut = (n) => {
-    const out = Buffer.allocUnsafeSlow(n);
+    const out = allocUnsafeSlow(n);
     out.set(scratchView(n));
     return out;
   };

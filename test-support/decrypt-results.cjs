@@ -252,8 +252,9 @@ function register(runner) {
 
     test('a decrypt made by user code while a result is copied out changes neither result', async () => {
       // Copying a result out of the scratch runs user code where user code has hooked in:
-      // `Buffer.allocUnsafeSlow` can be replaced (and the copy once used `subarray`, which
-      // reads `Uint8Array[Symbol.species]`). A decrypt made there overwrote the scratch and wiped it, and the outer
+      // `Uint8Array.prototype.set` can be replaced (and the copy once used `subarray`, which
+      // reads `Uint8Array[Symbol.species]`, and looked `Buffer.allocUnsafeSlow` up on every
+      // call). A decrypt made there overwrote the scratch and wiped it, and the outer
       // decrypt returned zeros ("outer" below was 16 NUL bytes), silently.
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
@@ -277,6 +278,19 @@ function register(runner) {
           Buffer.allocUnsafeSlow = (n) => { if (armed) { armed = false; nested(); } return original(n); };
           return () => { Buffer.allocUnsafeSlow = original; };
         },
+        set: (nested) => {
+          const own = Object.getOwnPropertyDescriptor(Uint8Array.prototype, 'set');
+          const original = Uint8Array.prototype.set;
+          let armed = true;
+          Uint8Array.prototype.set = function set(...args) {
+            if (armed) { armed = false; nested(); }
+            return original.apply(this, args);
+          };
+          return () => {
+            if (own) Object.defineProperty(Uint8Array.prototype, 'set', own);
+            else delete Uint8Array.prototype.set;
+          };
+        },
       };
       for (const [hook, install] of Object.entries(hooks)) {
         for (const outerAsync of [false, true]) {
@@ -294,10 +308,11 @@ function register(runner) {
             }
             assert.ok((await outer).equals(a), `${what}: the outer result is ${(await outer).toString('hex')}`);
             // Only Node's index.js copies results out in JS; Bun and Deno never run a hook.
-            // Its copy reads the scratch through views made with the constructor, so only a
-            // replaced allocator reaches user code now; `Symbol.species` is not consulted.
-            if (jsCopies && hook === 'allocUnsafeSlow') assert.ok(inner !== undefined, `${what}: the hook did not run`);
-            if (jsCopies && hook === 'species') assert.equal(inner, undefined, `${what}: the copy-out consulted Symbol.species`);
+            // Its copy reads the scratch through views made with the constructor and an
+            // allocator taken at load, so only a replaced `set` reaches user code now;
+            // neither `Symbol.species` nor a later `Buffer.allocUnsafeSlow` is consulted.
+            if (jsCopies && hook === 'set') assert.ok(inner !== undefined, `${what}: the hook did not run`);
+            if (jsCopies && hook !== 'set') assert.equal(inner, undefined, `${what}: the copy-out consulted the ${hook} hook`);
             if (inner !== undefined) {
               assert.ok((await inner).equals(b), `${what}: the nested result is ${(await inner).toString('hex')}`);
             }
