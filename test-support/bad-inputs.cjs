@@ -71,6 +71,9 @@ const WRONG_TYPES = {
   object: () => ({ toString: () => 'p' }),
   array: () => ['p'],
   boolean: () => true,
+  // Bun 1.1 and 1.2.0-1.2.4 call a String object a string in napi_typeof, then refuse to
+  // read it: that was an untyped N-API failure there.
+  'String object': () => new String('p'),
 };
 
 /** The four encrypt and the four decrypt functions, each with a valid second argument. */
@@ -267,9 +270,11 @@ function buildRows(cores = CORES) {
     // setup / setup_async: wrong types, unserialisable configs, bad keys.
     for (const fn of ['setup', 'setup_async']) {
       for (const [t, make] of Object.entries(WRONG_TYPES)) {
-        if (t === 'object' || t === 'array') continue;
+        if (t === 'object' || t === 'array' || t === 'String object') continue;
         add({ core, state: 'none', export: fn, what: `config ${t}`, args: () => [make()], code: ARG });
       }
+      // An object, so serialised: to a JSON string, which is not a config object.
+      add({ core, state: 'none', export: fn, what: 'config is a String object', args: () => [new String('{}')], code: CONFIG });
       add({ core, state: 'none', export: fn, what: 'config is an array', args: () => [[config(core)]], code: CONFIG });
       add({ core, state: 'none', export: fn, what: 'config is an empty string', args: () => [''], code: CONFIG });
       add({ core, state: 'none', export: fn, what: 'config is JSON null', args: () => ['null'], code: CONFIG });

@@ -74,16 +74,23 @@ pub(super) fn read_partition(env: &Env, v: Value<'_>, buf: &mut Vec<u8>) -> JsRe
 /// lone surrogate) is refused: reading it would silently change it, and two different
 /// partition ids would then share one key.
 fn read_str(env: &Env, v: Value<'_>, buf: &mut Vec<u8>, what: &str) -> JsResult<()> {
-    if env.type_of(v)? != ValueType::String {
-        return Err(errors::invalid_argument(format!(
+    match env.string_into_if_string(v, buf)? {
+        Some(true) => Ok(()),
+        Some(false) => Err(lone_surrogate(what)),
+        None => Err(errors::invalid_argument(format!(
             "{what} must be a string; got {}",
-            describe(env, v)
-        )));
+            describe_non_string(env, v)
+        ))),
     }
-    if !env.string_into(v, buf)? {
-        return Err(lone_surrogate(what));
+}
+
+/// [`describe`] for a value the string read refused: Bun 1.1 and 1.2.0-1.2.4 call a
+/// `String` object a string (see [`Env::string_into_if_string`]).
+fn describe_non_string(env: &Env, v: Value<'_>) -> &'static str {
+    match describe(env, v) {
+        "string" => "a String object",
+        other => other,
     }
-    Ok(())
 }
 
 fn lone_surrogate(what: &str) -> crate::napi::JsError {
@@ -142,8 +149,28 @@ pub(super) enum Refused {
 /// cycle, a throwing getter, `toJSON` or Proxy trap) are caught and refused, never left
 /// pending: the caller turns them into a typed error or a rejection.
 pub(super) fn object_or_json(env: &Env, v: Value<'_>, what: &str) -> Result<String, Refused> {
+    let mut text = Vec::new();
+    match env
+        .string_into_if_string(v, &mut text)
+        .map_err(|s| Refused::Js(s.into()))?
+    {
+        // N-API produces UTF-8; checked rather than trusted.
+        Some(true) => {
+            return String::from_utf8(text)
+                .map_err(|_| Refused::Js(crate::napi::Status::StringExpected.into()))
+        }
+        Some(false) => {
+            return Err(Refused::Value(format!(
+                "{what} JSON contains a lone surrogate (U+D800-U+DFFF); it is refused rather \
+                 than silently changed"
+            )))
+        }
+        None => {}
+    }
     match env.type_of(v).map_err(|s| Refused::Js(s.into()))? {
-        ValueType::Object => match env.json_stringify(v) {
+        // Not read as a string: an object, or a String object, which Bun 1.1 and
+        // 1.2.0-1.2.4 call a string and then refuse to read as one.
+        ValueType::Object | ValueType::String => match env.json_stringify(v) {
             Ok(Some(json)) => Ok(json),
             Ok(None) => Err(Refused::Value(format!(
                 "{what} serialises to undefined (its toJSON returned nothing)"
@@ -158,14 +185,6 @@ pub(super) fn object_or_json(env: &Env, v: Value<'_>, what: &str) -> Result<Stri
                 )))
             }
             Err(e) => Err(Refused::Js(e)),
-        },
-        ValueType::String => match env.string_value(v) {
-            Ok(Some(json)) => Ok(json),
-            Ok(None) => Err(Refused::Value(format!(
-                "{what} JSON contains a lone surrogate (U+D800-U+DFFF); it is refused rather \
-                 than silently changed"
-            ))),
-            Err(s) => Err(Refused::Js(s.into())),
         },
         other => Err(Refused::Type(other.name())),
     }
@@ -275,14 +294,15 @@ pub(super) fn record_arg(env: &Env, v: Value<'_>) -> JsResult<Vec<u8>> {
 /// Reads a DataRowRecord argument: a string is read into `buf` (`None`); bytes are
 /// returned in place (`Some`, valid for this call only).
 fn read_record<'e>(env: &'e Env, v: Value<'e>, buf: &mut Vec<u8>) -> JsResult<Option<&'e [u8]>> {
-    if env.type_of(v)? == ValueType::String {
-        read_str(env, v, buf, "dataRowRecord")?;
-        return Ok(None);
+    match env.string_into_if_string(v, buf)? {
+        Some(true) => return Ok(None),
+        Some(false) => return Err(lone_surrogate("dataRowRecord")),
+        None => {}
     }
     bytes_ref(env, v, "dataRowRecord").map(Some).map_err(|_| {
         errors::invalid_argument(format!(
             "dataRowRecord must be the JSON string returned by encrypt; got {}",
-            describe(env, v)
+            describe_non_string(env, v)
         ))
     })
 }

@@ -344,6 +344,43 @@ impl Env {
         self.string_via_utf16(v, units, buf)
     }
 
+    /// [`Env::string_into`] for a value that may be of any type: `Ok(None)` when `v` is not
+    /// a string, or the host refuses to read it as one (`buf` then left empty). Bun 1.1 and
+    /// 1.2.0-1.2.4 call a `String` object a string in `napi_typeof` and then refuse to read
+    /// it; that was an untyped N-API failure and is now the caller's "not a string".
+    ///
+    /// On a host that passed [`Env::utf16_trusted`]'s probe, which includes refusing a
+    /// non-string with an error, the read is tried first and the type asked only when it
+    /// fails. `napi_typeof` tests V8's types one by one (a string third), and a decrypt asked
+    /// it three times: ~3 % of a 64 B decrypt on Node. Elsewhere the type is asked first:
+    /// Bun 1.1 and 1.2.0-1.2.4 read any value as a string (the number 1 as `"1"`), which
+    /// would silently accept a partition id of the wrong type.
+    #[must_use = "a string with a lone surrogate was not read: check the result"]
+    pub(crate) fn string_into_if_string(
+        &self,
+        v: Value<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<bool>, Status> {
+        let trusted = self.utf16_trusted()?;
+        if !trusted && self.type_of(v)? != ValueType::String {
+            buf.clear();
+            return Ok(None);
+        }
+        match self.string_into(v, buf) {
+            Ok(well_formed) => Ok(Some(well_formed)),
+            Err(status) => {
+                buf.clear();
+                let refused = status == Status::StringExpected
+                    || (trusted && self.type_of(v)? != ValueType::String);
+                if refused {
+                    Ok(None)
+                } else {
+                    Err(status)
+                }
+            }
+        }
+    }
+
     /// [`Env::string_into`] for a string of up to `SHORT_UNITS - 3` code units, with
     /// one N-API call: the string is read as UTF-16 (an exact copy of its code units, with no
     /// conversion by the host) into a stack array, then narrowed here when it is all ASCII,
@@ -491,7 +528,9 @@ impl Env {
     /// before 1.2.5 the length query answers in bytes for one-byte strings; 1.2.5 writes
     /// Latin-1 bytes into the UTF-16 buffer; and all of them but 1.2.5 give one-byte strings
     /// back with U+0080..U+009F mapped as windows-1252 (U+0082 as U+201A), which would be a
-    /// silent change of the text.
+    /// silent change of the text. The probe also reads the number 1, which every host that
+    /// follows N-API refuses (`napi_string_expected`) and Bun before 1.2.5 reads as `"1"`:
+    /// [`Env::string_into_if_string`] relies on the refusal.
     fn utf16_trusted(&self) -> Result<bool, Status> {
         match UTF16_READS.load(Ordering::Relaxed) {
             UTF16_TRUSTED => return Ok(true),
@@ -508,8 +547,11 @@ impl Env {
         })?;
         // SAFETY: as above.
         check(unsafe { sys::napi_create_string_utf16(self.raw, wide.as_ptr(), 2, &mut two_byte) })?;
+        let number = self.create_f64(1.0)?;
+        let mut room = [MaybeUninit::<u16>::uninit(); 8];
         let trusted = self.reads_back(self.wrap(one_byte), &[u16::from(b'a'), 0x82])?
-            && self.reads_back(self.wrap(two_byte), &wide)?;
+            && self.reads_back(self.wrap(two_byte), &wide)?
+            && self.utf16_read(number, &mut room).is_err();
         UTF16_READS.store(
             if trusted { UTF16_TRUSTED } else { UTF16_WRONG },
             Ordering::Relaxed,
