@@ -43,12 +43,15 @@ process.dlopen(mod, fx.build().napiFloor);
 const floor = mod.exports;
 const isNode = !process.versions.bun && typeof Deno === 'undefined';
 const scratch = floor.scratch;
-// index.js's copy-out on Node (takeScratch), without its re-entrancy flag.
+// index.js's copy-out on Node (takeScratch: the allocator taken once, a view kept per
+// length), without its re-entrancy flag and stack-exhaustion wipe.
+const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+const views = [];
 const floorCall = isNode
   ? () => {
       const n = floor.call(P, record);
-      const out = Buffer.allocUnsafeSlow(n);
-      out.set(scratch.subarray(0, n));
+      const out = allocUnsafeSlow(n);
+      out.set((views[n] ??= new Uint8Array(scratch.buffer, scratch.byteOffset, n)));
       scratch.fill(0, 0, n);
       return out;
     }
