@@ -352,7 +352,8 @@ impl Env {
     /// On a host that passed [`Env::utf16_trusted`]'s probe, which includes refusing a
     /// non-string with an error, the read is tried first and the type asked only when it
     /// fails. `napi_typeof` tests V8's types one by one (a string third), and a decrypt asked
-    /// it three times: ~3 % of a 64 B decrypt on Node. Elsewhere the type is asked first:
+    /// it three times: on Node 20 the decrypt callback ran 6,921 instructions before and
+    /// 6,844 after (callgrind). Elsewhere the type is asked first:
     /// Bun 1.1 and 1.2.0-1.2.4 read any value as a string (the number 1 as `"1"`), which
     /// would silently accept a partition id of the wrong type.
     #[must_use = "a string with a lone surrogate was not read: check the result"]
