@@ -154,11 +154,7 @@ pub(super) fn object_or_json(env: &Env, v: Value<'_>, what: &str) -> Result<Stri
         .string_into_if_string(v, &mut text)
         .map_err(|s| Refused::Js(s.into()))?
     {
-        // N-API produces UTF-8; checked rather than trusted.
-        Some(true) => {
-            return String::from_utf8(text)
-                .map_err(|_| Refused::Js(crate::napi::Status::StringExpected.into()))
-        }
+        Some(true) => return crate::napi::utf8_text(text).map_err(|s| Refused::Js(s.into())),
         Some(false) => {
             return Err(Refused::Value(format!(
                 "{what} JSON contains a lone surrogate (U+D800-U+DFFF); it is refused rather \

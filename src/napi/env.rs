@@ -87,6 +87,12 @@ impl<'e> Value<'e> {
 /// reads); no host is known to, but nothing checks it.
 const SHORT_UNITS: usize = 2048;
 
+/// The text of a string that [`Env::string_into`] read well-formed: N-API produces UTF-8,
+/// which is checked rather than trusted.
+pub(crate) fn utf8_text(buf: Vec<u8>) -> Result<String, Status> {
+    String::from_utf8(buf).map_err(|_| Status::StringExpected)
+}
+
 /// Appends `wide` to `buf` as UTF-8; `false` (and `buf` emptied) for a lone surrogate, which
 /// has no UTF-8 form.
 fn utf16_into(wide: &[u16], buf: &mut Vec<u8>) -> bool {
@@ -308,10 +314,7 @@ impl Env {
         if !self.string_into(v, &mut buf)? {
             return Ok(None);
         }
-        // N-API produces UTF-8; checked rather than trusted.
-        String::from_utf8(buf)
-            .map(Some)
-            .map_err(|_| Status::StringExpected)
+        utf8_text(buf).map(Some)
     }
 
     /// Reads a JS string as UTF-8 into `buf` (replacing its contents), reusing its capacity.

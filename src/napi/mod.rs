@@ -21,7 +21,7 @@ mod promise;
 mod status;
 mod tsfn;
 
-pub(crate) use env::{Env, Ref, Value, ValueType};
+pub(crate) use env::{utf8_text, Env, Ref, Value, ValueType};
 pub(crate) use error::{JsError, JsErrorKind, JsResult};
 pub(crate) use external::module_api_version;
 pub(crate) use function::{boundary, panic_message, set_before_throw, CallArgs, JsFn};
