@@ -159,13 +159,13 @@ pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Val
 /// A plaintext for index.js: written into this env's scratch array with its length
 /// returned when it fits, else a `Buffer` holding a copy.
 fn plain_into_scratch(env: &Env, plain: Vec<u8>) -> JsResult<Value<'_>> {
-    if let Some(scratch) = env_state::existing_decrypt_scratch(env)? {
-        if let Some((ptr, len)) = env.uint8_raw(scratch)? {
+    if let Some(buffer) = env_state::existing_decrypt_buffer(env)? {
+        if let Some((ptr, len)) = env.arraybuffer_raw(buffer)? {
             if plain.len() <= len {
                 // SAFETY: `ptr` has `len >= plain.len()` writable bytes of an ArrayBuffer
                 // this module made (never shared; if transferred away it is detached and
-                // `uint8_raw` says `None`), on this JS thread, and no JS runs before we
-                // return; `plain` is a separate Rust allocation.
+                // `arraybuffer_raw` says `None`), on this JS thread, and no JS runs before
+                // we return; `plain` is a separate Rust allocation.
                 unsafe { std::ptr::copy_nonoverlapping(plain.as_ptr(), ptr, plain.len()) };
                 return env.create_f64(plain.len() as f64).map_err(Into::into);
             }

@@ -27,8 +27,16 @@ pub(crate) struct EnvState {
     /// The hook takes one parameter: it gets asherah 4.x's event object, not (level, message).
     event_form: Cell<bool>,
     /// The `Uint8Array` that `_decrypt_into` writes small plaintexts into (index.js's).
-    decrypt_scratch: RefCell<Option<Ref>>,
+    decrypt_scratch: RefCell<Option<Scratch>>,
     hooked: Arc<AtomicBool>,
+}
+
+/// The decrypt scratch array and its `ArrayBuffer`: `_decrypt_scratch` hands out the array,
+/// `_decrypt_into` writes through the buffer (one host call for its bytes, see
+/// [`Env::arraybuffer_raw`]).
+struct Scratch {
+    array: Ref,
+    buffer: Ref,
 }
 
 struct Cleanup {
@@ -142,20 +150,26 @@ const DECRYPT_SCRATCH_LEN: usize = 4096;
 /// so the array index.js holds is the one `_decrypt_into` writes (a second array would let
 /// index.js read stale bytes).
 pub(crate) fn decrypt_scratch<'e>(env: &'e Env) -> JsResult<Value<'e>> {
-    if let Some(array) = existing_decrypt_scratch(env)? {
-        return Ok(array);
+    let state = current(env)?;
+    if let Some(s) = state.decrypt_scratch.borrow().as_ref() {
+        return Ok(env.reference_value(&s.array)?);
     }
-    let array = env.create_uint8_array(DECRYPT_SCRATCH_LEN)?;
-    *current(env)?.decrypt_scratch.borrow_mut() = Some(env.create_reference(array)?);
+    let (array, buffer) = env.create_uint8_array(DECRYPT_SCRATCH_LEN)?;
+    let scratch = Scratch {
+        array: env.create_reference(array)?,
+        buffer: env.create_reference(buffer)?,
+    };
+    *state.decrypt_scratch.borrow_mut() = Some(scratch);
     Ok(array)
 }
 
-/// This env's decrypt scratch array, if `_decrypt_scratch` has made it.
-pub(crate) fn existing_decrypt_scratch<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
+/// The `ArrayBuffer` under this env's decrypt scratch array, if `_decrypt_scratch` has made
+/// it.
+pub(crate) fn existing_decrypt_buffer<'e>(env: &'e Env) -> JsResult<Option<Value<'e>>> {
     let scratch = current(env)?.decrypt_scratch.borrow();
     Ok(scratch
         .as_ref()
-        .map(|r| env.reference_value(r))
+        .map(|s| env.reference_value(&s.buffer))
         .transpose()?)
 }
 
@@ -219,11 +233,9 @@ unsafe extern "C" fn finalize_state(env: sys::napi_env, data: *mut c_void, _hint
     // so the references are still live, and `napi_delete_reference` is one of the calls
     // a finalizer may make.
     let env = unsafe { Env::from_raw(env) };
-    let refs = [
-        state.hook.take(),
-        state.metrics_hook.take(),
-        state.decrypt_scratch.take(),
-    ];
+    let scratch = state.decrypt_scratch.take();
+    let (array, buffer) = scratch.map(|s| (s.array, s.buffer)).unzip();
+    let refs = [state.hook.take(), state.metrics_hook.take(), array, buffer];
     for r in refs.into_iter().flatten() {
         let _ = env.delete_reference(r);
     }
