@@ -26,7 +26,8 @@ pub(crate) struct EnvState {
     metrics_hook: RefCell<Option<Ref>>,
     /// The hook takes one parameter: it gets asherah 4.x's event object, not (level, message).
     event_form: Cell<bool>,
-    /// The `Uint8Array` that `_decrypt_into` writes small plaintexts into (index.js's).
+    /// index.js's scratch `Uint8Array`, into whose `ArrayBuffer` `_decrypt_into` writes small
+    /// plaintexts.
     decrypt_scratch: RefCell<Option<Scratch>>,
     hooked: Arc<AtomicBool>,
 }
