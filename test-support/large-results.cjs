@@ -1,8 +1,8 @@
 'use strict';
 // Issue 15 item 2: large encrypt results, which Node 20+ and Bun 1.2.5+ (main thread)
 // receive as external strings (the shim's buffer, freed by a finalizer) and other hosts as
-// copies, and large async decrypt results, which Node receives as external Buffers over the
-// core's plaintext. Registered by node-test/large-results.test.mjs and
+// copies, and large decrypt results, which every host receives as ordinary (transferable)
+// Buffers. Registered by node-test/large-results.test.mjs and
 // bun-test/large-results.test.ts. Checks that every
 // encrypt entry point round-trips records on both sides of the 128 KiB threshold, with an
 // ASCII and a non-ASCII partition id (the latter makes a non-ASCII record: always copied),
@@ -206,6 +206,51 @@ function register(runner) {
       assert.deepEqual(replies, Array(30).fill('ok'));
       assert.equal(asherah.decrypt_string('p', asherah.encrypt_string('p', 'after')), 'after');
       asherah.shutdown();
+    });
+
+    test('large decrypt results are ordinary Buffers: transferring one to a Worker moves it', async () => {
+      // A result transferred with postMessage(..., [buffer]) must arrive whole and leave the
+      // sender's buffer detached, as for any Buffer of that size. Until stop 37 a large async
+      // result on Node was an external Buffer over the core's plaintext, which Node 22 and
+      // later refuse to transfer (DataCloneError) and Node 18 and 20 silently copy, leaving
+      // the plaintext with the sender.
+      if (!workersSettle()) return;
+      const { Worker } = require('node:worker_threads');
+      asherah.shutdown();
+      asherah.setup(MEMORY);
+      const w = new Worker(
+        `const { parentPort } = require('node:worker_threads');
+        parentPort.on('message', ({ ab, off, len, fill }) => {
+          const got = new Uint8Array(ab, off, len);
+          parentPort.postMessage(len > 0 && got.every((b) => b === fill) ? 'ok' : 'wrong bytes, length ' + len);
+        });`,
+        { eval: true },
+      );
+      const replies = [];
+      w.on('message', (m) => replies.push(m));
+      try {
+        const cases = [];
+        for (const len of [128 << 10, (1 << 20) + 7]) {
+          for (const how of ['decrypt', 'decrypt_async']) cases.push([len, how]);
+        }
+        for (const [i, [len, how]] of cases.entries()) {
+          const fill = 0x30 + i;
+          const rec = asherah.encrypt('p', Buffer.alloc(len, fill));
+          const out = await asherah[how]('p', rec);
+          assert.equal(out.length, len);
+          const ab = out.buffer;
+          const n = replies.length;
+          w.postMessage({ ab, off: out.byteOffset, len, fill }, [ab]);
+          assert.equal(ab.byteLength, 0, `${how} of ${len} B: the sender's buffer was copied, not moved`);
+          await new Promise((resolve) => {
+            const t = setInterval(() => replies.length > n && (clearInterval(t), resolve()), 5);
+          });
+          assert.equal(replies[n], 'ok', `${how} of ${len} B`);
+        }
+      } finally {
+        await w.terminate();
+        asherah.shutdown();
+      }
     });
 
     test('large async decrypt results keep their bytes while alive and are collected when dropped', async () => {

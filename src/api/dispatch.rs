@@ -405,8 +405,10 @@ pub(super) fn record_to_js(env: &Env, r: Record) -> JsResult<Value<'_>> {
     })
 }
 
+/// A decrypted plaintext as a `Buffer`: always a copy, so the user may transfer it
+/// (`napi::external`, module docs).
 pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
-    env.create_buffer_owned(b).map_err(Into::into)
+    env.create_buffer_copy(&b).map_err(Into::into)
 }
 
 /// A decrypted plaintext as a JS string. Bytes that are not UTF-8 (data encrypted with

@@ -1,6 +1,5 @@
 //! Large results handed to the host without a copy: encrypt's record strings
-//! (`node_api_create_external_string_latin1`, Node and Bun) and decrypt's plaintext Buffers
-//! (`napi_create_external_buffer`, Node).
+//! (`node_api_create_external_string_latin1`, Node and Bun).
 //!
 //! A 1 MiB encrypt returns a ~1.4 MB record; copying it into a new heap string is most of
 //! what the call costs on Node (docs/performance.md, "Issue 15"). Above [`EXTERNAL_MIN`]
@@ -9,17 +8,22 @@
 //! collected. V8 does not count external strings as memory by itself, so without help it
 //! does not collect them and RSS grows without bound (measured: 4 GB after 3,000 1 MiB
 //! encrypts); each string is therefore reported with `napi_adjust_external_memory`, and
-//! un-reported by its finalizer. An async decrypt's plaintext of that size becomes an
-//! external `Buffer` over the `Vec` the core decrypted into, which saves a copy and a fresh
-//! 1 MiB V8 allocation (Node 1 MiB async decrypt: 870-1,000 against 1,050-1,400 µs/op); V8
-//! accounts an `ArrayBuffer`'s backing store by itself, so no report is made. Sync decrypt
-//! keeps the copy, which measured faster there (`api/calls.rs`).
+//! un-reported by its finalizer.
+//!
+//! Decrypt results are always copied into an ordinary `Buffer`, never wrapped as external
+//! ones: an external `Buffer` cannot be transferred to a Worker (Node 22 and later throw
+//! `DataCloneError`, Node 18 and 20 copy it and leave the plaintext with the sender, Bun
+//! 1.4 throws), while a user's `postMessage(out.buffer, [out.buffer])` must move any
+//! `Buffer` it gets. Node's large async decrypts did use them until stop 37. The copy is
+//! not free: on the box of docs/performance.md "Round seventeen", a 1 MiB `decrypt_async`
+//! took 1.6-1.9x as long at 64 calls in flight and up to 1.2x at one; sync calls, which
+//! always copied, are unchanged.
 //!
 //! Strings: on Node from 20 (the host exports `node::Start`), and on Bun from 1.2.5 (it
 //! exports the entry point under the symbol version `BUN_1.2`, and asked for our declared
 //! Node-API version, see [`module_api_version`]). JSC counts an external string's bytes by
 //! itself, so Bun's strings are not reported. Node 18, Deno, older Buns and Bun's Workers
-//! keep the copy. Buffers: Node only.
+//! keep the copy.
 //!
 //! Why Bun needs the declared version: from 1.2.10, Bun runs the string finalizers of a
 //! module that declares an ordinary Node-API version (8) on a later event-loop turn, not in
@@ -40,15 +44,11 @@
 //! string was made in, unowned; only the main thread's env lives as long as the process,
 //! so only the main thread makes external strings on Bun ([`on_main_thread`]).
 //!
-//! Ownership, which is the whole risk here: the `String` (or `Vec`) is boxed and its box
-//! pointer is the finalize *hint* (the `data` argument is not used). On `napi_ok` the host
-//! owns the box: it calls the finalizer exactly once, either before returning (strings only,
-//! `copied` = true: it copied the bytes) or when the value dies (with a null env if the env
-//! is being torn down). A string the host refuses, and a Buffer refused with
-//! `napi_no_external_buffers_allowed` (checked before anything is taken), were never taken
-//! and we take the box back; after any other failure to make a Buffer the box is left to
-//! the host, since we cannot know whether it already ran the finalizer (a leak, never a
-//! double free).
+//! Ownership, which is the whole risk here: the `String` is boxed and its box pointer is
+//! the finalize *hint* (the `data` argument is not used). On `napi_ok` the host owns the
+//! box: it calls the finalizer exactly once, either before returning (`copied` = true: it
+//! copied the bytes) or when the string dies (with a null env if the env is being torn
+//! down). A string the host refuses was never taken, and we take the box back.
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
@@ -218,47 +218,7 @@ unsafe extern "C" fn free_owned(env: sys::napi_env, _data: *mut c_void, hint: *m
     drop(owned);
 }
 
-/// The finalizer of an external Buffer: frees the `Vec<u8>` whose box is `hint`.
-unsafe extern "C" fn free_vec(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the box leaked in `create_buffer_owned`, and the host calls this
-    // finalizer once per Buffer it accepted.
-    drop(unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) });
-}
-
 impl Env {
-    /// A `Buffer` of `bytes`, which it consumes: large ones become external Buffers on Node
-    /// (module docs), anything else is copied.
-    pub(crate) fn create_buffer_owned(&self, bytes: Vec<u8>) -> Result<Value<'_>, Status> {
-        if bytes.len() < EXTERNAL_MIN || !host_is_node() {
-            return self.create_buffer_copy(&bytes);
-        }
-        let len = bytes.len();
-        let boxed = Box::into_raw(Box::new(bytes));
-        // SAFETY: `boxed` is a live, uniquely owned box; the Vec's heap buffer does not move
-        // when the box is handed over.
-        let data = unsafe { (*boxed).as_mut_ptr() };
-        let mut v = ptr::null_mut();
-        // SAFETY: `data` holds `len` initialised bytes that stay valid until `free_vec` runs;
-        // `boxed` is the hint that finalizer frees; the out pointer is valid.
-        let status = unsafe {
-            sys::napi_create_external_buffer(
-                self.raw(),
-                len,
-                data.cast(),
-                Some(free_vec),
-                boxed.cast(),
-                &mut v,
-            )
-        };
-        if status == sys::napi_no_external_buffers_allowed {
-            // SAFETY: refused before the host took anything: the box is ours again.
-            let bytes = unsafe { Box::from_raw(boxed) };
-            return self.create_buffer_copy(&bytes);
-        }
-        check(status)?; // on other failures the box stays with the host (module docs)
-        Ok(self.wrap(v))
-    }
-
     /// A JS string for `s`, which it consumes: large ASCII strings become external strings
     /// where the host supports them (module docs), anything else is copied. `known_ascii`:
     /// the caller vouches that `s` is all ASCII (else it is scanned when that matters).
