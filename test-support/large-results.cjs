@@ -226,8 +226,14 @@ function register(runner) {
         });`,
         { eval: true },
       );
-      const replies = [];
-      w.on('message', (m) => replies.push(m));
+      // Each reply settles the wait for it; a Worker that fails or exits fails the test.
+      let settle = null;
+      const failed = new Promise((_, reject) => {
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`the Worker exited (${code}) before replying`)));
+      });
+      failed.catch(() => {});
+      w.on('message', (m) => settle && settle(m));
       try {
         const cases = [];
         for (const len of [128 << 10, (1 << 20) + 7]) {
@@ -239,15 +245,13 @@ function register(runner) {
           const out = await asherah[how]('p', rec);
           assert.equal(out.length, len);
           const ab = out.buffer;
-          const n = replies.length;
+          const reply = Promise.race([new Promise((resolve) => (settle = resolve)), failed]);
           w.postMessage({ ab, off: out.byteOffset, len, fill }, [ab]);
           assert.equal(ab.byteLength, 0, `${how} of ${len} B: the sender's buffer was copied, not moved`);
-          await new Promise((resolve) => {
-            const t = setInterval(() => replies.length > n && (clearInterval(t), resolve()), 5);
-          });
-          assert.equal(replies[n], 'ok', `${how} of ${len} B`);
+          assert.equal(await reply, 'ok', `${how} of ${len} B`);
         }
       } finally {
+        w.removeAllListeners('exit');
         await w.terminate();
         asherah.shutdown();
       }

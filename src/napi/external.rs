@@ -11,13 +11,13 @@
 //! un-reported by its finalizer.
 //!
 //! Decrypt results are always copied into an ordinary `Buffer`, never wrapped as external
-//! ones: an external `Buffer` cannot be transferred to a Worker (Node 22 and later throw
-//! `DataCloneError`, Node 18 and 20 copy it and leave the plaintext with the sender, Bun
-//! 1.4 throws), while a user's `postMessage(out.buffer, [out.buffer])` must move any
-//! `Buffer` it gets. Node's large async decrypts did use them until stop 37. The copy is
-//! not free: on the box of docs/performance.md "Round seventeen", a 1 MiB `decrypt_async`
-//! took 1.6-1.9x as long at 64 calls in flight and up to 1.2x at one; sync calls, which
-//! always copied, are unchanged.
+//! ones: an external `Buffer` cannot be transferred to a Worker (Node 22.23.5, 24.22.3 and
+//! 26.12.1 throw `DataCloneError`; Node 18.20.8 and 20.20.2 copy it and leave the plaintext
+//! with the sender; Bun 1.4.5 throws), while a user's `postMessage(out.buffer, [out.buffer])`
+//! must move any `Buffer` it gets. Node's large async decrypts did use them until stop 37.
+//! The copy is not free: on the box of docs/performance.md "Round seventeen" (medians of 4
+//! alternated rounds), a 1 MiB `decrypt_async` with 64 calls in flight took 1.4x as long on
+//! Node 20 and 1.7x on Node 26, and 0.94-1.15x with one; sync calls always copied.
 //!
 //! Strings: on Node from 20 (the host exports `node::Start`), and on Bun from 1.2.5 (it
 //! exports the entry point under the symbol version `BUN_1.2`, and asked for our declared
