@@ -17,7 +17,7 @@ use super::dispatch::{
     record_to_js, route_owned, routed_to_js, settle_once, unit_to_js, Settle, DECRYPT, ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
-use crate::core::CoreKind;
+use crate::core::{CoreKind, Plaintext};
 use crate::napi::{CallArgs, Env, JsResult, Value};
 
 /// The core used when the config does not name one: native (no foreign runtime in the
@@ -125,8 +125,8 @@ pub(crate) fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e
 }
 
 pub(crate) fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let data = string_arg(env, args.get(1), "data")?;
-    let record = with_partition(env, args.get(0), |p| encrypt_sync(p, data.as_bytes()))?;
+    let data = Plaintext::from(string_arg(env, args.get(1), "data")?.into_bytes());
+    let record = with_partition(env, args.get(0), |p| encrypt_sync(p, &data))?;
     record_to_js(env, record)
 }
 
@@ -158,7 +158,7 @@ pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Val
 
 /// A plaintext for index.js: written into this env's scratch array with its length
 /// returned when it fits, else a `Buffer` holding a copy.
-fn plain_into_scratch(env: &Env, plain: Vec<u8>) -> JsResult<Value<'_>> {
+fn plain_into_scratch(env: &Env, plain: Plaintext) -> JsResult<Value<'_>> {
     if let Some(buffer) = env_state::existing_decrypt_buffer(env)? {
         if let Some((ptr, len)) = env.arraybuffer_raw(buffer)? {
             if plain.len() <= len {

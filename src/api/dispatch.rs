@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use super::metrics::{self, CallKind};
 use super::state::{self, Running};
 use super::{env_state, errors};
-use crate::core::{guarded, Core, CoreError, InlineCore, Record};
+use crate::core::{guarded, Core, CoreError, InlineCore, Plaintext, Record};
 use crate::host::watchdog::{self, Ticket};
 use crate::host::{self, CallState, Completion, CoreThread, EnvLink, Job, NoReply, Refusal, Turn};
 use crate::napi::{Deferred, Env, JsError, JsResult, Status, Value};
@@ -37,7 +37,8 @@ fn sync_call<T: Send + 'static>(
             if let Some(core) = r.core.inline() {
                 return (op.inline)(core, partition, input);
             }
-            let (core, partition, input) = (r.core.clone(), partition.to_owned(), input.to_vec());
+            let (core, partition) = (r.core.clone(), partition.to_owned());
+            let input = op.own(input.to_vec());
             let hosted = op.hosted;
             call_blocking(r, op.phase, move |ct| {
                 hosted(&*core, ct, &partition, &input)
@@ -53,7 +54,7 @@ pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<Record> {
 }
 
 /// A sync decrypt (see [`sync_call`]).
-pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Vec<u8>> {
+pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Plaintext> {
     sync_call(&DECRYPT, partition, record, record_budget(record.len()))
 }
 
@@ -87,6 +88,38 @@ pub(super) struct Op<T> {
     pub work_quarters: usize,
     pub inline: InlineFn<T>,
     pub hosted: HostedFn<T>,
+    /// Whether the input is a user's plaintext (an encrypt's data), wiped when a copy of
+    /// it is dropped (`core::plaintext`); a record is ciphertext and is not.
+    pub plaintext_input: bool,
+}
+
+impl<T> Op<T> {
+    /// `input`, copied for a call that outlives its JS call or runs on another thread, as
+    /// the call owns it.
+    pub(super) fn own(&self, input: Vec<u8>) -> Owned {
+        if self.plaintext_input {
+            Owned::Plaintext(Plaintext::from(input))
+        } else {
+            Owned::Record(input)
+        }
+    }
+}
+
+/// A call's own copy of its input (see [`Op::own`]).
+pub(super) enum Owned {
+    Plaintext(Plaintext),
+    Record(Vec<u8>),
+}
+
+impl std::ops::Deref for Owned {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Owned::Plaintext(p) => p,
+            Owned::Record(r) => r,
+        }
+    }
 }
 
 /// The operation on a core that runs on the calling thread.
@@ -100,14 +133,16 @@ pub(super) const ENCRYPT: Op<Record> = Op {
     work_quarters: 4,
     inline: |c, p, d| c.encrypt_inline(p, d),
     hosted: |c, ct, p, d| c.encrypt(ct, p, d),
+    plaintext_input: true,
 };
 
-pub(super) const DECRYPT: Op<Vec<u8>> = Op {
+pub(super) const DECRYPT: Op<Plaintext> = Op {
     phase: "decrypt",
     metric: CallKind::Decrypt,
     work_quarters: 3,
     inline: |c, p, r| c.decrypt_inline(p, r),
     hosted: |c, ct, p, r| c.decrypt(ct, p, r),
+    plaintext_input: false,
 };
 
 /// Inputs up to this size run inline in `*_async` when the core allows it and cannot wait
@@ -154,7 +189,7 @@ fn route_async<T>(
 /// An async call run by an export that takes an inline result itself (index.js's
 /// `_*_async_into`): the result, or a hosted call's instance and owned arguments for
 /// [`host_async`].
-pub(super) type Routed<T> = Result<T, (Arc<Running>, String, Vec<u8>)>;
+pub(super) type Routed<T> = Result<T, (Arc<Running>, String, Owned)>;
 
 /// [`route_async`], with a hosted call's arguments copied for [`host_async`].
 pub(super) fn route_owned<T>(
@@ -165,7 +200,7 @@ pub(super) fn route_owned<T>(
 ) -> JsResult<Routed<T>> {
     Ok(match route_async(op, size, partition, input)? {
         Route::Inline(out) => Ok(out),
-        Route::Hosted(r) => Err((r, partition.to_owned(), input.to_vec())),
+        Route::Hosted(r) => Err((r, partition.to_owned(), op.own(input.to_vec()))),
     })
 }
 
@@ -199,6 +234,8 @@ pub(super) fn async_call<T: Send + 'static>(
     partition: String,
     input: Vec<u8>,
 ) -> JsResult<()> {
+    // Owned first: a call that runs inline drops its copy here too.
+    let input = op.own(input);
     match route_async(op, size, &partition, &input)? {
         Route::Inline(out) => {
             let v = to_js(env, out)?;
@@ -219,7 +256,7 @@ fn host_async<T: Send + 'static>(
     op: &'static Op<T>,
     to_js: ToJs<T>,
     partition: String,
-    input: Vec<u8>,
+    input: Owned,
 ) -> JsResult<()> {
     let core = r.core.clone();
     let (hosted, metric) = (op.hosted, op.metric);
@@ -407,15 +444,16 @@ pub(super) fn record_to_js(env: &Env, r: Record) -> JsResult<Value<'_>> {
 
 /// A decrypted plaintext as a `Buffer`: always a copy, so the user may transfer it
 /// (`napi::external`, module docs).
-pub(super) fn buffer_to_js(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
+pub(super) fn buffer_to_js(env: &Env, b: Plaintext) -> JsResult<Value<'_>> {
     env.create_buffer_copy(&b).map_err(Into::into)
 }
 
 /// A decrypted plaintext as a JS string. Bytes that are not UTF-8 (data encrypted with
 /// `encrypt` from a binary Buffer) are refused rather than replaced with U+FFFD.
-pub(super) fn bytes_to_string(env: &Env, b: Vec<u8>) -> JsResult<Value<'_>> {
-    let s = String::from_utf8(b).map_err(|_| errors::not_utf8())?;
-    env.create_string(&s).map_err(|status| {
+pub(super) fn bytes_to_string(env: &Env, b: Plaintext) -> JsResult<Value<'_>> {
+    // Borrowed, not taken into a `String`: `b` stays the owner that wipes it.
+    let s = std::str::from_utf8(&b).map_err(|_| errors::not_utf8())?;
+    env.create_string(s).map_err(|status| {
         string_failure(
             env,
             status,

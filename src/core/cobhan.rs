@@ -135,12 +135,23 @@ impl Buffer {
         Ok(&self.bytes[HEADER..HEADER + len])
     }
 
-    /// Takes the payload out without another copy.
+    /// Takes the payload out without another copy. The caller then owns its wiping: the
+    /// decrypt path wraps it in a [`Plaintext`](super::Plaintext).
     pub(crate) fn into_payload(mut self) -> Result<Vec<u8>, BufferError> {
         let len = self.payload()?.len();
-        self.bytes.drain(..HEADER);
-        self.bytes.truncate(len);
-        Ok(self.bytes)
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.drain(..HEADER);
+        bytes.truncate(len);
+        Ok(bytes)
+    }
+}
+
+impl Drop for Buffer {
+    /// Every buffer may hold plaintext (an encrypt's data, a decrypt's output, or part of
+    /// one a failed call left), so all are wiped before they are freed; a record or a
+    /// partition id costs the same `memset` and is not worth telling apart.
+    fn drop(&mut self) {
+        super::plaintext::wipe_allocation(&mut self.bytes);
     }
 }
 
@@ -157,6 +168,30 @@ mod tests {
         b.bytes[HEADER + 4] = b'e'; // one byte too many
         assert_eq!(b.payload(), Err(BufferError::Overrun));
         assert_eq!(b.into_payload(), Err(BufferError::Overrun));
+    }
+
+    /// Every buffer is wiped before it is freed: an encrypt's data going in, a decrypt's
+    /// plaintext coming out (taken over by a `Plaintext`), and what a failed call left.
+    #[test]
+    fn buffers_free_no_payload() {
+        use crate::core::plaintext::freed::count_freed_holding;
+        use crate::core::Plaintext;
+        const MARK: &[u8] = b"cobhan-payload-marker-31";
+        let written = |cap: usize| {
+            let mut b = Buffer::output(cap).unwrap();
+            b.bytes[..4].copy_from_slice(&(MARK.len() as i32).to_le_bytes());
+            b.bytes[HEADER..HEADER + MARK.len()].copy_from_slice(MARK);
+            b
+        };
+        let found = count_freed_holding(MARK, || {
+            drop(Buffer::input(MARK).unwrap());
+            drop(written(64));
+            drop(Plaintext::from(written(4096).into_payload().unwrap()));
+        });
+        assert_eq!(found, 0);
+        // Taken out and not wrapped, the payload is seen when freed: the check can fail.
+        let found = count_freed_holding(MARK, || drop(written(64).into_payload().unwrap()));
+        assert_eq!(found, 1);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 use super::cobhan::{self, Buffer};
 use super::signal_guard;
-use super::{Core, CoreError, CoreKind, Record};
+use super::{Core, CoreError, CoreKind, Plaintext, Record};
 use crate::host::{CoreThread, ThreadFacts};
 
 /// Extra output capacity on top of libasherah's own estimate (`set_safety_padding_overhead`).
@@ -624,7 +624,7 @@ impl Core for GoCore {
         _ct: &CoreThread,
         partition: &str,
         record: &[u8],
-    ) -> Result<Vec<u8>, CoreError> {
+    ) -> Result<Plaintext, CoreError> {
         assert_core_thread();
         let mut p = Buffer::input(partition.as_bytes()).map_err(buffer_error)?;
         let mut r = Buffer::input(record).map_err(buffer_error)?;
@@ -638,6 +638,7 @@ impl Core for GoCore {
                 unsafe { (self.lib.decrypt_from_json)(p.as_mut_ptr(), r.as_mut_ptr(), out) }
             })
         })
+        .map(Plaintext::from)
         .map_err(|e| match e {
             CoreError::Cobhan { code: cobhan::ERR_JSON_DECODE_FAILED, .. } => {
                 CoreError::MalformedRecord("not a DataRowRecord JSON document".into())

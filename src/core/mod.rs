@@ -12,12 +12,14 @@ pub(crate) mod cobhan;
 pub(crate) mod go;
 pub(crate) mod memlock;
 pub(crate) mod native;
+pub(crate) mod plaintext;
 pub(crate) mod settings;
 pub(crate) mod signal_guard;
 
 use std::fmt;
 
 use crate::host::{catch_panic, CoreThread};
+pub(crate) use plaintext::Plaintext;
 
 /// Which implementation runs the encryption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +46,7 @@ pub(crate) trait Core: Send + Sync {
         ct: &CoreThread,
         partition: &str,
         record: &[u8],
-    ) -> Result<Vec<u8>, CoreError>;
+    ) -> Result<Plaintext, CoreError>;
     /// Makes environment variables visible to the core (the real process environment is
     /// set by the caller; a Go runtime keeps its own copy, hence this hook).
     fn set_env(&self, ct: &CoreThread, vars_json: &str) -> Result<(), CoreError>;
@@ -77,7 +79,7 @@ pub(crate) struct Record {
 /// local, bounded I/O implement it.
 pub(crate) trait InlineCore: Send + Sync {
     fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<Record, CoreError>;
-    fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError>;
+    fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Plaintext, CoreError>;
     /// Whether a call may wait on I/O (e.g. another process's SQLite write lock). Sync
     /// calls block their caller anyway; async calls run inline only when this is false.
     fn may_wait_on_io(&self) -> bool;

@@ -17,7 +17,7 @@ use asherah_native::{
 };
 
 use super::settings::{KmsKind, MetastoreKind, Settings, SqlDbType};
-use super::{Core, CoreError, CoreKind, InlineCore, Record};
+use super::{Core, CoreError, CoreKind, InlineCore, Plaintext, Record};
 use crate::host::CoreThread;
 
 pub(crate) struct NativeCore {
@@ -79,8 +79,8 @@ impl InlineCore for NativeCore {
             .map_err(map_error)
     }
 
-    fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Vec<u8>, CoreError> {
-        self.engine.decrypt(partition, record).map_err(map_error)
+    fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Plaintext, CoreError> {
+        decrypt(&self.engine, partition, record)
     }
 
     fn may_wait_on_io(&self) -> bool {
@@ -169,8 +169,8 @@ impl Core for NativeCore {
         _ct: &CoreThread,
         partition: &str,
         record: &[u8],
-    ) -> Result<Vec<u8>, CoreError> {
-        self.engine.decrypt(partition, record).map_err(map_error)
+    ) -> Result<Plaintext, CoreError> {
+        decrypt(&self.engine, partition, record)
     }
 
     fn set_env(&self, _ct: &CoreThread, _vars_json: &str) -> Result<(), CoreError> {
@@ -186,6 +186,16 @@ impl Core for NativeCore {
     }
 }
 
+/// A decrypt, its plaintext taken over (no copy) into a [`Plaintext`]: the engine decrypts
+/// in place in the record's decoded data, so that one allocation is all there is to wipe
+/// (a failed tag check leaves ciphertext, or zeros from `ring`).
+fn decrypt(engine: &Engine, partition: &str, record: &[u8]) -> Result<Plaintext, CoreError> {
+    engine
+        .decrypt(partition, record)
+        .map(Plaintext::from)
+        .map_err(map_error)
+}
+
 fn map_error(e: asherah_native::Error) -> CoreError {
     let m = e.message().to_string();
     match e.kind() {
@@ -196,5 +206,62 @@ fn map_error(e: asherah_native::Error) -> CoreError {
         ErrorKind::PartitionMismatch => CoreError::PartitionMismatch,
         ErrorKind::DecryptFailed | ErrorKind::KeyNotFound => CoreError::DecryptFailed(m),
         ErrorKind::Random | ErrorKind::Internal => CoreError::Internal(m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::plaintext::freed::count_freed_holding;
+
+    const MARK: &[u8] = b"native-plaintext-marker-5e";
+
+    fn plaintext_of(len: usize) -> Vec<u8> {
+        let mut v = vec![b'.'; len];
+        v[len - MARK.len()..].copy_from_slice(MARK);
+        v
+    }
+
+    /// What the shim frees of a decrypt (the engine's parse and base64 buffers, the
+    /// plaintext once the JS value is made) holds no copy of the plaintext, on both of the
+    /// engine's AEAD paths (stack-sized `aes-gcm` data, `ring` above it).
+    #[test]
+    fn a_decrypt_frees_no_plaintext() {
+        let engine = Engine::new(Config::new("svc", "prod")).unwrap();
+        for len in [64, 4096, 1 << 20] {
+            let data = plaintext_of(len);
+            let record = engine.encrypt("p", &data).unwrap();
+            let found = count_freed_holding(MARK, || {
+                let plain = decrypt(&engine, "p", record.as_bytes()).unwrap();
+                assert_eq!(*plain, data[..]);
+            });
+            assert_eq!(found, 0, "{len} bytes");
+            // The same decrypt without the wrapper: the check sees the plaintext freed.
+            let found = count_freed_holding(MARK, || {
+                drop(engine.decrypt("p", record.as_bytes()).unwrap());
+            });
+            assert_eq!(found, 1, "{len} bytes, unwrapped");
+        }
+    }
+
+    /// A record whose data fails its tag check frees no decrypted bytes either: `aes-gcm`
+    /// checks before it decrypts, and `ring` zeroes what it decrypted.
+    #[test]
+    fn a_tampered_record_frees_no_plaintext() {
+        let engine = Engine::new(Config::new("svc", "prod")).unwrap();
+        for len in [64, 4096, 1 << 20] {
+            let record = engine.encrypt("p", &plaintext_of(len)).unwrap();
+            let mut v: serde_json::Value = serde_json::from_str(&record).unwrap();
+            let data = v["Data"].as_str().unwrap();
+            // Flip the first ciphertext character to another base64 digit.
+            let first = if data.starts_with('A') { "B" } else { "A" };
+            v["Data"] = serde_json::Value::String(format!("{first}{}", &data[1..]));
+            let tampered = v.to_string();
+            let found = count_freed_holding(MARK, || {
+                let e = decrypt(&engine, "p", tampered.as_bytes()).unwrap_err();
+                assert!(matches!(e, CoreError::DecryptFailed(_)), "{e:?}");
+            });
+            assert_eq!(found, 0, "{len} bytes");
+        }
     }
 }
