@@ -7,7 +7,8 @@
 //! configuration into [`core::settings`], lifecycle) -> [`core`] (the Go and native cores,
 //! which take a [`host::CoreThread`] token, and the settings they own) -> [`host`] (core-host
 //! threads, queues, completions, the watchdog) -> [`napi`] (the safe layer over the generated
-//! bindings). `core::signal_guard` guards the process's signal dispositions around the Go
+//! bindings). `wipe` (zeroing buffers that may hold plaintext) is a leaf any layer may use.
+//! `core::signal_guard` guards the process's signal dispositions around the Go
 //! runtime. This file is only the module registration. The modules are private and nothing
 //! in them is more public than the crate needs (`unreachable_pub`), so dead code shows.
 #![deny(unreachable_pub)]
@@ -16,6 +17,7 @@ mod api;
 mod core;
 mod host;
 mod napi;
+mod wipe;
 
 use napi::{sys, Env};
 

@@ -9,6 +9,7 @@ use super::calls::DEFAULT_CORE;
 use super::config::{self, ShimConfig};
 use super::errors;
 use super::log::{self, Level};
+use crate::core::Plaintext;
 use crate::napi::{Env, JsResult, Value, ValueType};
 
 thread_local! {
@@ -272,10 +273,17 @@ pub(super) fn bytes_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<Vec<u8>
     bytes_ref(env, v, what).map(<[u8]>::to_vec)
 }
 
-pub(super) fn string_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<String> {
+/// A string argument that is a user's data, as UTF-8 in a buffer wiped when dropped; also
+/// when the read fails part way (a lone surrogate after some of the text).
+pub(super) fn data_string_arg(env: &Env, v: Value<'_>, what: &str) -> JsResult<Plaintext> {
     let mut buf = Vec::new();
-    read_str(env, v, &mut buf, what)?;
-    String::from_utf8(buf).map_err(|_| errors::invalid_argument(format!("{what} is not text")))
+    let read = read_str(env, v, &mut buf, what);
+    let buf = Plaintext::from(buf);
+    read?;
+    if std::str::from_utf8(&buf).is_err() {
+        return Err(errors::invalid_argument(format!("{what} is not text")));
+    }
+    Ok(buf)
 }
 
 /// A DataRowRecord: its JSON as a string, or the JSON's bytes (owned).

@@ -9,12 +9,13 @@
 use std::sync::Arc;
 
 use super::args::{
-    bytes_arg, bytes_ref, partition_arg, read_config, record_arg, string_arg, with_partition,
+    bytes_arg, bytes_ref, data_string_arg, partition_arg, read_config, record_arg, with_partition,
     with_record,
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
-    record_to_js, route_owned, routed_to_js, settle_once, unit_to_js, Settle, DECRYPT, ENCRYPT,
+    record_to_js, route_owned, routed_to_js, settle_once, unit_to_js, Owned, Settle, DECRYPT,
+    ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::{CoreKind, Plaintext};
@@ -125,7 +126,7 @@ pub(crate) fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e
 }
 
 pub(crate) fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let data = Plaintext::from(string_arg(env, args.get(1), "data")?.into_bytes());
+    let data = data_string_arg(env, args.get(1), "data")?;
     let record = with_partition(env, args.get(0), |p| encrypt_sync(p, &data))?;
     record_to_js(env, record)
 }
@@ -193,13 +194,13 @@ pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<V
 }
 
 pub(crate) fn encrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    encrypt_async_of(env, args, |env, v| bytes_arg(env, v, "data"))
+    encrypt_async_of(env, args, |env, v| {
+        bytes_arg(env, v, "data").map(Plaintext::from)
+    })
 }
 
 pub(crate) fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    encrypt_async_of(env, args, |env, v| {
-        Ok(string_arg(env, v, "data")?.into_bytes())
-    })
+    encrypt_async_of(env, args, |env, v| data_string_arg(env, v, "data"))
 }
 
 /// An async encrypt whose data argument `read` turns into bytes (a Buffer's, or a string's
@@ -207,7 +208,7 @@ pub(crate) fn encrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsRe
 fn encrypt_async_of<'e>(
     env: &'e Env,
     args: CallArgs<'e>,
-    read: fn(&Env, Value<'_>) -> JsResult<Vec<u8>>,
+    read: fn(&Env, Value<'_>) -> JsResult<Plaintext>,
 ) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
         let partition = partition_arg(env, args.get(0))?;
@@ -219,7 +220,7 @@ fn encrypt_async_of<'e>(
             data.len(),
             record_to_js,
             partition,
-            data,
+            Owned::Plaintext(data),
         )
     })
 }
@@ -241,6 +242,7 @@ pub(crate) fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Va
         let partition = partition_arg(env, args.get(0))?;
         let record = record_arg(env, args.get(1))?;
         let size = record_budget(record.len());
+        let record = Owned::Record(record);
         async_call(env, settle, &DECRYPT, size, buffer_to_js, partition, record)
     })
 }
@@ -257,7 +259,7 @@ pub(crate) fn decrypt_string_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsRe
             size,
             bytes_to_string,
             partition,
-            record,
+            Owned::Record(record),
         )
     })
 }

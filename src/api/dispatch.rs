@@ -232,10 +232,8 @@ pub(super) fn async_call<T: Send + 'static>(
     size: usize,
     to_js: ToJs<T>,
     partition: String,
-    input: Vec<u8>,
+    input: Owned,
 ) -> JsResult<()> {
-    // Owned first: a call that runs inline drops its copy here too.
-    let input = op.own(input);
     match route_async(op, size, &partition, &input)? {
         Route::Inline(out) => {
             let v = to_js(env, out)?;

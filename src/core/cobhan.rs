@@ -151,7 +151,7 @@ impl Drop for Buffer {
     /// one a failed call left), so all are wiped before they are freed; a record or a
     /// partition id costs the same `memset` and is not worth telling apart.
     fn drop(&mut self) {
-        super::plaintext::wipe_allocation(&mut self.bytes);
+        crate::wipe::wipe_allocation(&mut self.bytes);
     }
 }
 
@@ -174,8 +174,8 @@ mod tests {
     /// plaintext coming out (taken over by a `Plaintext`), and what a failed call left.
     #[test]
     fn buffers_free_no_payload() {
-        use crate::core::plaintext::freed::count_freed_holding;
         use crate::core::Plaintext;
+        use crate::wipe::freed::count_freed_holding;
         const MARK: &[u8] = b"cobhan-payload-marker-31";
         let written = |cap: usize| {
             let mut b = Buffer::output(cap).unwrap();

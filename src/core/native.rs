@@ -212,7 +212,7 @@ fn map_error(e: asherah_native::Error) -> CoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::plaintext::freed::count_freed_holding;
+    use crate::wipe::freed::count_freed_holding;
 
     const MARK: &[u8] = b"native-plaintext-marker-5e";
 

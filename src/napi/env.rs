@@ -93,10 +93,12 @@ pub(crate) fn utf8_text(buf: Vec<u8>) -> Result<String, Status> {
     String::from_utf8(buf).map_err(|_| Status::StringExpected)
 }
 
-/// Appends `wide` to `buf` as UTF-8; `false` (and `buf` emptied) for a lone surrogate, which
-/// has no UTF-8 form.
+/// Replaces `buf`'s contents with `wide` as UTF-8; `false` (and `buf` emptied) for a lone
+/// surrogate, which has no UTF-8 form. Room for the longest result (3 bytes per code unit)
+/// is made first, so `buf` never reallocates part way; what it held before is wiped if it
+/// must grow (strings may be a user's data: `crate::wipe`).
 fn utf16_into(wide: &[u16], buf: &mut Vec<u8>) -> bool {
-    buf.reserve(wide.len());
+    crate::wipe::clear_with_room(buf, wide.len().saturating_mul(3));
     for c in char::decode_utf16(wide.iter().copied()) {
         let Ok(c) = c else {
             buf.clear();
@@ -434,12 +436,10 @@ impl Env {
     }
 
     /// Reads `v` as UTF-8 into `buf` (replacing its contents) with room for at least
-    /// `room - 1` bytes; the host cuts what does not fit.
+    /// `room - 1` bytes; the host cuts what does not fit. A `buf` too small for that is
+    /// wiped before it is replaced (see [`utf16_into`]).
     fn utf8_into(&self, v: Value<'_>, buf: &mut Vec<u8>, room: usize) -> Result<(), Status> {
-        buf.clear();
-        if buf.capacity() < room {
-            buf.reserve(room);
-        }
+        crate::wipe::clear_with_room(buf, room);
         let cap = buf.capacity();
         let mut written = 0usize;
         // SAFETY: `buf` has `cap` writable bytes; N-API writes at most `cap - 1` bytes plus a
@@ -579,7 +579,8 @@ impl Env {
     }
 
     /// Reads `v` (of `units` UTF-16 code units) as UTF-16 and converts it to UTF-8 in `buf`;
-    /// `Ok(false)` for a lone surrogate.
+    /// `Ok(false)` for a lone surrogate. The UTF-16 copy is wiped before it is freed, on
+    /// every path.
     fn string_via_utf16(
         &self,
         v: Value<'_>,
@@ -587,12 +588,14 @@ impl Env {
         buf: &mut Vec<u8>,
     ) -> Result<bool, Status> {
         let mut room: Vec<u16> = Vec::with_capacity(units + 1);
-        let wide = self.utf16_read(v, &mut room.spare_capacity_mut()[..units + 1])?;
-        if wide.len() != units {
-            return Err(Status::GenericFailure); // strings are immutable: a host bug
-        }
-        buf.clear();
-        Ok(utf16_into(wide, buf))
+        let converted = self
+            .utf16_read(v, &mut room.spare_capacity_mut()[..units + 1])
+            .and_then(|wide| match wide.len() == units {
+                true => Ok(utf16_into(wide, buf)),
+                false => Err(Status::GenericFailure), // strings are immutable: a host bug
+            });
+        crate::wipe::wipe_allocation(&mut room);
+        converted
     }
 
     /// The bytes of a `Buffer` or `Uint8Array`, or `None` for any other value.
@@ -829,5 +832,43 @@ impl Env {
             )
         })?;
         Ok(self.wrap(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16_into;
+    use crate::wipe::freed::count_freed_holding;
+
+    const MARK: &str = "utf16-marker-e2f1";
+
+    /// Converting a data string's UTF-16 never frees a copy of it: `buf` gets room for the
+    /// longest result at once, and an earlier read too small for it is wiped (the path of a
+    /// non-ASCII string whose UTF-8 read was cut).
+    #[test]
+    fn conversion_frees_no_copy_of_the_string() {
+        for text in [
+            format!("é{MARK}"),
+            format!("{}{MARK}", "ж".repeat(5000)),
+            format!("{}{MARK}😀", "😀".repeat(3000)),
+        ] {
+            let wide: Vec<u16> = text.encode_utf16().collect();
+            let mut buf = Vec::new();
+            let found = count_freed_holding(MARK.as_bytes(), || {
+                buf = MARK.as_bytes().to_vec(); // a cut read, smaller than the result
+                assert!(utf16_into(&wide, &mut buf));
+            });
+            assert_eq!(found, 0, "{} units", wide.len());
+            assert_eq!(buf, text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_lone_surrogate_empties_the_buffer() {
+        let mut wide: Vec<u16> = MARK.encode_utf16().collect();
+        wide.push(0xd800);
+        let mut buf = Vec::new();
+        assert!(!utf16_into(&wide, &mut buf));
+        assert!(buf.is_empty());
     }
 }
