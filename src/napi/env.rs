@@ -590,9 +590,11 @@ impl Env {
         let mut room: Vec<u16> = Vec::with_capacity(units + 1);
         let converted = self
             .utf16_read(v, &mut room.spare_capacity_mut()[..units + 1])
-            .and_then(|wide| match wide.len() == units {
-                true => Ok(utf16_into(wide, buf)),
-                false => Err(Status::GenericFailure), // strings are immutable: a host bug
+            .and_then(|wide| {
+                if wide.len() != units {
+                    return Err(Status::GenericFailure); // strings are immutable: a host bug
+                }
+                Ok(utf16_into(wide, buf))
             });
         crate::wipe::wipe_allocation(&mut room);
         converted
