@@ -168,6 +168,33 @@ pub(crate) fn open_data(key: &[u8; KEY_LEN], sealed: &mut [u8]) -> Result<usize,
     }
 }
 
+/// Opens a record's data whose ciphertext `ct` sits apart from its tag and nonce (the
+/// ciphertext already where the plaintext is wanted, see `b64::decode_split`), in place
+/// under its data-row key: on success `ct` holds the plaintext. The same AEAD choice as
+/// [`open_data`] by the same length. On failure `ct` holds ciphertext (`aes-gcm` checks the
+/// tag first) or zeros (`ring` clears what it decrypted), never plaintext.
+pub(crate) fn open_data_split(
+    key: &[u8; KEY_LEN],
+    ct: &mut [u8],
+    tag: &[u8; TAG_LEN],
+    nonce: &[u8; NONCE_LEN],
+) -> Result<(), Error> {
+    let opened = if ct.len() < RING_MIN {
+        KeyCipher::new(key.into())
+            .decrypt_inout_detached(nonce_of(nonce), b"", ct.into(), tag_of(tag))
+            .is_ok()
+    } else {
+        DataCipher::new(key).open_split(ct, tag, nonce).is_ok()
+    };
+    if !opened {
+        return Err(Error::new(
+            ErrorKind::DecryptFailed,
+            "authentication failed",
+        ));
+    }
+    Ok(())
+}
+
 /// A data-row key as `ring`'s AES-256-GCM, for a record's data (see the module doc).
 ///
 /// It lives in a locked slot, wiped when dropped. `ring` builds the key schedule on the
@@ -203,6 +230,24 @@ impl DataCipher {
         out.extend_from_slice(tag.as_ref());
         out.extend_from_slice(nonce);
         Ok(())
+    }
+
+    /// Opens `ct` in place with its tag and nonce given apart (see [`open_data_split`]).
+    fn open_split(
+        &self,
+        ct: &mut [u8],
+        tag: &[u8; TAG_LEN],
+        nonce: &[u8; NONCE_LEN],
+    ) -> Result<(), ring::error::Unspecified> {
+        self.0
+            .open_in_place_separate_tag(
+                RingNonce::assume_unique_for_key(*nonce),
+                Aad::empty(),
+                ring::aead::Tag::from(*tag),
+                ct,
+                0..,
+            )
+            .map(|_| ())
     }
 
     /// Opens `sealed` in place, as [`open_in_place`] does.

@@ -35,6 +35,63 @@ pub(crate) fn decode_to_vec(b64: &[u8]) -> Option<Vec<u8>> {
     base64_simd::STANDARD.decode_to_vec(b64).ok()
 }
 
+/// Decodes strict standard base64 into `head` and then `tail`, which together must be
+/// exactly its decoded length: `false` otherwise, or if it is not strict base64 (both may
+/// then hold anything). It accepts exactly what [`decode_to_vec`] accepts, and writes the
+/// same bytes, split. For a decrypt that writes a record's ciphertext straight into memory
+/// its caller provides (`head`) and its tag and nonce aside (`tail`, at most
+/// [`SPLIT_TAIL_MAX`] bytes).
+///
+/// The first `head.len() / 3` whole groups of four characters are decoded on their own:
+/// they must hold only alphabet characters and decode to exactly `3 * groups` bytes, so a
+/// `=` there (which whole-input decoding refuses before the end) is refused too. The rest,
+/// the only place padding may be, is decoded strictly into a stack buffer. Base64 groups
+/// decode independently, so the input is strict base64 exactly when both parts are.
+pub(crate) fn decode_split(b64: &[u8], head: &mut [u8], tail: &mut [u8]) -> bool {
+    let whole = head.len() / 3 * 3;
+    let Some((lead, rest)) = b64.split_at_checked(whole / 3 * 4) else {
+        return false;
+    };
+    let (head_lead, head_rest) = head.split_at_mut(whole);
+    if !decode_unpadded_into(lead, head_lead) {
+        return false;
+    }
+    let need = head_rest.len() + tail.len();
+    let mut buf = [0u8; SPLIT_TAIL_MAX + 2];
+    if need > buf.len() || base64_simd::STANDARD.decoded_length(rest).ok() != Some(need) {
+        return false;
+    }
+    use base64_simd::AsOut;
+    let Ok(out) = base64_simd::STANDARD.decode(rest, buf[..need].as_out()) else {
+        return false;
+    };
+    let (a, b) = out.split_at(head_rest.len());
+    head_rest.copy_from_slice(a);
+    tail.copy_from_slice(b);
+    true
+}
+
+/// The most bytes [`decode_split`] writes to its `tail`.
+pub(crate) const SPLIT_TAIL_MAX: usize = 62;
+
+/// Decodes `b64`, a whole number of unpadded four-character groups, into exactly `out`
+/// (`out.len()` is three bytes per group); `false` if a character is not in the alphabet
+/// (`=` included) or the lengths disagree.
+fn decode_unpadded_into(b64: &[u8], out: &mut [u8]) -> bool {
+    if !b64.len().is_multiple_of(4) || b64.len() / 4 * 3 != out.len() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    let (b64, out) = match vbmi::decode_unpadded_blocks(b64, out) {
+        Some(rest) => rest,
+        None => return false,
+    };
+    use base64_simd::AsOut;
+    // A group with padding decodes to fewer bytes than `out` has: refused below.
+    let want = out.len();
+    matches!(base64_simd::STANDARD.decode(b64, out.as_out()), Ok(d) if d.len() == want)
+}
+
 #[cfg(target_arch = "x86_64")]
 mod vbmi {
     use std::arch::x86_64::{
@@ -196,6 +253,30 @@ mod vbmi {
         Some(Some(out))
     }
 
+    /// For [`super::decode_unpadded_into`]: decodes the whole 64-character blocks of
+    /// unpadded `b64` into the start of `out` (three bytes per four characters) if this CPU
+    /// can, and returns what is left of both; `None` if a block holds a character outside
+    /// the alphabet (`=` included).
+    pub(super) fn decode_unpadded_blocks<'a, 'b>(
+        b64: &'a [u8],
+        out: &'b mut [u8],
+    ) -> Option<(&'a [u8], &'b mut [u8])> {
+        let blocks = b64.len() / 64;
+        if blocks == 0 || !available() {
+            return Some((b64, out));
+        }
+        if out.len() < blocks * BLOCK {
+            return None;
+        }
+        // SAFETY: the CPU has AVX-512F/BW/VBMI (`available`); `b64` holds `blocks * 64`
+        // readable bytes and `out` has room for `blocks * 48` (checked above); a slice and a
+        // `&mut` slice cannot overlap.
+        if !unsafe { decode_blocks(b64.as_ptr(), blocks, out.as_mut_ptr()) } {
+            return None;
+        }
+        Some((&b64[blocks * 64..], &mut out[blocks * BLOCK..]))
+    }
+
     /// Decodes `blocks` blocks of 64 base64 characters from `src` into `blocks * 48` bytes
     /// at `dst`; `false` (with `dst` partly written) if any character is outside the
     /// alphabet (`=` included: it can only end the input, which is never in a block).
@@ -345,7 +426,120 @@ mod tests {
         }
     }
 
+    /// `decode_split` against `decode_to_vec` for every split of `b64`'s decoded length
+    /// with a tail of up to [`SPLIT_TAIL_MAX`] bytes (and a few lengths that are wrong):
+    /// the same bytes where `decode_to_vec` decodes to that length, refused otherwise.
+    fn check_split(b64: &[u8], heads: impl Iterator<Item = usize>) {
+        let whole = decode_to_vec(b64);
+        let decoded = base64_simd::STANDARD.decoded_length(b64).unwrap_or(0);
+        for head_len in heads {
+            for total in [decoded, decoded + 1, decoded.saturating_sub(1)] {
+                let Some(tail_len) = total.checked_sub(head_len) else {
+                    continue;
+                };
+                if tail_len > SPLIT_TAIL_MAX {
+                    continue;
+                }
+                let (mut head, mut tail) = (vec![0xa5; head_len], vec![0x5a; tail_len]);
+                let ok = decode_split(b64, &mut head, &mut tail);
+                match &whole {
+                    Some(v) if v.len() == total => {
+                        assert!(ok, "{} chars split {head_len}+{tail_len}", b64.len());
+                        assert_eq!(&v[..head_len], &head[..]);
+                        assert_eq!(&v[head_len..], &tail[..]);
+                    }
+                    _ => assert!(!ok, "{} chars split {head_len}+{tail_len}", b64.len()),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn splits_like_a_whole_decode_at_every_small_length() {
+        for len in 0..700usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 89 + len) as u8).collect();
+            let mut b64 = String::new();
+            encode_append(&data, &mut b64);
+            check_split(b64.as_bytes(), 0..=len);
+        }
+    }
+
+    #[test]
+    fn splits_like_a_whole_decode_around_large_sizes() {
+        for len in [
+            65_536usize + 28,
+            131_072 + 27,
+            (1 << 20) + 28,
+            (1 << 20) + 29,
+        ] {
+            let data: Vec<u8> = (0..len)
+                .map(|i| (i.wrapping_mul(40_503) >> 7) as u8)
+                .collect();
+            let mut b64 = String::new();
+            encode_append(&data, &mut b64);
+            check_split(b64.as_bytes(), (len - 64..=len).chain([0, 1, 48, len / 2]));
+        }
+    }
+
+    /// A character out of place anywhere (padding and `=` in the first part, non-alphabet
+    /// bytes in a kernel block, in the short rest, on the split itself) is refused by both.
+    #[test]
+    fn split_refuses_what_a_whole_decode_refuses() {
+        let data: Vec<u8> = (0..1000usize).map(|i| (i * 7) as u8).collect();
+        let mut b64 = String::new();
+        encode_append(&data, &mut b64);
+        let b64 = b64.into_bytes();
+        for at in [
+            0usize,
+            1,
+            3,
+            63,
+            64,
+            65,
+            700,
+            1290,
+            1295,
+            1296,
+            b64.len() - 2,
+            b64.len() - 1,
+        ] {
+            for v in [b'=', b'-', b'_', b' ', b'\n', 0, 0x80, 0xff, b'A', b'/'] {
+                let mut t = b64.clone();
+                t[at] = v;
+                check_split(&t, [972usize, 970, 971, 1000, 0, 960].into_iter());
+            }
+        }
+        // Padding that ends the first part: two valid encodings one after the other, split
+        // where the first ends (strict base64 as a whole refuses padding before the end).
+        for (a, b) in [(971usize, 30usize), (970, 30), (971, 1), (20, 40)] {
+            let mut t = String::new();
+            encode_append(&data[..a], &mut t);
+            let first = t.len() / 4 * 3;
+            encode_append(&data[..b], &mut t);
+            check_split(t.as_bytes(), first..first + 3);
+        }
+    }
+
     proptest! {
+        #[test]
+        fn splits_like_a_whole_decode_with_corruption(
+            data in proptest::collection::vec(any::<u8>(), 0..2000),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+            head in any::<prop::sample::Index>(),
+        ) {
+            let mut b64 = String::new();
+            encode_append(&data, &mut b64);
+            let mut b64 = b64.into_bytes();
+            for (at, v) in edits {
+                if !b64.is_empty() {
+                    let i = at.index(b64.len());
+                    b64[i] = v;
+                }
+            }
+            let split = head.index(data.len() + 1);
+            check_split(&b64, [split, data.len().saturating_sub(28)].into_iter());
+        }
+
         #[test]
         fn decodes_like_the_base64_crate_with_corruption(
             data in proptest::collection::vec(any::<u8>(), 0..3000),

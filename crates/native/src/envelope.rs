@@ -186,23 +186,74 @@ impl Asherah {
     pub fn decrypt(&self, partition: &str, record_json: &[u8]) -> Result<Vec<u8>, Error> {
         check_partition(partition)?;
         let mut drr = record::parse_data_row_record(record_json)?;
-        let now = self.clock.now();
-        let open_drk = |ik: &CryptoKey| {
-            aead::open_key(ik.cipher(), &drr.sealed_drk).map_err(|e| e.context("data row key"))
-        };
-        let drk = if self.is_ik_id_of(&drr.ik_id, partition) {
-            self.with_ik(partition, drr.ik_created, now, open_drk)?
-        } else if self.is_foreign_ik_id_of(&drr.ik_id, partition) {
-            open_drk(&*self.foreign_ik(&drr.ik_id, drr.ik_created, now)?)?
-        } else {
-            return Err(Error::new(
-                ErrorKind::PartitionMismatch,
-                "record was not encrypted for this partition",
-            ));
-        };
+        let drk = self.data_row_key(partition, &drr.ik_id, drr.ik_created, &drr.sealed_drk)?;
         let n = aead::open_data(&drk, &mut drr.sealed_data).map_err(|e| e.context("data"))?;
         drr.sealed_data.truncate(n);
         Ok(drr.sealed_data)
+    }
+
+    /// Decrypts as [`Asherah::decrypt`] does, but into memory the caller provides:
+    /// `out(len)` is asked once for exactly `len` bytes, and the record's ciphertext is
+    /// decoded into them and opened there, so the plaintext is never anywhere else. Returns
+    /// what `out` gave, holding the plaintext.
+    ///
+    /// `Ok(None)` means "use [`Asherah::decrypt`]" and nothing was decrypted: the record is
+    /// not in the layout every writer produces, or its `Data` is not strict base64, so the
+    /// general reader decides (with its leniency and its errors). `out` may have been asked
+    /// already then. Every other outcome, errors included, is [`Asherah::decrypt`]'s, in the
+    /// same order; when it fails after `out` was asked, what `out` gave holds ciphertext or
+    /// zeros, never plaintext. An error from `out` itself is returned as it is.
+    pub fn decrypt_with<B: AsMut<[u8]>>(
+        &self,
+        partition: &str,
+        record_json: &[u8],
+        out: impl FnOnce(usize) -> Result<B, Error>,
+    ) -> Result<Option<B>, Error> {
+        check_partition(partition)?;
+        let Some(drr) = record::parse_canonical_undecoded(record_json) else {
+            return Ok(None);
+        };
+        let Some(len) = record::sealed_len(drr.data).and_then(|n| n.checked_sub(OVERHEAD)) else {
+            return Ok(None);
+        };
+        let mut buf = out(len)?;
+        let mut tag_nonce = [0u8; OVERHEAD];
+        if !crate::b64::decode_split(drr.data, buf.as_mut(), &mut tag_nonce) {
+            return Ok(None);
+        }
+        let drk = self.data_row_key(partition, drr.ik_id, drr.ik_created, &drr.sealed_drk)?;
+        let (tag, nonce) = tag_nonce.split_at(aead::TAG_LEN);
+        let (tag, nonce) = (tag.try_into(), nonce.try_into());
+        let (Ok(tag), Ok(nonce)) = (tag, nonce) else {
+            unreachable!("OVERHEAD is TAG_LEN + NONCE_LEN");
+        };
+        aead::open_data_split(&drk, buf.as_mut(), tag, nonce).map_err(|e| e.context("data"))?;
+        Ok(Some(buf))
+    }
+
+    /// A record's data-row key, opened with the IK it names, which must be `partition`'s
+    /// (this region's, or with a region suffix another region's).
+    fn data_row_key(
+        &self,
+        partition: &str,
+        ik_id: &str,
+        ik_created: i64,
+        sealed_drk: &[u8],
+    ) -> Result<KeyBytes, Error> {
+        let now = self.clock.now();
+        let open_drk = |ik: &CryptoKey| {
+            aead::open_key(ik.cipher(), sealed_drk).map_err(|e| e.context("data row key"))
+        };
+        if self.is_ik_id_of(ik_id, partition) {
+            self.with_ik(partition, ik_created, now, open_drk)
+        } else if self.is_foreign_ik_id_of(ik_id, partition) {
+            open_drk(&*self.foreign_ik(ik_id, ik_created, now)?)
+        } else {
+            Err(Error::new(
+                ErrorKind::PartitionMismatch,
+                "record was not encrypted for this partition",
+            ))
+        }
     }
 
     fn ik_id(&self, partition: &str) -> String {

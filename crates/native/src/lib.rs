@@ -86,6 +86,78 @@ mod tests {
         }
     }
 
+    /// `decrypt_with` writes what `decrypt` returns into the caller's buffer on both AEAD
+    /// paths and at every split of a base64 group, fails as `decrypt` fails, and leaves to
+    /// `decrypt` what only its general reader takes (Go's lenient base64, other layouts).
+    #[test]
+    fn decrypt_with_agrees_with_decrypt() {
+        let a = Asherah::new(Config::new("svc", "prod")).unwrap();
+        let buffer = |n| Ok::<_, Error>(vec![0xee; n]);
+        for len in [
+            0usize,
+            1,
+            2,
+            3,
+            4,
+            227,
+            255,
+            256,
+            257,
+            4095,
+            65_537,
+            (1 << 20) + 2,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+            let record = a.encrypt("p", &data).unwrap();
+            let got = a.decrypt_with("p", record.as_bytes(), buffer).unwrap();
+            assert_eq!(got.as_deref(), Some(&data[..]), "{len} bytes");
+
+            let e = a.decrypt_with("q", record.as_bytes(), buffer).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::PartitionMismatch, "{len} bytes");
+
+            // A character of the nonce (in the next-to-last group of Data, so never
+            // padding), changed: the tag check fails on both paths, with decrypt's error.
+            let at = record.len() - 2 - 4 - 2;
+            let mut bad = record.clone().into_bytes();
+            bad[at] = if bad[at] == b'A' { b'B' } else { b'A' };
+            let w = a.decrypt_with("p", &bad, buffer).unwrap_err();
+            let e = a.decrypt("p", &bad).unwrap_err();
+            assert_eq!(
+                (w.kind(), w.message()),
+                (e.kind(), e.message()),
+                "{len} bytes"
+            );
+            assert_eq!(w.kind(), ErrorKind::DecryptFailed);
+
+            // Line breaks in Data: Go reads them, so decrypt does; decrypt_with defers.
+            let data_at = record.find("\"Data\":\"").unwrap() + 8;
+            let mut crlf = record.clone();
+            crlf.insert_str(data_at + 4, "\r\n");
+            assert!(a
+                .decrypt_with("p", crlf.as_bytes(), buffer)
+                .unwrap()
+                .is_none());
+            assert_eq!(
+                a.decrypt("p", crlf.as_bytes()).unwrap(),
+                data,
+                "{len} bytes"
+            );
+
+            // Another layout (a space after the first colon): the general reader's.
+            let spaced = record.replacen(':', ": ", 1);
+            assert!(a
+                .decrypt_with("p", spaced.as_bytes(), buffer)
+                .unwrap()
+                .is_none());
+            assert_eq!(a.decrypt("p", spaced.as_bytes()).unwrap(), data);
+        }
+        // The caller's error is returned as it is.
+        let record = a.encrypt("p", b"x").unwrap();
+        let refuse = |_| Err::<Vec<u8>, _>(Error::new(ErrorKind::Internal, "no memory"));
+        let e = a.decrypt_with("p", record.as_bytes(), refuse).unwrap_err();
+        assert_eq!(e.message(), "no memory");
+    }
+
     #[test]
     fn public_types_are_send_and_sync() {
         assert_send_sync::<Asherah>();

@@ -21,6 +21,7 @@
 //! Long run: `FUZZ_SECONDS=3600 cargo test --release -p asherah-native --test fuzz -- --nocapture`.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -541,6 +542,7 @@ fn fuzz_decrypt() {
         ErrorKind::KeyNotFound,
     ];
     let strategy = (any::<Index>(), any::<Index>(), any::<bool>(), mutations());
+    let fast = (AtomicU64::new(0), AtomicU64::new(0));
     fuzz(
         "decrypt",
         0.45,
@@ -577,9 +579,74 @@ fn fuzz_decrypt() {
                 again.as_ref().map_err(|e| (e.kind(), e.message())),
                 "not stable when repeated"
             );
-            Ok(())
+            check_decrypt_with(&a, partition, &input, &first, &seed.plaintext, &fast)
         },
     );
+    let (fast, general) = (fast.0.load(Relaxed), fast.1.load(Relaxed));
+    eprintln!("decrypt_with: {fast} cases decrypted in place, {general} left to decrypt");
+    assert!(fast > 0, "no mutated record took decrypt_with's own path");
+}
+
+/// `decrypt_with` on a fuzz case: the plaintext `decrypt` returned (written where it
+/// asked), or `decrypt`'s error, or "use decrypt". What it asked for and dropped on an
+/// error holds no 8-byte run of the seed's plaintext. Counts the cases it decrypted itself
+/// and those it left to `decrypt`.
+fn check_decrypt_with(
+    a: &Asherah,
+    partition: &str,
+    input: &[u8],
+    first: &Result<Vec<u8>, Error>,
+    plaintext: &[u8],
+    counts: &(AtomicU64, AtomicU64),
+) -> Result<(), TestCaseError> {
+    let dropped = Arc::new(Mutex::new(None));
+    let with = a.decrypt_with(partition, input, |n| {
+        Ok(Spy(vec![0xee; n], dropped.clone()))
+    });
+    match (first, &with) {
+        (_, Ok(None)) => {
+            counts.1.fetch_add(1, Relaxed);
+        }
+        (Ok(p), Ok(Some(b))) => {
+            counts.0.fetch_add(1, Relaxed);
+            prop_assert_eq!(p, &b.0, "decrypt_with wrote other bytes");
+        }
+        (Err(e), Err(w)) => {
+            counts.0.fetch_add(1, Relaxed);
+            prop_assert_eq!((e.kind(), e.message()), (w.kind(), w.message()));
+        }
+        (f, w) => prop_assert!(
+            false,
+            "decrypt gave {:?}, decrypt_with {:?}",
+            f.as_ref().map(|p| p.len()),
+            w.as_ref().map(|b| b.as_ref().map(|b| b.0.len()))
+        ),
+    }
+    if with.is_err() && plaintext.len() >= 8 {
+        if let Some(left) = dropped.lock().unwrap().take() {
+            let runs: HashSet<&[u8]> = plaintext.windows(8).collect();
+            prop_assert!(
+                !left.windows(8).any(|w| runs.contains(w) && w != [0xee; 8]),
+                "a failed decrypt_with left plaintext in the caller's buffer"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A caller's buffer for `decrypt_with` that reports what it held when it was dropped.
+struct Spy(Vec<u8>, Arc<Mutex<Option<Vec<u8>>>>);
+
+impl AsMut<[u8]> for Spy {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
+impl Drop for Spy {
+    fn drop(&mut self) {
+        *self.1.lock().unwrap() = Some(std::mem::take(&mut self.0));
+    }
 }
 
 /// The records of one partition's keys, for the key-record targets.
