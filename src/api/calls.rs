@@ -13,9 +13,9 @@ use super::args::{
     with_record,
 };
 use super::dispatch::{
-    async_call, buffer_to_js, bytes_to_string, decrypt_sync, encrypt_sync, promise, record_budget,
-    record_to_js, route_owned, routed_to_js, settle_once, unit_to_js, Owned, Settle, DECRYPT,
-    ENCRYPT,
+    async_call, buffer_to_js, bytes_to_string, copied_to_js, decrypt_sync, decrypt_sync_js,
+    encrypt_sync, promise, record_budget, record_to_js, route_owned, routed_to_js, settle_once,
+    unit_to_js, Owned, Settle, DECRYPT, ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::{CoreKind, Plaintext};
@@ -132,12 +132,11 @@ pub(crate) fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<V
 }
 
 pub(crate) fn decrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
-    // Copied, as every decrypt result is (`napi::external`, module docs): an external
-    // Buffer cannot be transferred. Here it also measured faster: `plain` is freed at once
-    // and its memory reused by the next call (Node 1 MiB: 740-840 against 1,240-1,480 µs/op,
-    // docs/performance.md "Issue 15").
-    env.create_buffer_copy(&plain).map_err(Into::into)
+    // A new Buffer, written in place or a copy, as every decrypt result is
+    // (`napi::external`, module docs): an external Buffer cannot be transferred.
+    with_record(env, args.get(0), args.get(1), |p, r| {
+        decrypt_sync_js(env, p, r, None)
+    })
 }
 
 /// `_decrypt_scratch()`: this env's scratch `Uint8Array` for `_decrypt_into` (made once,
@@ -151,28 +150,35 @@ pub(crate) fn decrypt_scratch<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult
 /// index.js copies it into a `Buffer` of its own and wipes the scratch. On Node an
 /// N-API `Buffer` costs ~1.5 µs to make and that copy ~0.3 µs, most of a 64 B decrypt
 /// (docs/performance.md "Issue 15"). Anything else comes back as a `Buffer`, as from
-/// `decrypt`.
+/// `decrypt`. The native core decrypts straight into either (`decrypt_sync_js`).
 pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let plain = with_record(env, args.get(0), args.get(1), decrypt_sync)?;
-    plain_into_scratch(env, plain)
+    let scratch = scratch_bytes(env)?;
+    with_record(env, args.get(0), args.get(1), |p, r| {
+        // The record is read in place from a Buffer argument: one that is the scratch array
+        // itself (reachable as `_decrypt_scratch()`) must not be written while it is read.
+        let apart = |&(at, room): &(*mut u8, usize)| {
+            let (start, end) = (at as usize, at as usize + room);
+            let (r_start, r_end) = (r.as_ptr() as usize, r.as_ptr() as usize + r.len());
+            r_end <= start || end <= r_start
+        };
+        decrypt_sync_js(env, p, r, scratch.filter(apart))
+    })
+}
+
+/// Where this env's scratch array keeps its bytes, once `_decrypt_scratch` has made it and
+/// while it is not detached.
+fn scratch_bytes(env: &Env) -> JsResult<Option<(*mut u8, usize)>> {
+    match env_state::existing_decrypt_buffer(env)? {
+        Some(buffer) => Ok(env.arraybuffer_raw(buffer)?),
+        None => Ok(None),
+    }
 }
 
 /// A plaintext for index.js: written into this env's scratch array with its length
 /// returned when it fits, else a `Buffer` holding a copy.
 fn plain_into_scratch(env: &Env, plain: Plaintext) -> JsResult<Value<'_>> {
-    if let Some(buffer) = env_state::existing_decrypt_buffer(env)? {
-        if let Some((ptr, len)) = env.arraybuffer_raw(buffer)? {
-            if plain.len() <= len {
-                // SAFETY: `ptr` has `len >= plain.len()` writable bytes of an ArrayBuffer
-                // this module made (never shared; if transferred away it is detached and
-                // `arraybuffer_raw` says `None`), on this JS thread, and no JS runs before
-                // we return; `plain` is a separate Rust allocation.
-                unsafe { std::ptr::copy_nonoverlapping(plain.as_ptr(), ptr, plain.len()) };
-                return env.create_f64(plain.len() as f64).map_err(Into::into);
-            }
-        }
-    }
-    env.create_buffer_copy(&plain).map_err(Into::into)
+    let scratch = scratch_bytes(env)?;
+    copied_to_js(env, &plain, scratch)
 }
 
 /// `_decrypt_async_into(partition, record)`: index.js's `decrypt_async` on Node. A call

@@ -37,15 +37,123 @@ fn sync_call<T: Send + 'static>(
             if let Some(core) = r.core.inline() {
                 return (op.inline)(core, partition, input);
             }
-            let (core, partition) = (r.core.clone(), partition.to_owned());
-            let input = op.own(input.to_vec());
-            let hosted = op.hosted;
-            call_blocking(r, op.phase, move |ct| {
-                hosted(&*core, ct, &partition, &input)
-            })
+            hosted_sync(r, op, partition, input)
         })?
     };
     metrics::timed(op.metric, run).map_err(|e| errors::from_core(&e))
+}
+
+/// A plaintext the core returned, copied where [`decrypt_sync_js`] would have written it:
+/// into `scratch` when it fits (the result is its length), else into a new `Buffer`.
+pub(super) fn copied_to_js<'e>(
+    env: &'e Env,
+    plain: &[u8],
+    scratch: Option<(*mut u8, usize)>,
+) -> JsResult<Value<'e>> {
+    if let Some((at, room)) = scratch {
+        if plain.len() <= room {
+            // SAFETY: `at` has `room >= plain.len()` writable bytes of the scratch array's
+            // ArrayBuffer (made by this module, never shared, read in this call so not
+            // detached), on this JS thread, and no JS runs before we return; `plain` is a
+            // separate Rust allocation.
+            unsafe { std::ptr::copy_nonoverlapping(plain.as_ptr(), at, plain.len()) };
+            return env.create_f64(plain.len() as f64).map_err(Into::into);
+        }
+    }
+    env.create_buffer_copy(plain).map_err(Into::into)
+}
+
+/// The hosted half of [`sync_call`]: `op` on a core-host thread, with a copy of the input,
+/// waited for at most the deadline.
+fn hosted_sync<T: Send + 'static>(
+    r: &Arc<Running>,
+    op: &'static Op<T>,
+    partition: &str,
+    input: &[u8],
+) -> Result<T, CoreError> {
+    let (core, partition) = (r.core.clone(), partition.to_owned());
+    let input = op.own(input.to_vec());
+    let hosted = op.hosted;
+    call_blocking(r, op.phase, move |ct| {
+        hosted(&*core, ct, &partition, &input)
+    })
+}
+
+/// A sync decrypt whose plaintext goes straight where JS will read it when the core runs
+/// inline and can write there ([`crate::core::InlineCore::decrypt_inline_to`]): into
+/// `scratch` (index.js's scratch array: its bytes and length) when it fits, the result
+/// then being the plaintext's length, else into a new `Buffer`, the result. No copy of
+/// the plaintext is made outside JS memory then. Otherwise (the Go core, a record for the
+/// general reader) the core's plaintext is copied there, as before.
+pub(super) fn decrypt_sync_js<'e>(
+    env: &'e Env,
+    partition: &str,
+    record: &[u8],
+    scratch: Option<(*mut u8, usize)>,
+) -> JsResult<Value<'e>> {
+    let mut made = None;
+    let mut host_failure = None;
+    let mut written = 0;
+    let mut out = |len: usize| -> Option<&'e mut [u8]> {
+        written = len;
+        if let Some((at, _)) = scratch.filter(|&(_, room)| len <= room) {
+            if len == 0 {
+                return Some(&mut []);
+            }
+            // SAFETY: the scratch array's ArrayBuffer, which this module made and never
+            // shares, has `room >= len` bytes at `at` (read in this call, so not detached
+            // since); no JS runs until this call returns, and nothing else holds a slice.
+            return Some(unsafe { std::slice::from_raw_parts_mut(at, len) });
+        }
+        match env.create_buffer(len) {
+            Ok((v, at)) => {
+                made = Some(v);
+                if len == 0 || at.is_null() {
+                    return Some(&mut []);
+                }
+                // SAFETY: `create_buffer` made `len` writable bytes at `at` that no JS has
+                // seen, valid while the buffer's handle is (this call's scope, `'e`).
+                Some(unsafe { std::slice::from_raw_parts_mut(at, len) })
+            }
+            Err(s) => {
+                host_failure = Some(s);
+                None
+            }
+        }
+    };
+    let size = record_budget(record.len());
+    let run = || -> Result<Option<Plaintext>, CoreError> {
+        state::with_running(|r| {
+            check_size(r, DECRYPT.metric, size)?;
+            if let Some(core) = r.core.inline() {
+                if core.decrypt_inline_to(partition, record, &mut out)? {
+                    return Ok(None);
+                }
+                return core.decrypt_inline(partition, record).map(Some);
+            }
+            hosted_sync(r, &DECRYPT, partition, record).map(Some)
+        })?
+    };
+    let result = metrics::timed(DECRYPT.metric, run);
+    if let (Some((at, room)), None, false) = (scratch, &made, matches!(result, Ok(None))) {
+        // Not written in place, but the scratch may hold what was: ciphertext, `ring`'s
+        // zeros, or part of a decode the general reader then redid. index.js expects it
+        // clean between calls.
+        // SAFETY: as in `out`: at most `room` bytes at `at` in the scratch array's
+        // ArrayBuffer, on this JS thread, with no JS run since.
+        unsafe { std::ptr::write_bytes(at, 0, written.min(room)) };
+    }
+    match result {
+        Ok(None) => match made {
+            Some(buffer) => Ok(buffer),
+            None => Ok(env.create_f64(written as f64)?),
+        },
+        Ok(Some(plain)) => copied_to_js(env, &plain, scratch),
+        Err(e) => Err(match host_failure {
+            Some(status) => status.into(),
+            None => errors::from_core(&e),
+        }),
+    }
 }
 
 /// A sync encrypt (see [`sync_call`]).

@@ -80,6 +80,17 @@ pub(crate) struct Record {
 pub(crate) trait InlineCore: Send + Sync {
     fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<Record, CoreError>;
     fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Plaintext, CoreError>;
+    /// Decrypts into memory the caller provides, so the plaintext is never anywhere else:
+    /// `out(len)` is asked at most once, for exactly the plaintext's length (`None` from it
+    /// fails the call). `Ok(false)`: nothing was decrypted, because the record needs a
+    /// reader this path does not have; call [`InlineCore::decrypt_inline`]. After an error
+    /// what `out` gave holds no plaintext.
+    fn decrypt_inline_to<'a>(
+        &self,
+        partition: &str,
+        record: &[u8],
+        out: &mut dyn FnMut(usize) -> Option<&'a mut [u8]>,
+    ) -> Result<bool, CoreError>;
     /// Whether a call may wait on I/O (e.g. another process's SQLite write lock). Sync
     /// calls block their caller anyway; async calls run inline only when this is false.
     fn may_wait_on_io(&self) -> bool;

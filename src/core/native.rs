@@ -83,6 +83,25 @@ impl InlineCore for NativeCore {
         decrypt(&self.engine, partition, record)
     }
 
+    fn decrypt_inline_to<'a>(
+        &self,
+        partition: &str,
+        record: &[u8],
+        out: &mut dyn FnMut(usize) -> Option<&'a mut [u8]>,
+    ) -> Result<bool, CoreError> {
+        // The engine writes the ciphertext into `out`'s memory and opens it there
+        // (`Asherah::decrypt_with`); a failed tag check leaves ciphertext or zeros.
+        let ask = |len| {
+            out(len).ok_or_else(|| {
+                asherah_native::Error::new(ErrorKind::Internal, "no memory for the plaintext")
+            })
+        };
+        match self.engine.decrypt_with(partition, record, ask) {
+            Ok(written) => Ok(written.is_some()),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
     fn may_wait_on_io(&self) -> bool {
         !self.in_memory // SQLite may wait up to its busy timeout on another writer
     }
@@ -241,6 +260,37 @@ mod tests {
                 drop(engine.decrypt("p", record.as_bytes()).unwrap());
             });
             assert_eq!(found, 1, "{len} bytes, unwrapped");
+        }
+    }
+
+    /// A decrypt into the caller's memory (`decrypt_inline_to`, the path of sync decrypts)
+    /// frees no copy of the plaintext at all, and writes exactly what `decrypt` returns.
+    #[test]
+    fn a_decrypt_into_the_callers_memory_frees_no_plaintext() {
+        let core = NativeCore {
+            engine: Engine::new(Config::new("svc", "prod")).unwrap(),
+            local: true,
+            in_memory: true,
+        };
+        for len in [64, 4096, 1 << 20] {
+            let data = plaintext_of(len);
+            let record = core.encrypt_inline("p", &data).unwrap();
+            let mut target = vec![0u8; len];
+            let found = count_freed_holding(MARK, || {
+                let mut asked = Vec::new();
+                let mut slot = Some(&mut target[..]);
+                let mut out = |n: usize| {
+                    asked.push(n);
+                    slot.take().and_then(|t| t.get_mut(..n))
+                };
+                let written = core
+                    .decrypt_inline_to("p", record.json.as_bytes(), &mut out)
+                    .unwrap();
+                assert!(written, "{len} bytes: left to decrypt_inline");
+                assert_eq!(asked, [len]);
+            });
+            assert_eq!(found, 0, "{len} bytes");
+            assert_eq!(target, data, "{len} bytes");
         }
     }
 

@@ -254,6 +254,19 @@ impl Env {
         Ok(self.wrap(v))
     }
 
+    /// A new `Buffer` of `len` bytes, for the caller to fill: the buffer, and where its
+    /// bytes are (null when `len` is 0). The contents are unspecified until written (Node
+    /// does not zero them). The bytes are the caller's alone until the buffer is handed to
+    /// JS, and stay valid while the buffer's handle does (this scope): nobody can detach a
+    /// `Buffer` that no JS has seen.
+    pub(crate) fn create_buffer(&self, len: usize) -> Result<(Value<'_>, *mut u8), Status> {
+        let mut v = ptr::null_mut();
+        let mut data: *mut c_void = ptr::null_mut();
+        // SAFETY: live env; valid out pointers.
+        check(unsafe { sys::napi_create_buffer(self.raw, len, &mut data, &mut v) })?;
+        Ok((self.wrap(v), data.cast::<u8>()))
+    }
+
     pub(crate) fn create_object(&self) -> Result<Value<'_>, Status> {
         // SAFETY: live env; valid out pointer.
         self.out_value(|v| unsafe { sys::napi_create_object(self.raw, v) })
