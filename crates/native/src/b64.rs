@@ -48,6 +48,26 @@ pub(crate) fn decode_to_vec(b64: &[u8]) -> Option<Vec<u8>> {
 /// the only place padding may be, is decoded strictly into a stack buffer. Base64 groups
 /// decode independently, so the input is strict base64 exactly when both parts are.
 pub(crate) fn decode_split(b64: &[u8], head: &mut [u8], tail: &mut [u8]) -> bool {
+    use base64_simd::AsOut;
+    // Short input: one strict decode into the stack, then two copies, costs less than two
+    // decodes (a 64-byte plaintext's record: 84 fewer instructions per call).
+    const SHORT: usize = 512;
+    if head.len() + tail.len() <= SHORT {
+        // Uninitialized: `decode` writes what it returns (zeroing 512 bytes first cost
+        // more than the copies).
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); SHORT];
+        let need = head.len() + tail.len();
+        if base64_simd::STANDARD.decoded_length(b64).ok() != Some(need) {
+            return false;
+        }
+        let Ok(out) = base64_simd::STANDARD.decode(b64, buf[..need].as_out()) else {
+            return false;
+        };
+        let (a, b) = out.split_at(head.len());
+        head.copy_from_slice(a);
+        tail.copy_from_slice(b);
+        return true;
+    }
     let whole = head.len() / 3 * 3;
     let Some((lead, rest)) = b64.split_at_checked(whole / 3 * 4) else {
         return false;
@@ -61,7 +81,6 @@ pub(crate) fn decode_split(b64: &[u8], head: &mut [u8], tail: &mut [u8]) -> bool
     if need > buf.len() || base64_simd::STANDARD.decoded_length(rest).ok() != Some(need) {
         return false;
     }
-    use base64_simd::AsOut;
     let Ok(out) = base64_simd::STANDARD.decode(rest, buf[..need].as_out()) else {
         return false;
     };
