@@ -548,7 +548,7 @@ pub(super) fn record_to_js(env: &Env, r: Record) -> JsResult<Value<'_>> {
     })
 }
 
-/// A decrypted plaintext as a `Buffer`: always a copy, so the user may transfer it
+/// A decrypted plaintext as a `Buffer`: a copy into an ordinary one, so the user may transfer it
 /// (`napi::external`, module docs).
 pub(super) fn buffer_to_js(env: &Env, b: Plaintext) -> JsResult<Value<'_>> {
     env.create_buffer_copy(&b).map_err(Into::into)

@@ -10,14 +10,15 @@
 //! encrypts); each string is therefore reported with `napi_adjust_external_memory`, and
 //! un-reported by its finalizer.
 //!
-//! Decrypt results are always copied into an ordinary `Buffer`, never wrapped as external
+//! Decrypt results are always ordinary `Buffer`s made by the host (the native core's sync
+//! decrypts write into one directly, everything else is copied into one), never external
 //! ones: an external `Buffer` cannot be transferred to a Worker (Node 22.23.5, 24.22.3 and
 //! 26.12.1 throw `DataCloneError`; Node 18.20.8 and 20.20.2 copy it and leave the plaintext
 //! with the sender; Bun 1.4.5 throws), while a user's `postMessage(out.buffer, [out.buffer])`
 //! must move any `Buffer` it gets. Node's large async decrypts did use them until stop 37.
 //! The copy is not free: on the box of docs/performance.md "Round seventeen" (medians of 4
 //! alternated rounds), a 1 MiB `decrypt_async` with 64 calls in flight took 1.4x as long on
-//! Node 20 and 1.7x on Node 26, and 0.94-1.15x with one; sync calls always copied.
+//! Node 20 and 1.7x on Node 26, and 0.94-1.15x with one.
 //!
 //! Strings: on Node from 20 (the host exports `node::Start`), and on Bun from 1.2.5 (it
 //! exports the entry point under the symbol version `BUN_1.2`, and asked for our declared
