@@ -94,9 +94,12 @@ pub(super) fn decrypt_sync_js<'e>(
     let mut made = None;
     let mut host_failure = None;
     let mut written = 0;
+    // The scratch is handed out at most once, even to a caller that asked twice: a second
+    // `&mut` slice of the same bytes would alias the first.
+    let mut unlent = scratch;
     let mut out = |len: usize| -> Option<&'e mut [u8]> {
         written = len;
-        if let Some((at, _)) = scratch.filter(|&(_, room)| len <= room) {
+        if let Some((at, _)) = unlent.take().filter(|&(_, room)| len <= room) {
             if len == 0 {
                 return Some(&mut []);
             }
@@ -146,7 +149,15 @@ pub(super) fn decrypt_sync_js<'e>(
     match result {
         Ok(None) => match made {
             Some(buffer) => Ok(buffer),
-            None => Ok(env.create_f64(written as f64)?),
+            None => env.create_f64(written as f64).map_err(|status| {
+                // The plaintext is in the scratch, and JS will never be told its length.
+                if let Some((at, room)) = scratch {
+                    // SAFETY: as in `out`: the scratch array's bytes, on this JS thread,
+                    // with no JS run since.
+                    unsafe { std::ptr::write_bytes(at, 0, written.min(room)) };
+                }
+                status.into()
+            }),
         },
         Ok(Some(plain)) => copied_to_js(env, &plain, scratch),
         Err(e) => Err(match host_failure {

@@ -81,10 +81,12 @@ pub(crate) trait InlineCore: Send + Sync {
     fn encrypt_inline(&self, partition: &str, data: &[u8]) -> Result<Record, CoreError>;
     fn decrypt_inline(&self, partition: &str, record: &[u8]) -> Result<Plaintext, CoreError>;
     /// Decrypts into memory the caller provides, so the plaintext is never anywhere else:
-    /// `out(len)` is asked at most once, for exactly the plaintext's length (`None` from it
-    /// fails the call). `Ok(false)`: nothing was decrypted, because the record needs a
-    /// reader this path does not have; call [`InlineCore::decrypt_inline`]. After an error
-    /// what `out` gave holds no plaintext.
+    /// `out(len)` is asked at most once, for the length the plaintext has if the record
+    /// decrypts (`None` from it fails the call). `Ok(false)`: nothing was decrypted,
+    /// because the record needs a reader this path does not have; call
+    /// [`InlineCore::decrypt_inline`], which returns a plaintext of its own. `out` may have
+    /// been asked already then, and what it gave may hold part of the ciphertext. After an
+    /// error what `out` gave holds no plaintext.
     fn decrypt_inline_to<'a>(
         &self,
         partition: &str,
