@@ -150,6 +150,36 @@ mod tests {
                 .unwrap()
                 .is_none());
             assert_eq!(a.decrypt("p", spaced.as_bytes()).unwrap(), data);
+
+            // Data that passes the length check but not the strict decoder, which is only
+            // found once `out` was asked: spare bits after the last byte (Go reads them,
+            // so decrypt does) and a character outside the alphabet (decrypt refuses it).
+            // decrypt_with defers both to decrypt, having asked `out` once.
+            let data_end = data_at + record[data_at..].find('"').unwrap();
+            let last = record[data_at..data_end].trim_end_matches('=').len() + data_at - 1;
+            let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut starred = record.clone().into_bytes();
+            starred[last] = b'*';
+            let mut variants = vec![(starred, false)];
+            if data_end - last > 1 {
+                let mut spare = record.clone().into_bytes();
+                let i = alphabet.iter().position(|&c| c == spare[last]).unwrap();
+                spare[last] = alphabet[i ^ 1];
+                variants.push((spare, true));
+            }
+            for (variant, readable) in variants {
+                let mut asked = Vec::new();
+                let got = a
+                    .decrypt_with("p", &variant, |n| {
+                        asked.push(n);
+                        Ok::<_, Error>(vec![0xee; n])
+                    })
+                    .unwrap();
+                assert!(got.is_none(), "{len} bytes, readable {readable}");
+                assert_eq!(asked, [len], "{len} bytes, readable {readable}");
+                let plain = a.decrypt("p", &variant);
+                assert_eq!(plain.ok(), readable.then(|| data.clone()), "{len} bytes");
+            }
         }
         // The caller's error is returned as it is.
         let record = a.encrypt("p", b"x").unwrap();
