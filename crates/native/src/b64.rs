@@ -37,10 +37,11 @@ pub(crate) fn decode_to_vec(b64: &[u8]) -> Option<Vec<u8>> {
 
 /// Decodes strict standard base64 into `head` and then `tail`, which together must be
 /// exactly its decoded length: `false` otherwise, or if it is not strict base64 (both may
-/// then hold anything). It accepts exactly what [`decode_to_vec`] accepts, and writes the
-/// same bytes, split. For a decrypt that writes a record's ciphertext straight into memory
-/// its caller provides (`head`) and its tag and nonce aside (`tail`, at most
-/// [`SPLIT_TAIL_MAX`] bytes).
+/// then hold anything). With a `tail` of at most [`SPLIT_TAIL_MAX`] bytes it accepts
+/// exactly what [`decode_to_vec`] accepts, and writes the same bytes, split; a longer
+/// `tail` is refused unless the whole input is short. For a decrypt that writes a record's
+/// ciphertext straight into memory its caller provides (`head`) and its tag and nonce
+/// aside (`tail`).
 ///
 /// The first `head.len() / 3` whole groups of four characters are decoded on their own:
 /// they must hold only alphabet characters and decode to exactly `3 * groups` bytes, so a
@@ -90,7 +91,8 @@ pub(crate) fn decode_split(b64: &[u8], head: &mut [u8], tail: &mut [u8]) -> bool
     true
 }
 
-/// The most bytes [`decode_split`] writes to its `tail`.
+/// The longest `tail` [`decode_split`] takes for any input (its stack buffer holds the
+/// tail and the at most two bytes of `head` that share a group with it).
 pub(crate) const SPLIT_TAIL_MAX: usize = 62;
 
 /// Decodes `b64`, a whole number of unpadded four-character groups, into exactly `out`
