@@ -183,8 +183,18 @@ mod vbmi {
         t
     };
 
+    #[cfg(test)]
+    thread_local! {
+        /// Set by tests to run the portable path on a CPU that has the kernel.
+        pub(super) static OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
     /// Whether this CPU runs the kernel (the detection is cached by `std`).
     pub(super) fn available() -> bool {
+        #[cfg(test)]
+        if OFF.with(std::cell::Cell::get) {
+            return false;
+        }
         std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512vbmi")
@@ -342,11 +352,30 @@ mod tests {
     use base64::Engine;
     use proptest::prelude::*;
 
+    /// Runs `f` on the AVX-512 kernel (where the CPU has it) and on the portable path.
+    fn both_paths(f: impl Fn()) {
+        f();
+        #[cfg(target_arch = "x86_64")]
+        if vbmi::available() {
+            struct On;
+            impl Drop for On {
+                fn drop(&mut self) {
+                    vbmi::OFF.with(|o| o.set(false));
+                }
+            }
+            let _on = On;
+            vbmi::OFF.with(|o| o.set(true));
+            f();
+        }
+    }
+
     fn check(data: &[u8]) {
-        let mut out = String::from("prefix:");
-        encode_append(data, &mut out);
-        assert_eq!(out.len(), 7 + encoded_len(data.len()));
-        assert_eq!(&out[7..], STANDARD.encode(data), "length {}", data.len());
+        both_paths(|| {
+            let mut out = String::from("prefix:");
+            encode_append(data, &mut out);
+            assert_eq!(out.len(), 7 + encoded_len(data.len()));
+            assert_eq!(&out[7..], STANDARD.encode(data), "length {}", data.len());
+        });
     }
 
     #[test]
@@ -377,10 +406,12 @@ mod tests {
     /// `decode_to_vec` against the `base64` crate (strict, padded): the same bytes, or
     /// refused by both.
     fn check_decode(b64: &[u8]) {
-        let ours = decode_to_vec(b64);
         let theirs = STANDARD.decode(b64).ok();
-        assert_eq!(ours, theirs, "input of {} characters", b64.len());
-        assert_eq!(ours, base64_simd::STANDARD.decode_to_vec(b64).ok());
+        both_paths(|| {
+            let ours = decode_to_vec(b64);
+            assert_eq!(ours, theirs, "input of {} characters", b64.len());
+        });
+        assert_eq!(theirs, base64_simd::STANDARD.decode_to_vec(b64).ok());
     }
 
     #[test]
@@ -450,8 +481,12 @@ mod tests {
     /// `decode_split` against `decode_to_vec` for every split of `b64`'s decoded length
     /// with a tail of up to [`SPLIT_TAIL_MAX`] bytes (and a few lengths that are wrong):
     /// the same bytes where `decode_to_vec` decodes to that length, refused otherwise.
-    fn check_split(b64: &[u8], heads: impl Iterator<Item = usize>) {
-        let whole = decode_to_vec(b64);
+    fn check_split(b64: &[u8], heads: impl Iterator<Item = usize> + Clone) {
+        both_paths(|| check_split_on_this_path(b64, heads.clone()));
+    }
+
+    fn check_split_on_this_path(b64: &[u8], heads: impl Iterator<Item = usize>) {
+        let whole = STANDARD.decode(b64).ok();
         let decoded = base64_simd::STANDARD.decoded_length(b64).unwrap_or(0);
         for head_len in heads {
             for total in [decoded, decoded + 1, decoded.saturating_sub(1)] {
