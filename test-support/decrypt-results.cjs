@@ -215,7 +215,7 @@ function register(runner) {
       assert.match(await outcome(() => asherah.encrypt_async('p', Buffer.alloc(1))), /^ERR_ASHERAH_NOT_INITIALIZED/);
     });
 
-    test('a failed decrypt leaves nothing in the scratch, and a record in the scratch itself still decrypts', () => {
+    test('a failed decrypt leaves nothing in the scratch, and a record in the scratch itself still decrypts', async () => {
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
       const scratch = asherah._decrypt_scratch();
@@ -239,6 +239,9 @@ function register(runner) {
         ]) {
           assert.throws(() => asherah._decrypt_into(partition, bad), (e) => typeof e.code === 'string', `${len}: ${what}`);
           assert.ok(scratch.every((b) => b === 0), `${len} bytes, ${what}: the scratch was left with bytes in it`);
+          // decrypt_async of a small record runs inline and decrypts into the scratch too.
+          await assert.rejects(asherah.decrypt_async(partition, bad), (e) => typeof e.code === 'string', `${len}: ${what}, async`);
+          assert.ok(scratch.every((b) => b === 0), `${len} bytes, ${what}: decrypt_async left bytes in the scratch`);
         }
         if (last < data.length - 1) {
           // Spare bits after the last byte: Go reads them, so the native core does, though
@@ -252,6 +255,8 @@ function register(runner) {
           scratch.fill(0);
           assert.ok(asherah.decrypt('p', spare).equals(plain), `${len} bytes, spare bits in Data, decrypt`);
           assert.ok(scratch.every((b) => b === 0), `${len} bytes, spare bits: decrypt left bytes in the scratch`);
+          assert.ok((await asherah.decrypt_async('p', spare)).equals(plain), `${len} bytes, spare bits in Data, decrypt_async`);
+          assert.ok(scratch.every((b) => b === 0), `${len} bytes, spare bits: decrypt_async left bytes in the scratch`);
         }
         assert.ok(asherah.decrypt('p', rec).equals(plain), `${len} bytes`);
         assert.ok(scratch.every((b) => b === 0), `${len} bytes: decrypt left bytes in the scratch`);
@@ -264,6 +269,11 @@ function register(runner) {
       const out = asherah._decrypt_into('p', scratch.subarray(0, rec.length));
       const got = typeof out === 'number' ? Buffer.from(scratch.subarray(0, out)) : out;
       assert.ok(got.equals(plain), 'a record held in the scratch decrypted wrongly');
+      scratch.fill(0);
+      scratch.set(rec);
+      const outAsync = asherah._decrypt_async_into('p', scratch.subarray(0, rec.length));
+      const gotAsync = typeof outAsync === 'number' ? Buffer.from(scratch.subarray(0, outAsync)) : await outAsync;
+      assert.ok(gotAsync.equals(plain), 'a record held in the scratch decrypted wrongly by _decrypt_async_into');
       scratch.fill(0);
       asherah.shutdown();
     });

@@ -13,9 +13,9 @@ use super::args::{
     with_record,
 };
 use super::dispatch::{
-    async_call, buffer_to_js, bytes_to_string, copied_to_js, decrypt_sync, decrypt_sync_js,
-    encrypt_sync, promise, record_budget, record_to_js, route_owned, routed_to_js, settle_once,
-    unit_to_js, Owned, Settle, DECRYPT, ENCRYPT,
+    async_call, buffer_to_js, bytes_to_string, decrypt_sync, decrypt_sync_js, decrypt_to_js,
+    encrypt_sync, hosted_promise, promise, record_budget, record_to_js, route_owned, routed_to_js,
+    settle_once, unit_to_js, Decrypted, Owned, Settle, DECRYPT, ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::{CoreKind, Plaintext};
@@ -154,14 +154,7 @@ pub(crate) fn decrypt_scratch<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult
 pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let scratch = scratch_bytes(env)?;
     with_record(env, args.get(0), args.get(1), |p, r| {
-        // The record is read in place from a Buffer argument: one that is the scratch array
-        // itself (reachable as `_decrypt_scratch()`) must not be written while it is read.
-        let apart = |&(at, room): &(*mut u8, usize)| {
-            let (start, end) = (at as usize, at as usize + room);
-            let (r_start, r_end) = (r.as_ptr() as usize, r.as_ptr() as usize + r.len());
-            r_end <= start || end <= r_start
-        };
-        decrypt_sync_js(env, p, r, scratch.filter(apart))
+        decrypt_sync_js(env, p, r, scratch.filter(|&s| apart(s, r)))
     })
 }
 
@@ -174,11 +167,16 @@ fn scratch_bytes(env: &Env) -> JsResult<Option<(*mut u8, usize)>> {
     }
 }
 
-/// A plaintext for index.js: written into this env's scratch array with its length
-/// returned when it fits, else a `Buffer` holding a copy.
-fn plain_into_scratch(env: &Env, plain: Plaintext) -> JsResult<Value<'_>> {
-    let scratch = scratch_bytes(env)?;
-    copied_to_js(env, &plain, scratch)
+/// Whether the scratch's bytes `(at, room)` and `record` do not overlap. A record is read
+/// in place from a Buffer argument, and one that is the scratch array itself (reachable as
+/// `_decrypt_scratch()`) must not be written while it is read: such a call gets no scratch.
+fn apart((at, room): (*mut u8, usize), record: &[u8]) -> bool {
+    let (start, end) = (at as usize, at as usize + room);
+    let (r_start, r_end) = (
+        record.as_ptr() as usize,
+        record.as_ptr() as usize + record.len(),
+    );
+    r_end <= start || end <= r_start
 }
 
 /// `_decrypt_async_into(partition, record)`: index.js's `decrypt_async` on Node. A call
@@ -187,11 +185,22 @@ fn plain_into_scratch(env: &Env, plain: Plaintext) -> JsResult<Value<'_>> {
 /// costs Node far less than an N-API promise and `Buffer`. A call that is hosted, and
 /// every failure (argument errors included), returns the promise `decrypt_async` would.
 /// Both settle alike: already resolved (or rejected) on return, or when the core replies.
+///
+/// An inline call on the native core decrypts straight into the scratch or the `Buffer`
+/// it returns, as `_decrypt_into` does ([`decrypt_to_js`]).
 pub(crate) fn decrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let routed = with_record(env, args.get(0), args.get(1), |p, r| {
-        route_owned(&DECRYPT, record_budget(r.len()), p, r)
+        let scratch = scratch_bytes(env)?.filter(|&s| apart(s, r));
+        Ok(match decrypt_to_js(env, p, r, scratch, true)? {
+            Decrypted::Value(v) => Ok(v),
+            Decrypted::Hosted(run) => Err((run, p.to_owned(), DECRYPT.own(r.to_vec()))),
+        })
     });
-    routed_to_js(env, routed, &DECRYPT, plain_into_scratch, buffer_to_js)
+    match routed {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(hosted)) => hosted_promise(env, Ok(hosted), &DECRYPT, buffer_to_js),
+        Err(e) => hosted_promise(env, Err(e), &DECRYPT, buffer_to_js),
+    }
 }
 
 pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {

@@ -91,6 +91,29 @@ pub(super) fn decrypt_sync_js<'e>(
     record: &[u8],
     scratch: Option<(*mut u8, usize)>,
 ) -> JsResult<Value<'e>> {
+    match decrypt_to_js(env, partition, record, scratch, false)? {
+        Decrypted::Value(v) => Ok(v),
+        Decrypted::Hosted(_) => unreachable!("a sync decrypt runs wherever its core is"),
+    }
+}
+
+/// What [`decrypt_to_js`] did: the call's JS value, or nothing yet because the async call
+/// it was asked for does not run inline (see [`route_async`]).
+pub(super) enum Decrypted<'e> {
+    Value(Value<'e>),
+    Hosted(Arc<Running>),
+}
+
+/// [`decrypt_sync_js`], or with `async_route` the inline half of an async decrypt: run
+/// (and written into JS memory) only when [`route_async`] would run it inline, else
+/// [`Decrypted::Hosted`] with nothing run.
+pub(super) fn decrypt_to_js<'e>(
+    env: &'e Env,
+    partition: &str,
+    record: &[u8],
+    scratch: Option<(*mut u8, usize)>,
+    async_route: bool,
+) -> JsResult<Decrypted<'e>> {
     let mut made = None;
     let mut host_failure = None;
     let mut written = 0;
@@ -124,21 +147,45 @@ pub(super) fn decrypt_sync_js<'e>(
             }
         }
     };
+    /// How the call went, short of its JS value.
+    enum Ran {
+        /// Written through `out`.
+        InPlace,
+        /// A plaintext of the core's own, to copy.
+        Copy(Plaintext),
+        Hosted(Arc<Running>),
+    }
     let size = record_budget(record.len());
-    let run = || -> Result<Option<Plaintext>, CoreError> {
+    let small = record.len() / 4 * DECRYPT.work_quarters <= INLINE_ASYNC_MAX;
+    let mut run = |core: Option<&dyn InlineCore>, r: &Arc<Running>| match core {
+        Some(core) => {
+            if core.decrypt_inline_to(partition, record, &mut out)? {
+                return Ok(Ran::InPlace);
+            }
+            core.decrypt_inline(partition, record).map(Ran::Copy)
+        }
+        None => hosted_sync(r, &DECRYPT, partition, record).map(Ran::Copy),
+    };
+    let result = if async_route {
+        // As `route_async`: only a call that runs inline is timed.
         state::with_running(|r| {
             check_size(r, DECRYPT.metric, size)?;
-            if let Some(core) = r.core.inline() {
-                if core.decrypt_inline_to(partition, record, &mut out)? {
-                    return Ok(None);
-                }
-                return core.decrypt_inline(partition, record).map(Some);
+            match r.core.inline().filter(|c| small && !c.may_wait_on_io()) {
+                Some(core) => metrics::timed(DECRYPT.metric, || run(Some(core), r)),
+                None => Ok(Ran::Hosted(r.clone())),
             }
-            hosted_sync(r, &DECRYPT, partition, record).map(Some)
-        })?
-    };
-    let result = metrics::timed(DECRYPT.metric, run);
-    if let (Some((at, room)), None, false) = (scratch, &made, matches!(result, Ok(None))) {
+        })
+    } else {
+        // As `sync_call`: the whole call is timed, a refusal included.
+        metrics::timed(DECRYPT.metric, || {
+            state::with_running(|r| {
+                check_size(r, DECRYPT.metric, size)?;
+                run(r.core.inline(), r)
+            })
+        })
+    }
+    .and_then(|r| r);
+    if let (Some((at, room)), None, false) = (scratch, &made, matches!(result, Ok(Ran::InPlace))) {
         // Not written in place, but the scratch may hold what was: ciphertext, `ring`'s
         // zeros, or part of a decode the general reader then redid. index.js expects it
         // clean between calls.
@@ -147,19 +194,23 @@ pub(super) fn decrypt_sync_js<'e>(
         unsafe { std::ptr::write_bytes(at, 0, written.min(room)) };
     }
     match result {
-        Ok(None) => match made {
-            Some(buffer) => Ok(buffer),
-            None => env.create_f64(written as f64).map_err(|status| {
-                // The plaintext is in the scratch, and JS will never be told its length.
-                if let Some((at, room)) = scratch {
-                    // SAFETY: as in `out`: the scratch array's bytes, on this JS thread,
-                    // with no JS run since.
-                    unsafe { std::ptr::write_bytes(at, 0, written.min(room)) };
+        Ok(Ran::InPlace) => match made {
+            Some(buffer) => Ok(Decrypted::Value(buffer)),
+            None => match env.create_f64(written as f64) {
+                Ok(v) => Ok(Decrypted::Value(v)),
+                Err(status) => {
+                    // The plaintext is in the scratch, and JS will never be told its length.
+                    if let Some((at, room)) = scratch {
+                        // SAFETY: as in `out`: the scratch array's bytes, on this JS
+                        // thread, with no JS run since.
+                        unsafe { std::ptr::write_bytes(at, 0, written.min(room)) };
+                    }
+                    Err(status.into())
                 }
-                status.into()
-            }),
+            },
         },
-        Ok(Some(plain)) => copied_to_js(env, &plain, scratch),
+        Ok(Ran::Copy(plain)) => copied_to_js(env, &plain, scratch).map(Decrypted::Value),
+        Ok(Ran::Hosted(r)) => Ok(Decrypted::Hosted(r)),
         Err(e) => Err(match host_failure {
             Some(status) => status.into(),
             None => errors::from_core(&e),
@@ -335,8 +386,22 @@ pub(super) fn routed_to_js<'e, T: Send + 'static>(
 ) -> JsResult<Value<'e>> {
     match routed {
         Ok(Ok(out)) => inline_to_js(env, out),
-        Ok(Err((r, partition, input))) => promise(env, |env, settle| {
-            host_async(env, settle, &r, op, hosted_to_js, partition, input)
+        Ok(Err(hosted)) => hosted_promise(env, Ok(hosted), op, hosted_to_js),
+        Err(e) => hosted_promise(env, Err(e), op, hosted_to_js),
+    }
+}
+
+/// The promise of an async call that did not run inline ([`route_owned`],
+/// [`decrypt_to_js`]), settled through `to_js`; or a rejected one for a failure.
+pub(super) fn hosted_promise<'e, T: Send + 'static>(
+    env: &'e Env,
+    hosted: JsResult<(Arc<Running>, String, Owned)>,
+    op: &'static Op<T>,
+    to_js: ToJs<T>,
+) -> JsResult<Value<'e>> {
+    match hosted {
+        Ok((r, partition, input)) => promise(env, |env, settle| {
+            host_async(env, settle, &r, op, to_js, partition, input)
         }),
         Err(e) => promise(env, |_, _| Err(e)),
     }
