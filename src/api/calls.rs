@@ -14,8 +14,8 @@ use super::args::{
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, decrypt_sync_js, decrypt_to_js,
-    encrypt_sync, hosted_promise, promise, record_budget, record_to_js, route_owned, routed_to_js,
-    settle_once, unit_to_js, Decrypted, Owned, Settle, DECRYPT, ENCRYPT,
+    encrypt_sync, host_async, hosted_promise, promise, record_budget, record_to_js, route_owned,
+    routed_to_js, settle_once, unit_to_js, Decrypted, Owned, Settle, DECRYPT, ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::{CoreKind, Plaintext};
@@ -252,13 +252,26 @@ pub(crate) fn encrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResu
     routed_to_js(env, routed, &ENCRYPT, record_to_js, record_to_js)
 }
 
+/// An inline call on the native core decrypts straight into the `Buffer` the promise
+/// resolves with ([`decrypt_to_js`]); a hosted one gets a copy of the record.
 pub(crate) fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
-        let partition = partition_arg(env, args.get(0))?;
-        let record = record_arg(env, args.get(1))?;
-        let size = record_budget(record.len());
-        let record = Owned::Record(record);
-        async_call(env, settle, &DECRYPT, size, buffer_to_js, partition, record)
+        let done = with_record(env, args.get(0), args.get(1), |p, r| {
+            Ok(match decrypt_to_js(env, p, r, None, true)? {
+                Decrypted::Value(v) => Ok(v),
+                Decrypted::Hosted(run) => Err((run, p.to_owned(), DECRYPT.own(r.to_vec()))),
+            })
+        })?;
+        match done {
+            Ok(v) => {
+                // A failed resolve is an N-API failure, as on every other settle path.
+                let _ = settle.take().resolve(env, v);
+                Ok(())
+            }
+            Err((r, partition, input)) => {
+                host_async(env, settle, &r, &DECRYPT, buffer_to_js, partition, input)
+            }
+        }
     })
 }
 

@@ -431,7 +431,7 @@ pub(super) fn async_call<T: Send + 'static>(
 
 /// The second half of an async call that does not run inline: queued on `r`'s pool, its
 /// result settles `settle` (see [`spawn_settled`]).
-fn host_async<T: Send + 'static>(
+pub(super) fn host_async<T: Send + 'static>(
     env: &Env,
     settle: &Settle,
     r: &Arc<Running>,
