@@ -1,9 +1,10 @@
 //! Reading and checking JS arguments: partition ids, data, records, configs, sizes.
 //!
 //! Wrong types and values become `ERR_ASHERAH_INVALID_ARGUMENT` `TypeError`s here, before
-//! anything is queued. The sync hot paths read strings into per-thread scratch buffers and
-//! use `Buffer`/`Uint8Array` bytes in place; the async paths take owned copies, because
-//! their work outlives the call.
+//! anything is queued. The hot paths read strings into per-thread scratch buffers and use
+//! `Buffer`/`Uint8Array` bytes in place; a call whose work outlives it (hosted async calls)
+//! owns its input: a copy of bytes, or a record string's buffer moved out of the scratch
+//! ([`with_record_or_owned`]).
 
 use super::calls::DEFAULT_CORE;
 use super::config::{self, ShimConfig};
@@ -17,6 +18,12 @@ thread_local! {
     /// hot path reads each JS string with one N-API call and no allocation.
     static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
+
+/// The most a scratch buffer keeps between calls. A larger one (after a multi-megabyte
+/// record string) is freed when its call ends, so one big call does not pin its size on a
+/// JS thread for good; up to here a buffer is reused, as a 1 MiB plaintext's record (1.4
+/// MB) is on every call of a benchmark loop.
+const SCRATCH_KEEP: usize = 8 << 20;
 
 /// Runs `f` with the partition argument read into the scratch buffer and checked.
 pub(super) fn with_partition<R>(
@@ -42,8 +49,33 @@ pub(super) fn with_record<R>(
     })
 }
 
+/// What [`with_record_or_owned`] gives back: `f`'s result, or its `H` with the partition
+/// and the record, owned.
+pub(super) type OrOwned<R, H> = Result<R, (H, String, Vec<u8>)>;
+
+/// [`with_record`] for a call that may have to outlive this one: `f` either finishes
+/// (`Ok(R)`) or hands back `H`, what it needs to host the call, and then it gets the
+/// partition and the record owned. A record string is moved out of the scratch buffer, not
+/// copied, so a large hosted record is held once; a record given as bytes is copied (JS
+/// owns those).
+pub(super) fn with_record_or_owned<R, H>(
+    env: &Env,
+    partition: Value<'_>,
+    record: Value<'_>,
+    f: impl FnOnce(&str, &[u8]) -> JsResult<Result<R, H>>,
+) -> JsResult<OrOwned<R, H>> {
+    with_scratch(env, partition, |p, rbuf| {
+        let done = match read_record(env, record, rbuf)? {
+            Some(bytes) => f(p, bytes)?.map_err(|h| (h, bytes.to_vec())),
+            None => f(p, rbuf)?.map_err(|h| (h, std::mem::take(rbuf))),
+        };
+        Ok(done.map_err(|(h, r)| (h, p.to_owned(), r)))
+    })
+}
+
 /// Borrows this thread's scratch buffers, reads the partition into the first and lends
-/// `f` the partition and the second buffer.
+/// `f` the partition and the second buffer. A buffer that grew past [`SCRATCH_KEEP`] is
+/// freed afterwards.
 fn with_scratch<R>(
     env: &Env,
     partition: Value<'_>,
@@ -54,8 +86,13 @@ fn with_scratch<R>(
             .try_borrow_mut()
             .map_err(|_| errors::invalid_argument("re-entrant call"))?;
         let (pbuf, rbuf) = &mut *s;
-        read_partition(env, partition, pbuf)?;
-        f(partition_str(pbuf)?, rbuf)
+        let out = read_partition(env, partition, pbuf).and_then(|()| f(partition_str(pbuf)?, rbuf));
+        for buf in [pbuf, rbuf] {
+            if buf.capacity() > SCRATCH_KEEP {
+                *buf = Vec::new();
+            }
+        }
+        out
     })
 }
 

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use super::args::{
     bytes_arg, bytes_ref, data_string_arg, partition_arg, read_config, record_arg, with_partition,
-    with_record,
+    with_record, with_record_or_owned,
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, decrypt_sync_js, decrypt_to_js,
-    encrypt_sync, host_async, hosted_promise, promise, record_budget, record_to_js, route_owned,
-    routed_to_js, settle_once, unit_to_js, Decrypted, Owned, Settle, DECRYPT, ENCRYPT,
+    encrypt_sync, promise, record_budget, record_to_js, route_owned, routed_to_js, settle_once,
+    unit_to_js, Decrypted, Owned, Routed, Settle, DECRYPT, ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::{CoreKind, Plaintext};
@@ -189,18 +189,32 @@ fn apart((at, room): (*mut u8, usize), record: &[u8]) -> bool {
 /// An inline call on the native core decrypts straight into the scratch or the `Buffer`
 /// it returns, as `_decrypt_into` does ([`decrypt_to_js`]).
 pub(crate) fn decrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
-    let routed = with_record(env, args.get(0), args.get(1), |p, r| {
-        let scratch = scratch_bytes(env)?.filter(|&s| apart(s, r));
+    let routed = decrypt_routed(env, args, true);
+    routed_to_js(env, routed, &DECRYPT, |_, v| Ok(v), buffer_to_js)
+}
+
+/// The first half of an async decrypt: run inline, when [`route_async`]'s rules allow,
+/// straight into JS memory ([`decrypt_to_js`]: the scratch array when `into_scratch` and it
+/// fits, else a new `Buffer`), or the instance and owned arguments of a call to host (a
+/// record string moved, not copied: [`with_record_or_owned`]).
+///
+/// [`route_async`]: super::dispatch
+fn decrypt_routed<'e>(
+    env: &'e Env,
+    args: CallArgs<'e>,
+    into_scratch: bool,
+) -> JsResult<Routed<Value<'e>>> {
+    let done = with_record_or_owned(env, args.get(0), args.get(1), |p, r| {
+        let scratch = match into_scratch {
+            true => scratch_bytes(env)?.filter(|&s| apart(s, r)),
+            false => None,
+        };
         Ok(match decrypt_to_js(env, p, r, scratch, true)? {
             Decrypted::Value(v) => Ok(v),
-            Decrypted::Hosted(run) => Err((run, p.to_owned(), DECRYPT.own(r.to_vec()))),
+            Decrypted::Hosted(run) => Err(run),
         })
-    });
-    match routed {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(hosted)) => hosted_promise(env, Ok(hosted), &DECRYPT, buffer_to_js),
-        Err(e) => hosted_promise(env, Err(e), &DECRYPT, buffer_to_js),
-    }
+    })?;
+    Ok(done.map_err(|(run, p, r)| (run, p, DECRYPT.own(r))))
 }
 
 pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
@@ -253,25 +267,18 @@ pub(crate) fn encrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResu
 }
 
 /// An inline call on the native core decrypts straight into the `Buffer` the promise
-/// resolves with ([`decrypt_to_js`]); a hosted one gets a copy of the record.
+/// resolves with ([`decrypt_routed`]); a hosted one owns its record.
 pub(crate) fn decrypt_async<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
+    let routed = decrypt_routed(env, args, false);
+    routed_to_js(env, routed, &DECRYPT, resolved, buffer_to_js)
+}
+
+/// A promise already resolved with `v`.
+fn resolved<'e>(env: &'e Env, v: Value<'e>) -> JsResult<Value<'e>> {
     promise(env, |env, settle| {
-        let done = with_record(env, args.get(0), args.get(1), |p, r| {
-            Ok(match decrypt_to_js(env, p, r, None, true)? {
-                Decrypted::Value(v) => Ok(v),
-                Decrypted::Hosted(run) => Err((run, p.to_owned(), DECRYPT.own(r.to_vec()))),
-            })
-        })?;
-        match done {
-            Ok(v) => {
-                // A failed resolve is an N-API failure, as on every other settle path.
-                let _ = settle.take().resolve(env, v);
-                Ok(())
-            }
-            Err((r, partition, input)) => {
-                host_async(env, settle, &r, &DECRYPT, buffer_to_js, partition, input)
-            }
-        }
+        // A failed resolve is an N-API failure, as on every other settle path.
+        let _ = settle.take().resolve(env, v);
+        Ok(())
     })
 }
 

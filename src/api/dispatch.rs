@@ -57,7 +57,12 @@ pub(super) fn copied_to_js<'e>(
             // detached), on this JS thread, and no JS runs before we return; `plain` is a
             // separate Rust allocation.
             unsafe { std::ptr::copy_nonoverlapping(plain.as_ptr(), at, plain.len()) };
-            return env.create_f64(plain.len() as f64).map_err(Into::into);
+            return env.create_f64(plain.len() as f64).map_err(|status| {
+                // JS will never be told the plaintext is there: take it back out.
+                // SAFETY: the same `plain.len()` bytes at `at`, with no JS run since.
+                unsafe { std::ptr::write_bytes(at, 0, plain.len()) };
+                status.into()
+            });
         }
     }
     env.create_buffer_copy(plain).map_err(Into::into)
@@ -118,11 +123,14 @@ pub(super) fn decrypt_to_js<'e>(
     let mut host_failure = None;
     let mut written = 0;
     // The scratch is handed out at most once, even to a caller that asked twice: a second
-    // `&mut` slice of the same bytes would alias the first.
+    // `&mut` slice of the same bytes would alias the first. `lent` is how many of its bytes
+    // were handed out, so how many to wipe when the plaintext does not end up there.
     let mut unlent = scratch;
+    let mut lent = 0;
     let mut out = |len: usize| -> Option<&'e mut [u8]> {
         written = len;
         if let Some((at, _)) = unlent.take().filter(|&(_, room)| len <= room) {
+            lent = len;
             if len == 0 {
                 return Some(&mut []);
             }
@@ -185,13 +193,21 @@ pub(super) fn decrypt_to_js<'e>(
         })
     }
     .and_then(|r| r);
-    if let (Some((at, room)), None, false) = (scratch, &made, matches!(result, Ok(Ran::InPlace))) {
-        // Not written in place, but the scratch may hold what was: ciphertext, `ring`'s
-        // zeros, or part of a decode the general reader then redid. index.js expects it
-        // clean between calls.
-        // SAFETY: as in `out`: at most `room` bytes at `at` in the scratch array's
-        // ArrayBuffer, on this JS thread, with no JS run since.
-        unsafe { std::ptr::write_bytes(at, 0, written.min(room)) };
+    // Zeroes the scratch's lent bytes: they may hold what was written there (ciphertext,
+    // `ring`'s zeros, part of a decode the general reader then redid, or a plaintext JS
+    // will not be told of), and index.js expects the scratch clean between calls.
+    let wipe_lent = || {
+        if let (Some((at, _)), 1..) = (scratch, lent) {
+            // SAFETY: as in `out`: `lent <= room` bytes at `at` in the scratch array's
+            // ArrayBuffer, on this JS thread, with no JS run since and no slice of them
+            // alive (`out` is no longer used).
+            unsafe { std::ptr::write_bytes(at, 0, lent) };
+        }
+    };
+    // The plaintext is in the scratch only when written in place with no Buffer made: a
+    // core that asked twice may have had the scratch first, then a Buffer.
+    if !(matches!(result, Ok(Ran::InPlace)) && made.is_none()) {
+        wipe_lent();
     }
     match result {
         Ok(Ran::InPlace) => match made {
@@ -200,11 +216,7 @@ pub(super) fn decrypt_to_js<'e>(
                 Ok(v) => Ok(Decrypted::Value(v)),
                 Err(status) => {
                     // The plaintext is in the scratch, and JS will never be told its length.
-                    if let Some((at, room)) = scratch {
-                        // SAFETY: as in `out`: the scratch array's bytes, on this JS
-                        // thread, with no JS run since.
-                        unsafe { std::ptr::write_bytes(at, 0, written.min(room)) };
-                    }
+                    wipe_lent();
                     Err(status.into())
                 }
             },
@@ -374,14 +386,14 @@ pub(super) fn route_owned<T>(
     })
 }
 
-/// The JS value of a [`route_owned`] call: an inline result through `inline_to_js`, with
-/// no promise; a hosted call's promise, settled through `hosted_to_js`; or, for any
-/// failure, a rejected promise.
-pub(super) fn routed_to_js<'e, T: Send + 'static>(
+/// The JS value of a [`route_owned`] call (or of an async [`decrypt_to_js`], whose inline
+/// result `I` is already a JS value): an inline result through `inline_to_js`; a hosted
+/// call's promise, settled through `hosted_to_js`; or, for any failure, a rejected promise.
+pub(super) fn routed_to_js<'e, I, T: Send + 'static>(
     env: &'e Env,
-    routed: JsResult<Routed<T>>,
+    routed: JsResult<Routed<I>>,
     op: &'static Op<T>,
-    inline_to_js: fn(&'e Env, T) -> JsResult<Value<'e>>,
+    inline_to_js: impl FnOnce(&'e Env, I) -> JsResult<Value<'e>>,
     hosted_to_js: ToJs<T>,
 ) -> JsResult<Value<'e>> {
     match routed {
@@ -393,7 +405,7 @@ pub(super) fn routed_to_js<'e, T: Send + 'static>(
 
 /// The promise of an async call that did not run inline ([`route_owned`],
 /// [`decrypt_to_js`]), settled through `to_js`; or a rejected one for a failure.
-pub(super) fn hosted_promise<'e, T: Send + 'static>(
+fn hosted_promise<'e, T: Send + 'static>(
     env: &'e Env,
     hosted: JsResult<(Arc<Running>, String, Owned)>,
     op: &'static Op<T>,
@@ -431,7 +443,7 @@ pub(super) fn async_call<T: Send + 'static>(
 
 /// The second half of an async call that does not run inline: queued on `r`'s pool, its
 /// result settles `settle` (see [`spawn_settled`]).
-pub(super) fn host_async<T: Send + 'static>(
+fn host_async<T: Send + 'static>(
     env: &Env,
     settle: &Settle,
     r: &Arc<Running>,
