@@ -38,8 +38,10 @@ pub(crate) fn decode_to_vec(b64: &[u8]) -> Option<Vec<u8>> {
 /// Decodes strict standard base64 into `head` and then `tail`, which together must be
 /// exactly its decoded length: `false` otherwise, or if it is not strict base64 (both may
 /// then hold anything). With a `tail` of at most [`SPLIT_TAIL_MAX`] bytes it accepts
-/// exactly what [`decode_to_vec`] accepts, and writes the same bytes, split; a longer
-/// `tail` is refused unless the whole input is short. For a decrypt that writes a record's
+/// exactly what [`decode_to_vec`] accepts, and writes the same bytes, split. A longer
+/// `tail` is taken when the whole decoded length is at most 512 bytes, or when it is at
+/// most `64 - head.len() % 3` (what shares the stack buffer with it), and refused
+/// otherwise. For a decrypt that writes a record's
 /// ciphertext straight into memory its caller provides (`head`) and its tag and nonce
 /// aside (`tail`).
 ///
@@ -345,29 +347,31 @@ mod vbmi {
     }
 }
 
+/// Runs `f` on the AVX-512 kernel (where the CPU has it), then again on this thread with
+/// the portable path forced, so a test checks both whatever CPU runs it.
+#[cfg(test)]
+pub(crate) fn both_paths(f: impl Fn()) {
+    f();
+    #[cfg(target_arch = "x86_64")]
+    if vbmi::available() {
+        struct On;
+        impl Drop for On {
+            fn drop(&mut self) {
+                vbmi::OFF.with(|o| o.set(false));
+            }
+        }
+        let _on = On;
+        vbmi::OFF.with(|o| o.set(true));
+        f();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
     use proptest::prelude::*;
-
-    /// Runs `f` on the AVX-512 kernel (where the CPU has it) and on the portable path.
-    fn both_paths(f: impl Fn()) {
-        f();
-        #[cfg(target_arch = "x86_64")]
-        if vbmi::available() {
-            struct On;
-            impl Drop for On {
-                fn drop(&mut self) {
-                    vbmi::OFF.with(|o| o.set(false));
-                }
-            }
-            let _on = On;
-            vbmi::OFF.with(|o| o.set(true));
-            f();
-        }
-    }
 
     fn check(data: &[u8]) {
         both_paths(|| {
@@ -478,9 +482,10 @@ mod tests {
         }
     }
 
-    /// `decode_split` against `decode_to_vec` for every split of `b64`'s decoded length
-    /// with a tail of up to [`SPLIT_TAIL_MAX`] bytes (and a few lengths that are wrong):
-    /// the same bytes where `decode_to_vec` decodes to that length, refused otherwise.
+    /// `decode_split` against the `base64` crate's whole decode (strict, padded) for every
+    /// split of `b64`'s decoded length with a tail of up to [`SPLIT_TAIL_MAX`] bytes (and a
+    /// few lengths that are wrong): the same bytes where that decode gives that length,
+    /// refused otherwise. On both paths.
     fn check_split(b64: &[u8], heads: impl Iterator<Item = usize> + Clone) {
         both_paths(|| check_split_on_this_path(b64, heads.clone()));
     }
@@ -506,6 +511,28 @@ mod tests {
                     }
                     _ => assert!(!ok, "{} chars split {head_len}+{tail_len}", b64.len()),
                 }
+            }
+        }
+    }
+
+    /// What `decode_split`'s doc says of a tail longer than [`SPLIT_TAIL_MAX`]: taken
+    /// for a short input, and for a long one exactly up to `64 - head.len() % 3`.
+    #[test]
+    fn takes_a_long_tail_as_documented() {
+        for total in [500usize, 512, 513, 1000, 1001, 1002] {
+            let data: Vec<u8> = (0..total).map(|i| (i * 53 + 1) as u8).collect();
+            let b64 = STANDARD.encode(&data);
+            for tail_len in SPLIT_TAIL_MAX..=70 {
+                let head_len = total - tail_len;
+                both_paths(|| {
+                    let (mut head, mut tail) = (vec![0; head_len], vec![0; tail_len]);
+                    let ok = decode_split(b64.as_bytes(), &mut head, &mut tail);
+                    let expected = total <= 512 || tail_len <= 64 - head_len % 3;
+                    assert_eq!(ok, expected, "{total} bytes split {head_len}+{tail_len}");
+                    if ok {
+                        assert_eq!((&head[..], &tail[..]), data.split_at(head_len));
+                    }
+                });
             }
         }
     }
@@ -605,7 +632,7 @@ mod tests {
             encode_append(&data, &mut b64);
             let mut b64 = b64.into_bytes();
             if edits.is_empty() {
-                prop_assert_eq!(decode_to_vec(&b64), Some(data));
+                both_paths(|| assert_eq!(decode_to_vec(&b64).as_deref(), Some(&data[..])));
             }
             for (at, v) in edits {
                 if !b64.is_empty() {
@@ -621,10 +648,12 @@ mod tests {
             data in proptest::collection::vec(any::<u8>(), 0..5000),
             prefix in "[ -~é]{0,9}",
         ) {
-            let mut out = prefix.clone();
-            encode_append(&data, &mut out);
-            prop_assert_eq!(&out[..prefix.len()], prefix.as_str());
-            prop_assert_eq!(&out[prefix.len()..], STANDARD.encode(&data));
+            both_paths(|| {
+                let mut out = prefix.clone();
+                encode_append(&data, &mut out);
+                assert_eq!(&out[..prefix.len()], prefix.as_str());
+                assert_eq!(&out[prefix.len()..], STANDARD.encode(&data));
+            });
         }
     }
 

@@ -89,8 +89,13 @@ mod tests {
     /// `decrypt_with` writes what `decrypt` returns into the caller's buffer on both AEAD
     /// paths and at every split of a base64 group, fails as `decrypt` fails, and leaves to
     /// `decrypt` what only its general reader takes (Go's lenient base64, other layouts).
+    /// On both base64 paths.
     #[test]
     fn decrypt_with_agrees_with_decrypt() {
+        crate::b64::both_paths(decrypt_with_agrees_with_decrypt_on_this_path);
+    }
+
+    fn decrypt_with_agrees_with_decrypt_on_this_path() {
         let a = Asherah::new(Config::new("svc", "prod")).unwrap();
         let buffer = |n| Ok::<_, Error>(vec![0xee; n]);
         for len in [
