@@ -475,8 +475,8 @@ function coreProperties(t, core) {
         }
         const bytes = Buffer.from(record);
         const scratch = typeof asherah._decrypt_scratch === 'function' ? asherah._decrypt_scratch() : null;
-        // index.js's exports (on Node they go through the scratch), and on Node the
-        // native exports behind them, whose results index.js would copy out.
+        // index.js's exports (on Node they go through the scratch), and, on every runtime,
+        // the native exports behind Node's, whose results index.js would copy out.
         const fromScratch = (n) => (typeof n === 'number' ? Buffer.from(scratch.subarray(0, n)) : n);
         const outcomes = [];
         for (const [how, run] of [
