@@ -19,11 +19,13 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// The most a scratch buffer keeps between calls. A larger one (after a multi-megabyte
-/// record string) is freed when its call ends, so one big call does not pin its size on a
-/// JS thread for good; up to here a buffer is reused, as a 1 MiB plaintext's record (1.4
-/// MB) is on every call of a benchmark loop.
-const SCRATCH_KEEP: usize = 8 << 20;
+/// The most a scratch buffer keeps between calls. A larger one (after a record string of
+/// more than 32 MiB) is freed when its call ends, so one big call does not pin its size on
+/// a JS thread for good; up to here a buffer is reused. The bound is a trade: freeing a
+/// 22 MB buffer after every call (a 16 MiB plaintext's record, when this was 8 MiB) cost
+/// Node's sync decrypt of such records 19 % (page faults on a fresh mapping each call;
+/// docs/performance.md, round twenty-one).
+const SCRATCH_KEEP: usize = 32 << 20;
 
 /// Runs `f` with the partition argument read into the scratch buffer and checked.
 pub(super) fn with_partition<R>(
@@ -53,11 +55,17 @@ pub(super) fn with_record<R>(
 /// and the record, owned.
 pub(super) type OrOwned<R, H> = Result<R, (H, String, Vec<u8>)>;
 
+/// The shortest record string [`with_record_or_owned`] moves out of the scratch rather
+/// than copies. Moving a large one saves its copy and half the peak memory. A smaller one
+/// is copied, as before: that copy is cheap, and the scratch keeps its capacity, so a run
+/// of small hosted calls (the Go core's usual case) behaves as it did.
+const TAKE_MIN: usize = 1 << 20;
+
 /// [`with_record`] for a call that may have to outlive this one: `f` either finishes
 /// (`Ok(R)`) or hands back `H`, what it needs to host the call, and then it gets the
-/// partition and the record owned. A record string is moved out of the scratch buffer, not
-/// copied, so a large hosted record is held once; a record given as bytes is copied (JS
-/// owns those).
+/// partition and the record owned. A record string of [`TAKE_MIN`] or more is moved out
+/// of the scratch buffer, not copied, so a large hosted record is held once; a shorter one,
+/// and a record given as bytes (JS owns those), is copied.
 pub(super) fn with_record_or_owned<R, H>(
     env: &Env,
     partition: Value<'_>,
@@ -67,7 +75,13 @@ pub(super) fn with_record_or_owned<R, H>(
     with_scratch(env, partition, |p, rbuf| {
         let done = match read_record(env, record, rbuf)? {
             Some(bytes) => f(p, bytes)?.map_err(|h| (h, bytes.to_vec())),
-            None => f(p, rbuf)?.map_err(|h| (h, std::mem::take(rbuf))),
+            None => f(p, rbuf)?.map_err(|h| {
+                let owned = match rbuf.len() >= TAKE_MIN {
+                    true => std::mem::take(rbuf),
+                    false => rbuf.to_vec(),
+                };
+                (h, owned)
+            }),
         };
         Ok(done.map_err(|(h, r)| (h, p.to_owned(), r)))
     })
