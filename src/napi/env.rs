@@ -634,8 +634,17 @@ impl Env {
     pub(crate) fn create_uint8_array(&self, len: usize) -> Result<(Value<'_>, Value<'_>), Status> {
         let mut data: *mut c_void = ptr::null_mut();
         let mut buffer = ptr::null_mut();
-        // SAFETY: live env; valid out pointers. N-API zero-fills the new buffer.
+        // SAFETY: live env; valid out pointers.
         check(unsafe { sys::napi_create_arraybuffer(self.raw, len, &mut data, &mut buffer) })?;
+        // Node zero-fills a new ArrayBuffer. Bun 1.2.5 and 1.3.14 were seen not to: after
+        // other tests in the same process, a fresh scratch array held old bytes of the
+        // process's heap (`test-support/decrypt-results.cjs`). Zeroed here, so no host
+        // hands JS bytes it never wrote.
+        if !data.is_null() && len > 0 {
+            // SAFETY: the host just made `len` writable bytes at `data` for this new
+            // ArrayBuffer, which no JS has seen yet.
+            unsafe { ptr::write_bytes(data.cast::<u8>(), 0, len) };
+        }
         let mut v = ptr::null_mut();
         // SAFETY: `buffer` is the ArrayBuffer just made, `len` bytes long; valid out pointer.
         check(unsafe {
