@@ -121,14 +121,12 @@ pub(super) fn decrypt_to_js<'e>(
 ) -> JsResult<Decrypted<'e>> {
     let mut made = None;
     let mut host_failure = None;
-    let mut written = 0;
     // The scratch is handed out at most once, even to a caller that asked twice: a second
     // `&mut` slice of the same bytes would alias the first. `lent` is how many of its bytes
-    // were handed out, so how many to wipe when the plaintext does not end up there.
+    // were handed out: the plaintext's length when it ends up there, else how many to wipe.
     let mut unlent = scratch;
     let mut lent = 0;
     let mut out = |len: usize| -> Option<&'e mut [u8]> {
-        written = len;
         if let Some((at, _)) = unlent.take().filter(|&(_, room)| len <= room) {
             lent = len;
             if len == 0 {
@@ -212,7 +210,7 @@ pub(super) fn decrypt_to_js<'e>(
     match result {
         Ok(Ran::InPlace) => match made {
             Some(buffer) => Ok(Decrypted::Value(buffer)),
-            None => match env.create_f64(written as f64) {
+            None => match env.create_f64(lent as f64) {
                 Ok(v) => Ok(Decrypted::Value(v)),
                 Err(status) => {
                     // The plaintext is in the scratch, and JS will never be told its length.
