@@ -2,9 +2,9 @@
 //!
 //! Wrong types and values become `ERR_ASHERAH_INVALID_ARGUMENT` `TypeError`s here, before
 //! anything is queued. The hot paths read strings into per-thread scratch buffers and use
-//! `Buffer`/`Uint8Array` bytes in place; a call whose work outlives it (hosted async calls)
-//! owns its input: a copy of bytes, or a record string's buffer moved out of the scratch
-//! ([`with_record_or_owned`]).
+//! `Buffer`/`Uint8Array` bytes in place; a call that runs on a core-host thread or
+//! outlives its JS call owns its input: a copy of bytes, or a large record string's buffer
+//! moved out of the scratch ([`Lent::into_owned`]).
 
 use super::calls::DEFAULT_CORE;
 use super::config::{self, ShimConfig};
@@ -41,51 +41,52 @@ pub(super) fn with_record<R>(
     env: &Env,
     partition: Value<'_>,
     record: Value<'_>,
-    f: impl FnOnce(&str, &[u8]) -> JsResult<R>,
+    f: impl FnOnce(&str, Lent<'_>) -> JsResult<R>,
 ) -> JsResult<R> {
     with_scratch(env, partition, |p, rbuf| {
-        match read_record(env, record, rbuf)? {
-            Some(bytes) => f(p, bytes),
-            None => f(p, rbuf),
-        }
-    })
-}
-
-/// What [`with_record_or_owned`] gives back: `f`'s result, or its `H` with the partition
-/// and the record, owned.
-pub(super) type OrOwned<R, H> = Result<R, (H, String, Vec<u8>)>;
-
-/// The shortest record string [`with_record_or_owned`] moves out of the scratch rather
-/// than copies. Moving a large one saves its copy and half the peak memory. A smaller one
-/// is copied, as before: that copy is cheap, and the scratch keeps its capacity, so a run
-/// of small hosted calls (the Go core's usual case) behaves as it did.
-const TAKE_MIN: usize = 1 << 20;
-
-/// [`with_record`] for a call that may have to outlive this one: `f` either finishes
-/// (`Ok(R)`) or hands back `H`, what it needs to host the call, and then it gets the
-/// partition and the record owned. A record string of [`TAKE_MIN`] or more is moved out
-/// of the scratch buffer, not copied, so a large hosted record is held once; a shorter one,
-/// and a record given as bytes (JS owns those), is copied.
-pub(super) fn with_record_or_owned<R, H>(
-    env: &Env,
-    partition: Value<'_>,
-    record: Value<'_>,
-    f: impl FnOnce(&str, &[u8]) -> JsResult<Result<R, H>>,
-) -> JsResult<OrOwned<R, H>> {
-    with_scratch(env, partition, |p, rbuf| {
-        let done = match read_record(env, record, rbuf)? {
-            Some(bytes) => f(p, bytes)?.map_err(|h| (h, bytes.to_vec())),
-            None => f(p, rbuf)?.map_err(|h| {
-                let owned = match rbuf.len() >= TAKE_MIN {
-                    true => std::mem::take(rbuf),
-                    false => rbuf.to_vec(),
-                };
-                (h, owned)
-            }),
+        let lent = match read_record(env, record, rbuf)? {
+            Some(bytes) => Lent::Bytes(bytes),
+            None => Lent::Scratch(rbuf),
         };
-        Ok(done.map_err(|(h, r)| (h, p.to_owned(), r)))
+        f(p, lent)
     })
 }
+
+/// Bytes lent for one call: a string argument's UTF-8 in this thread's scratch buffer, or
+/// a `Buffer`'s bytes in place. Used where they are while the call runs on this thread; a
+/// call that runs on a core-host thread or outlives its JS call owns them
+/// ([`Lent::into_owned`]).
+pub(super) enum Lent<'a> {
+    Scratch(&'a mut Vec<u8>),
+    Bytes(&'a [u8]),
+}
+
+impl Lent<'_> {
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Lent::Scratch(buf) => buf,
+            Lent::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// The bytes owned. A string of [`TAKE_MIN`] or more is moved out of the scratch
+    /// buffer, not copied, so a large record is held once; a shorter one is copied, and
+    /// the scratch keeps its capacity for the next call; a `Buffer`'s bytes are copied
+    /// (JS owns them).
+    pub(super) fn into_owned(self) -> Vec<u8> {
+        match self {
+            Lent::Scratch(buf) if buf.len() >= TAKE_MIN => std::mem::take(buf),
+            Lent::Scratch(buf) => buf.to_vec(),
+            Lent::Bytes(bytes) => bytes.to_vec(),
+        }
+    }
+}
+
+/// The shortest string [`Lent::into_owned`] moves out of the scratch rather than copies.
+/// Moving a large one saves its copy and half the peak memory. A smaller one is copied, as
+/// before: that copy is cheap, and the scratch keeps its capacity, so a run of small hosted
+/// calls (the Go core's usual case) behaves as it did.
+const TAKE_MIN: usize = 1 << 20;
 
 /// Borrows this thread's scratch buffers, reads the partition into the first and lends
 /// `f` the partition and the second buffer. A buffer that grew past [`SCRATCH_KEEP`] is

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use super::args::{
     bytes_arg, bytes_ref, data_string_arg, partition_arg, read_config, record_arg, with_partition,
-    with_record, with_record_or_owned,
+    with_record, Lent,
 };
 use super::dispatch::{
     async_call, buffer_to_js, bytes_to_string, decrypt_sync, decrypt_sync_js, decrypt_to_js,
     encrypt_sync, promise, record_budget, record_to_js, route_owned, routed_to_js, settle_once,
-    unit_to_js, Decrypted, Owned, Routed, Settle, DECRYPT, ENCRYPT,
+    unit_to_js, Decrypted, Input, Owned, Routed, Settle, DECRYPT, ENCRYPT,
 };
 use super::{env_state, errors, go_log, state};
 use crate::core::{CoreKind, Plaintext};
@@ -121,13 +121,17 @@ pub(crate) fn instance_id<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult<Val
 
 pub(crate) fn encrypt<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = bytes_ref(env, args.get(1), "data")?;
-    let record = with_partition(env, args.get(0), |p| encrypt_sync(p, data))?;
+    let record = with_partition(env, args.get(0), |p| {
+        encrypt_sync(p, Input::Lent(Lent::Bytes(data)))
+    })?;
     record_to_js(env, record)
 }
 
 pub(crate) fn encrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let data = data_string_arg(env, args.get(1), "data")?;
-    let record = with_partition(env, args.get(0), |p| encrypt_sync(p, &data))?;
+    let record = with_partition(env, args.get(0), |p| {
+        encrypt_sync(p, Input::Own(Owned::Plaintext(data)))
+    })?;
     record_to_js(env, record)
 }
 
@@ -154,7 +158,8 @@ pub(crate) fn decrypt_scratch<'e>(env: &'e Env, _args: CallArgs<'e>) -> JsResult
 pub(crate) fn decrypt_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {
     let scratch = scratch_bytes(env)?;
     with_record(env, args.get(0), args.get(1), |p, r| {
-        decrypt_sync_js(env, p, r, scratch.filter(|&s| apart(s, r)))
+        let scratch = scratch.filter(|&s| apart(s, r.bytes()));
+        decrypt_sync_js(env, p, r, scratch)
     })
 }
 
@@ -196,7 +201,7 @@ pub(crate) fn decrypt_async_into<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResu
 /// The first half of an async decrypt: run inline, when [`route_async`]'s rules allow,
 /// straight into JS memory ([`decrypt_to_js`]: the scratch array when `into_scratch` and it
 /// fits, else a new `Buffer`), or the instance and owned arguments of a call to host (a
-/// record string moved, not copied: [`with_record_or_owned`]).
+/// large record string moved, not copied: [`Lent::into_owned`]).
 ///
 /// [`route_async`]: super::dispatch
 fn decrypt_routed<'e>(
@@ -204,17 +209,16 @@ fn decrypt_routed<'e>(
     args: CallArgs<'e>,
     into_scratch: bool,
 ) -> JsResult<Routed<Value<'e>>> {
-    let done = with_record_or_owned(env, args.get(0), args.get(1), |p, r| {
+    with_record(env, args.get(0), args.get(1), |p, r| {
         let scratch = match into_scratch {
-            true => scratch_bytes(env)?.filter(|&s| apart(s, r)),
+            true => scratch_bytes(env)?.filter(|&s| apart(s, r.bytes())),
             false => None,
         };
         Ok(match decrypt_to_js(env, p, r, scratch, true)? {
             Decrypted::Value(v) => Ok(v),
-            Decrypted::Hosted(run) => Err(run),
+            Decrypted::Hosted(run, r) => Err((run, p.to_owned(), DECRYPT.own(r))),
         })
-    })?;
-    Ok(done.map_err(|(run, p, r)| (run, p, DECRYPT.own(r))))
+    })
 }
 
 pub(crate) fn decrypt_string<'e>(env: &'e Env, args: CallArgs<'e>) -> JsResult<Value<'e>> {

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use super::args::Lent;
 use super::metrics::{self, CallKind};
 use super::state::{self, Running};
 use super::{env_state, errors};
@@ -23,24 +24,51 @@ use crate::napi::{Deferred, Env, JsError, JsResult, Status, Value};
 type ToJs<T> = for<'a> fn(&'a Env, T) -> JsResult<Value<'a>>;
 
 /// Runs `op` synchronously: inline on this thread when the core allows it (the input is
-/// then used in place, no copy), else on a core-host thread with a copy of the input.
-/// `size` is what `MaxInputSize` is checked against.
+/// then used in place, no copy), else on a core-host thread, which gets the input owned
+/// ([`Input::owned`]). `size` is what `MaxInputSize` is checked against.
 fn sync_call<T: Send + 'static>(
     op: &'static Op<T>,
     partition: &str,
-    input: &[u8],
+    input: Input<'_>,
     size: usize,
 ) -> JsResult<T> {
     let run = || -> Result<T, CoreError> {
         state::with_running(|r| {
             check_size(r, op.metric, size)?;
             if let Some(core) = r.core.inline() {
-                return (op.inline)(core, partition, input);
+                return (op.inline)(core, partition, input.bytes());
             }
             hosted_sync(r, op, partition, input)
         })?
     };
     metrics::timed(op.metric, run).map_err(|e| errors::from_core(&e))
+}
+
+/// A sync call's input: lent for the call, or already the call's own (an encrypt's data
+/// read from a string).
+pub(super) enum Input<'a> {
+    Lent(Lent<'a>),
+    Own(Owned),
+}
+
+impl Input<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Lent(lent) => lent.bytes(),
+            Input::Own(owned) => owned,
+        }
+    }
+
+    /// The input as a call on a core-host thread owns it: its own moved there, lent bytes
+    /// copied, or a large string moved out of the scratch ([`Lent::into_owned`]). A sync
+    /// call cannot lend the thread its bytes: at its deadline the caller returns while the
+    /// core may still be reading them.
+    fn owned<T>(self, op: &Op<T>) -> Owned {
+        match self {
+            Input::Lent(lent) => op.own(lent.into_owned()),
+            Input::Own(owned) => owned,
+        }
+    }
 }
 
 /// A plaintext the core returned, copied where [`decrypt_sync_js`] would have written it:
@@ -68,16 +96,16 @@ pub(super) fn copied_to_js<'e>(
     env.create_buffer_copy(plain).map_err(Into::into)
 }
 
-/// The hosted half of [`sync_call`]: `op` on a core-host thread, with a copy of the input,
+/// The hosted half of [`sync_call`]: `op` on a core-host thread, with the input owned,
 /// waited for at most the deadline.
 fn hosted_sync<T: Send + 'static>(
     r: &Arc<Running>,
     op: &'static Op<T>,
     partition: &str,
-    input: &[u8],
+    input: Input<'_>,
 ) -> Result<T, CoreError> {
     let (core, partition) = (r.core.clone(), partition.to_owned());
-    let input = op.own(input.to_vec());
+    let input = input.owned(op);
     let hosted = op.hosted;
     call_blocking(r, op.phase, move |ct| {
         hosted(&*core, ct, &partition, &input)
@@ -93,20 +121,21 @@ fn hosted_sync<T: Send + 'static>(
 pub(super) fn decrypt_sync_js<'e>(
     env: &'e Env,
     partition: &str,
-    record: &[u8],
+    record: Lent<'_>,
     scratch: Option<(*mut u8, usize)>,
 ) -> JsResult<Value<'e>> {
     match decrypt_to_js(env, partition, record, scratch, false)? {
         Decrypted::Value(v) => Ok(v),
-        Decrypted::Hosted(_) => unreachable!("a sync decrypt runs wherever its core is"),
+        Decrypted::Hosted(..) => unreachable!("a sync decrypt runs wherever its core is"),
     }
 }
 
 /// What [`decrypt_to_js`] did: the call's JS value, or nothing yet because the async call
-/// it was asked for does not run inline (see [`route_async`]).
+/// it was asked for does not run inline (see [`route_async`]); the instance to host it on
+/// and the record, owned ([`Lent::into_owned`]).
 pub(super) enum Decrypted<'e> {
     Value(Value<'e>),
-    Hosted(Arc<Running>),
+    Hosted(Arc<Running>, Vec<u8>),
 }
 
 /// [`decrypt_sync_js`], or with `async_route` the inline half of an async decrypt: run
@@ -115,7 +144,7 @@ pub(super) enum Decrypted<'e> {
 pub(super) fn decrypt_to_js<'e>(
     env: &'e Env,
     partition: &str,
-    record: &[u8],
+    record: Lent<'_>,
     scratch: Option<(*mut u8, usize)>,
     async_route: bool,
 ) -> JsResult<Decrypted<'e>> {
@@ -159,18 +188,21 @@ pub(super) fn decrypt_to_js<'e>(
         InPlace,
         /// A plaintext of the core's own, to copy.
         Copy(Plaintext),
-        Hosted(Arc<Running>),
+        Hosted(Arc<Running>, Vec<u8>),
     }
-    let size = record_budget(record.len());
-    let small = record.len() / 4 * DECRYPT.work_quarters <= INLINE_ASYNC_MAX;
-    let mut run = |core: Option<&dyn InlineCore>, r: &Arc<Running>| match core {
+    let size = record_budget(record.bytes().len());
+    let small = record.bytes().len() / 4 * DECRYPT.work_quarters <= INLINE_ASYNC_MAX;
+    // Inline, or hosted: on a core-host thread now (sync), or handed back to be (async).
+    let run = |core: Option<&dyn InlineCore>, r: &Arc<Running>| match core {
         Some(core) => {
+            let record = record.bytes();
             if core.decrypt_inline_to(partition, record, &mut out)? {
                 return Ok(Ran::InPlace);
             }
             core.decrypt_inline(partition, record).map(Ran::Copy)
         }
-        None => hosted_sync(r, &DECRYPT, partition, record).map(Ran::Copy),
+        None if async_route => Ok(Ran::Hosted(r.clone(), record.into_owned())),
+        None => hosted_sync(r, &DECRYPT, partition, Input::Lent(record)).map(Ran::Copy),
     };
     let result = if async_route {
         // As `route_async`: only a call that runs inline is timed.
@@ -178,7 +210,7 @@ pub(super) fn decrypt_to_js<'e>(
             check_size(r, DECRYPT.metric, size)?;
             match r.core.inline().filter(|c| small && !c.may_wait_on_io()) {
                 Some(core) => metrics::timed(DECRYPT.metric, || run(Some(core), r)),
-                None => Ok(Ran::Hosted(r.clone())),
+                None => run(None, r),
             }
         })
     } else {
@@ -220,7 +252,7 @@ pub(super) fn decrypt_to_js<'e>(
             },
         },
         Ok(Ran::Copy(plain)) => copied_to_js(env, &plain, scratch).map(Decrypted::Value),
-        Ok(Ran::Hosted(r)) => Ok(Decrypted::Hosted(r)),
+        Ok(Ran::Hosted(r, record)) => Ok(Decrypted::Hosted(r, record)),
         Err(e) => Err(match host_failure {
             Some(status) => status.into(),
             None => errors::from_core(&e),
@@ -229,13 +261,15 @@ pub(super) fn decrypt_to_js<'e>(
 }
 
 /// A sync encrypt (see [`sync_call`]).
-pub(super) fn encrypt_sync(partition: &str, data: &[u8]) -> JsResult<Record> {
-    sync_call(&ENCRYPT, partition, data, data.len())
+pub(super) fn encrypt_sync(partition: &str, data: Input<'_>) -> JsResult<Record> {
+    let size = data.bytes().len();
+    sync_call(&ENCRYPT, partition, data, size)
 }
 
 /// A sync decrypt (see [`sync_call`]).
-pub(super) fn decrypt_sync(partition: &str, record: &[u8]) -> JsResult<Plaintext> {
-    sync_call(&DECRYPT, partition, record, record_budget(record.len()))
+pub(super) fn decrypt_sync(partition: &str, record: Lent<'_>) -> JsResult<Plaintext> {
+    let size = record_budget(record.bytes().len());
+    sync_call(&DECRYPT, partition, Input::Lent(record), size)
 }
 
 /// The plaintext size a record of `record_len` bytes can at most carry: records are the
