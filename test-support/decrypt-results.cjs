@@ -63,13 +63,37 @@ function register(runner) {
       asherah.shutdown();
     });
 
+    test('a new scratch is all zeros, even made where JS just dropped arrays of its size', () => {
+      // Bun's napi_create_arraybuffer asks for uninitialized memory; on 1.2.0-1.3.14 an
+      // array made after JS dropped same-sized typed arrays holds their bytes, every time
+      // (patches/repro/napi-arraybuffer-uninitialized.js). The scratch is made once per
+      // env, so a fresh process makes it after such a churn. Without the shim's zeroing,
+      // Bun 1.3.14 reports 4096 bytes of 0xab here.
+      const code = `
+        const asherah = require(${JSON.stringify(env.root)});
+        const gc = typeof Bun !== 'undefined' ? () => Bun.gc(true) : globalThis.gc || (() => {});
+        let junk = [];
+        for (let i = 0; i < 2048; i++) junk.push(new Uint8Array(4096).fill(0xab));
+        junk = null;
+        gc();
+        const s = asherah._decrypt_scratch();
+        console.log(JSON.stringify({ length: s.length, nonzero: s.filter((b) => b !== 0).length }));`;
+      const r = require('node:child_process').spawnSync(process.execPath, ['-e', code], {
+        encoding: 'utf8', timeout: 60_000, env: process.env,
+      });
+      assert.equal(r.status, 0, `child failed: ${r.error || ''}${r.stderr}`);
+      const got = JSON.parse(r.stdout.trim().split('\n').pop());
+      assert.ok(got.length >= 1024, `the scratch is only ${got.length} bytes`);
+      assert.equal(got.nonzero, 0, `a new ${got.length}-byte scratch held ${got.nonzero} bytes nobody wrote`);
+    });
+
     test('the scratch is one wiped object per env, and _decrypt_into falls back to a Buffer past it', () => {
       asherah.shutdown();
       asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static' });
       const scratch = asherah._decrypt_scratch();
       assert.ok(scratch instanceof Uint8Array && !(scratch.buffer instanceof SharedArrayBuffer));
-      // Bun 1.2.5 and 1.3.14 hand out a new ArrayBuffer with whatever its memory held (seen
-      // after api.test.ts in the same process); the shim zeroes it.
+      // Bun <= 1.3 hands out a new ArrayBuffer with whatever its memory held (seen after
+      // api.test.ts in the same process); the shim zeroes it. Made certain in the next test.
       assert.ok(scratch.every((b) => b === 0), 'a new scratch held bytes nobody wrote');
       assert.equal(asherah._decrypt_scratch(), scratch, 'a second call made another array');
       const plain = Buffer.from('sixteen bytes!!!');

@@ -636,9 +636,10 @@ impl Env {
         let mut buffer = ptr::null_mut();
         // SAFETY: live env; valid out pointers.
         check(unsafe { sys::napi_create_arraybuffer(self.raw, len, &mut data, &mut buffer) })?;
-        // Node zero-fills a new ArrayBuffer. Bun 1.2.5 and 1.3.14 were seen not to: after
-        // other tests in the same process, a fresh scratch array held old bytes of the
-        // process's heap (`test-support/decrypt-results.cjs`). Zeroed here, so no host
+        // Node zero-fills a new ArrayBuffer. Bun asks JavaScriptCore for uninitialized
+        // memory (1.1.0 to at least upstream main of 2026-05-26), and 1.2.0-1.3.14 hand out
+        // old heap bytes in it once JS has dropped typed arrays
+        // (`patches/repro/napi-arraybuffer-uninitialized.js`). Zeroed here, so no host
         // hands JS bytes it never wrote.
         if !data.is_null() && len > 0 {
             // SAFETY: the host just made `len` writable bytes at `data` for this new
