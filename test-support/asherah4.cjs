@@ -187,6 +187,39 @@ function register(runner) {
       });
     }
 
+    for (const core of ['native', 'go']) {
+      test(`setMetricsHook (${core} core): exactly one duration event per call, sync or async, inline or on a core-host thread`, async () => {
+        // A sync decrypt that finds its core is not inline (the Go core) is handed to a
+        // core-host thread by its caller; the first pass must not be reported as a call of
+        // its own. Small and large inputs, so that the native core runs some async calls
+        // inline and hosts others.
+        asherah.shutdown();
+        asherah.setup(camel({ core, goLibrary: env.goLibrary }));
+        const events = [];
+        asherah.setMetricsHook((event) => events.push(event));
+        try {
+          const small = Buffer.from('metrics');
+          const large = Buffer.alloc(256 << 10, 3);
+          let calls = 0;
+          for (const data of [small, large]) {
+            const rec = asherah.encrypt('m', data);
+            assert.ok(asherah.decrypt('m', rec).equals(data));
+            assert.equal(asherah.decryptString('m', asherah.encryptString('m', 'text')), 'text');
+            assert.ok((await asherah.decryptAsync('m', await asherah.encryptAsync('m', data))).equals(data));
+            calls += 3;
+          }
+          const count = (type) => events.filter((e) => e.type === type).length;
+          await until(() => count('encrypt') >= calls && count('decrypt') >= calls, 'metrics events');
+          await new Promise((r) => setTimeout(r, 100));
+          assert.equal(count('encrypt'), calls, `encrypt events for ${calls} encrypts`);
+          assert.equal(count('decrypt'), calls, `decrypt events for ${calls} decrypts`);
+        } finally {
+          asherah.setMetricsHook(null);
+          asherah.shutdown();
+        }
+      });
+    }
+
     test('setMetricsHook: a Worker that owned the hook and exits with events undelivered leaves it working for the next owner', () => {
       // Before the fix, the Worker's exit dropped the delivery it had queued, and with it
       // the process-wide "delivery queued" flag stayed set: no hook got an event again

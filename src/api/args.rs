@@ -44,11 +44,11 @@ pub(super) fn with_record<R>(
     f: impl FnOnce(&str, Lent<'_>) -> JsResult<R>,
 ) -> JsResult<R> {
     with_scratch(env, partition, |p, rbuf| {
-        let lent = match read_record(env, record, rbuf)? {
-            Some(bytes) => Lent::Bytes(bytes),
-            None => Lent::Scratch(rbuf),
-        };
-        f(p, lent)
+        // Two calls of `f`, each with its variant known, so the hot path does not test it.
+        match read_record(env, record, rbuf)? {
+            Some(bytes) => f(p, Lent::Bytes(bytes)),
+            None => f(p, Lent::Scratch(rbuf)),
+        }
     })
 }
 
@@ -62,6 +62,7 @@ pub(super) enum Lent<'a> {
 }
 
 impl Lent<'_> {
+    #[inline]
     pub(super) fn bytes(&self) -> &[u8] {
         match self {
             Lent::Scratch(buf) => buf,
@@ -73,6 +74,7 @@ impl Lent<'_> {
     /// buffer, not copied, so a large record is held once; a shorter one is copied, and
     /// the scratch keeps its capacity for the next call; a `Buffer`'s bytes are copied
     /// (JS owns them).
+    #[cold]
     pub(super) fn into_owned(self) -> Vec<u8> {
         match self {
             Lent::Scratch(buf) if buf.len() >= TAKE_MIN => std::mem::take(buf),

@@ -214,9 +214,9 @@ fn decrypt_routed<'e>(
             true => scratch_bytes(env)?.filter(|&s| apart(s, r.bytes())),
             false => None,
         };
-        Ok(match decrypt_to_js(env, p, r, scratch, true)? {
+        Ok(match decrypt_to_js(env, p, r.bytes(), scratch, true)? {
             Decrypted::Value(v) => Ok(v),
-            Decrypted::Hosted(run, r) => Err((run, p.to_owned(), DECRYPT.own(r))),
+            Decrypted::Hosted(run) => Err((run, p.to_owned(), DECRYPT.own(r.into_owned()))),
         })
     })
 }

@@ -118,33 +118,54 @@ fn hosted_sync<T: Send + 'static>(
 /// then being the plaintext's length, else into a new `Buffer`, the result. No copy of
 /// the plaintext is made outside JS memory then. Otherwise (the Go core, a record for the
 /// general reader) the core's plaintext is copied there, as before.
+///
+/// A core that is not inline decrypts on a core-host thread, which gets the record owned
+/// (a large record string moved there, not copied: [`Lent::into_owned`]).
+#[inline]
 pub(super) fn decrypt_sync_js<'e>(
     env: &'e Env,
     partition: &str,
     record: Lent<'_>,
     scratch: Option<(*mut u8, usize)>,
 ) -> JsResult<Value<'e>> {
-    match decrypt_to_js(env, partition, record, scratch, false)? {
+    match decrypt_to_js(env, partition, record.bytes(), scratch, false)? {
         Decrypted::Value(v) => Ok(v),
-        Decrypted::Hosted(..) => unreachable!("a sync decrypt runs wherever its core is"),
+        Decrypted::Hosted(r) => decrypt_hosted_sync(env, &r, partition, record, scratch),
     }
 }
 
-/// What [`decrypt_to_js`] did: the call's JS value, or nothing yet because the async call
-/// it was asked for does not run inline (see [`route_async`]); the instance to host it on
-/// and the record, owned ([`Lent::into_owned`]).
-pub(super) enum Decrypted<'e> {
-    Value(Value<'e>),
-    Hosted(Arc<Running>, Vec<u8>),
+/// The hosted case of [`decrypt_sync_js`], out of line so that the inline case stays small
+/// enough to inline: the core's plaintext copied where JS reads it ([`copied_to_js`]).
+#[cold]
+#[inline(never)]
+fn decrypt_hosted_sync<'e>(
+    env: &'e Env,
+    r: &Arc<Running>,
+    partition: &str,
+    record: Lent<'_>,
+    scratch: Option<(*mut u8, usize)>,
+) -> JsResult<Value<'e>> {
+    let plain = metrics::timed(DECRYPT.metric, || {
+        hosted_sync(r, &DECRYPT, partition, Input::Lent(record))
+    })
+    .map_err(|e| errors::from_core(&e))?;
+    copied_to_js(env, &plain, scratch)
 }
 
-/// [`decrypt_sync_js`], or with `async_route` the inline half of an async decrypt: run
-/// (and written into JS memory) only when [`route_async`] would run it inline, else
-/// [`Decrypted::Hosted`] with nothing run.
+/// What [`decrypt_to_js`] did: the call's JS value, or nothing yet because the call does
+/// not run inline (see [`route_async`]): the caller hosts it, with the record owned.
+pub(super) enum Decrypted<'e> {
+    Value(Value<'e>),
+    Hosted(Arc<Running>),
+}
+
+/// The inline half of [`decrypt_sync_js`], or with `async_route` of an async decrypt: run
+/// (and written into JS memory) only when the core is inline and, for an async call,
+/// [`route_async`] would run it inline; else [`Decrypted::Hosted`] with nothing run.
 pub(super) fn decrypt_to_js<'e>(
     env: &'e Env,
     partition: &str,
-    record: Lent<'_>,
+    record: &[u8],
     scratch: Option<(*mut u8, usize)>,
     async_route: bool,
 ) -> JsResult<Decrypted<'e>> {
@@ -188,21 +209,18 @@ pub(super) fn decrypt_to_js<'e>(
         InPlace,
         /// A plaintext of the core's own, to copy.
         Copy(Plaintext),
-        Hosted(Arc<Running>, Vec<u8>),
+        Hosted(Arc<Running>),
     }
-    let size = record_budget(record.bytes().len());
-    let small = record.bytes().len() / 4 * DECRYPT.work_quarters <= INLINE_ASYNC_MAX;
-    // Inline, or hosted: on a core-host thread now (sync), or handed back to be (async).
-    let run = |core: Option<&dyn InlineCore>, r: &Arc<Running>| match core {
+    let size = record_budget(record.len());
+    let small = record.len() / 4 * DECRYPT.work_quarters <= INLINE_ASYNC_MAX;
+    let mut run = |core: Option<&dyn InlineCore>, r: &Arc<Running>| match core {
         Some(core) => {
-            let record = record.bytes();
             if core.decrypt_inline_to(partition, record, &mut out)? {
                 return Ok(Ran::InPlace);
             }
             core.decrypt_inline(partition, record).map(Ran::Copy)
         }
-        None if async_route => Ok(Ran::Hosted(r.clone(), record.into_owned())),
-        None => hosted_sync(r, &DECRYPT, partition, Input::Lent(record)).map(Ran::Copy),
+        None => Ok(Ran::Hosted(r.clone())),
     };
     let result = if async_route {
         // As `route_async`: only a call that runs inline is timed.
@@ -210,17 +228,22 @@ pub(super) fn decrypt_to_js<'e>(
             check_size(r, DECRYPT.metric, size)?;
             match r.core.inline().filter(|c| small && !c.may_wait_on_io()) {
                 Some(core) => metrics::timed(DECRYPT.metric, || run(Some(core), r)),
-                None => run(None, r),
+                None => Ok(Ran::Hosted(r.clone())),
             }
         })
     } else {
-        // As `sync_call`: the whole call is timed, a refusal included.
-        metrics::timed(DECRYPT.metric, || {
-            state::with_running(|r| {
-                check_size(r, DECRYPT.metric, size)?;
-                run(r.core.inline(), r)
-            })
-        })
+        // As `sync_call`: the whole call is timed, a refusal included; a call that turns
+        // out to be hosted is timed where it runs, in `decrypt_sync_js`.
+        metrics::timed_unless(
+            DECRYPT.metric,
+            || {
+                state::with_running(|r| {
+                    check_size(r, DECRYPT.metric, size)?;
+                    run(r.core.inline(), r)
+                })
+            },
+            |out| matches!(out, Ok(Ok(Ran::Hosted(_)))),
+        )
     }
     .and_then(|r| r);
     // Zeroes the scratch's lent bytes: they may hold what was written there (ciphertext,
@@ -252,7 +275,7 @@ pub(super) fn decrypt_to_js<'e>(
             },
         },
         Ok(Ran::Copy(plain)) => copied_to_js(env, &plain, scratch).map(Decrypted::Value),
-        Ok(Ran::Hosted(r, record)) => Ok(Decrypted::Hosted(r, record)),
+        Ok(Ran::Hosted(r)) => Ok(Decrypted::Hosted(r)),
         Err(e) => Err(match host_failure {
             Some(status) => status.into(),
             None => errors::from_core(&e),

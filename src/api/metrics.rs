@@ -100,11 +100,24 @@ pub(super) fn release(env_id: u64) {
 
 /// Runs `f`, reporting its duration as an `op` event when a hook is set.
 pub(super) fn timed<T>(op: CallKind, f: impl FnOnce() -> T) -> T {
+    timed_unless(op, f, |_| false)
+}
+
+/// [`timed`], except that an outcome `skip` picks is not reported: a call that found it
+/// must run elsewhere, and is timed there.
+pub(super) fn timed_unless<T>(
+    op: CallKind,
+    f: impl FnOnce() -> T,
+    skip: impl FnOnce(&T) -> bool,
+) -> T {
     if !ENABLED.load(Ordering::Relaxed) {
         return f();
     }
     let start = Instant::now();
     let out = f();
+    if skip(&out) {
+        return out;
+    }
     let kind = match op {
         CallKind::Encrypt => "encrypt",
         CallKind::Decrypt => "decrypt",
