@@ -19,13 +19,20 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// The most a scratch buffer keeps between calls. A larger one (after a record string of
-/// more than 32 MiB) is freed when its call ends, so one big call does not pin its size on
-/// a JS thread for good; up to here a buffer is reused. The bound is a trade: freeing a
-/// 22 MB buffer after every call (a 16 MiB plaintext's record, when this was 8 MiB) cost
-/// Node's sync decrypt of such records 19 % (page faults on a fresh mapping each call;
-/// docs/performance.md, round twenty-one).
+/// The most a scratch buffer keeps between calls. One that held more (a record string of
+/// more than 32 MiB of UTF-8) is freed when its call ends, so one big call does not pin its
+/// size on a JS thread for good; up to here a buffer is reused. The bound is a trade:
+/// freeing a 22 MB buffer after every call (a 16 MiB plaintext's record, when this was
+/// 8 MiB) cost Node's sync decrypt of such records 19 % (page faults on a fresh mapping each
+/// call; docs/performance.md, round twenty-one). It is checked against what the buffer
+/// held, not its capacity: a read reserves up to 3 bytes per UTF-16 unit for a string that
+/// is not ASCII (any record whose partition id is not), and capacity never written costs
+/// no memory. Capacity past [`SCRATCH_CAPACITY_MAX`] is freed as well.
 const SCRATCH_KEEP: usize = 32 << 20;
+
+/// The most capacity a kept scratch buffer may have: a 3x reservation for a record of up
+/// to [`SCRATCH_KEEP`], rounded up.
+const SCRATCH_CAPACITY_MAX: usize = 4 * SCRATCH_KEEP;
 
 /// Runs `f` with the partition argument read into the scratch buffer and checked.
 pub(super) fn with_partition<R>(
@@ -91,8 +98,8 @@ impl Lent<'_> {
 const TAKE_MIN: usize = 1 << 20;
 
 /// Borrows this thread's scratch buffers, reads the partition into the first and lends
-/// `f` the partition and the second buffer. A buffer that grew past [`SCRATCH_KEEP`] is
-/// freed afterwards.
+/// `f` the partition and the second buffer. A buffer that held more than [`SCRATCH_KEEP`]
+/// is freed afterwards.
 fn with_scratch<R>(
     env: &Env,
     partition: Value<'_>,
@@ -105,7 +112,7 @@ fn with_scratch<R>(
         let (pbuf, rbuf) = &mut *s;
         let out = read_partition(env, partition, pbuf).and_then(|()| f(partition_str(pbuf)?, rbuf));
         for buf in [pbuf, rbuf] {
-            if buf.capacity() > SCRATCH_KEEP {
+            if buf.len() > SCRATCH_KEEP || buf.capacity() > SCRATCH_CAPACITY_MAX {
                 *buf = Vec::new();
             }
         }
