@@ -97,16 +97,45 @@ pub(crate) fn utf8_text(buf: Vec<u8>) -> Result<String, Status> {
 /// surrogate, which has no UTF-8 form. Room for the longest result (3 bytes per code unit)
 /// is made first, so `buf` never reallocates part way; what it held before is wiped if it
 /// must grow (strings may be a user's data: `crate::wipe`).
+///
+/// Runs of ASCII are narrowed a block at a time: a record is ASCII but for the partition
+/// id in its key ids, and decoding it a character at a time ran at ~135 MB/s for a 12 MiB
+/// record with a non-ASCII partition id. A surrogate pair never straddles an ASCII unit, so
+/// the runs between are decoded whole, and a lone surrogate is still one.
 fn utf16_into(wide: &[u16], buf: &mut Vec<u8>) -> bool {
     crate::wipe::clear_with_room(buf, wide.len().saturating_mul(3));
-    for c in char::decode_utf16(wide.iter().copied()) {
-        let Ok(c) = c else {
-            buf.clear();
-            return false;
-        };
-        buf.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes());
+    let mut rest = wide;
+    while !rest.is_empty() {
+        let ascii = ascii_prefix(rest);
+        buf.extend(rest[..ascii].iter().map(|&u| u as u8));
+        rest = &rest[ascii..];
+        let other = rest.iter().position(|&u| u < 0x80).unwrap_or(rest.len());
+        for c in char::decode_utf16(rest[..other].iter().copied()) {
+            let Ok(c) = c else {
+                buf.clear();
+                return false;
+            };
+            buf.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes());
+        }
+        rest = &rest[other..];
     }
     true
+}
+
+/// How many code units `wide` starts with that are ASCII, tested 16 at a time.
+fn ascii_prefix(wide: &[u16]) -> usize {
+    let mut blocks = wide.chunks_exact(16);
+    let mut n = 0;
+    for block in blocks.by_ref() {
+        if block.iter().fold(0u16, |acc, &u| acc | u) >= 0x80 {
+            break;
+        }
+        n += 16;
+    }
+    n + wide[n..]
+        .iter()
+        .position(|&u| u >= 0x80)
+        .unwrap_or(wide.len() - n)
 }
 
 /// Shortest string that [`Env::create_string`] scans for ASCII, to create it from Latin-1
@@ -885,6 +914,49 @@ mod tests {
             });
             assert_eq!(found, 0, "{} units", wide.len());
             assert_eq!(buf, text.as_bytes());
+        }
+    }
+
+    /// The block-wise ASCII runs decode exactly as `char::decode_utf16` does, lone
+    /// surrogates refused, for strings of random lengths drawn from ASCII, two- and
+    /// three-byte characters, pairs and lone surrogates, mostly ASCII or not.
+    #[test]
+    fn agrees_with_decode_utf16_on_generated_strings() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pick: [&[u16]; 7] = [
+            &[0x41],
+            &[0x7f],
+            &[0xe9],
+            &[0x3c0],
+            &[0xd83d, 0xde00],
+            &[0xd800],
+            &[0xdfff],
+        ];
+        for _ in 0..20_000 {
+            let len = (next() % 70) as usize;
+            let ascii_share = next() % 100;
+            let mut wide = Vec::new();
+            while wide.len() < len {
+                let r = next();
+                let unit = match r % 100 < ascii_share {
+                    true => pick[(r >> 8) as usize % 2],
+                    false => pick[(r >> 8) as usize % pick.len()],
+                };
+                wide.extend_from_slice(unit);
+            }
+            let expect: Result<String, _> = char::decode_utf16(wide.iter().copied()).collect();
+            let mut buf = b"earlier".to_vec();
+            let ok = utf16_into(&wide, &mut buf);
+            match expect {
+                Ok(text) => assert!(ok && buf == text.as_bytes(), "{wide:04x?}"),
+                Err(_) => assert!(!ok && buf.is_empty(), "{wide:04x?}"),
+            }
         }
     }
 
