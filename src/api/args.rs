@@ -51,11 +51,11 @@ pub(super) fn with_record<R>(
     f: impl FnOnce(&str, Lent<'_>) -> JsResult<R>,
 ) -> JsResult<R> {
     with_scratch(env, partition, |p, rbuf| {
-        // Two calls of `f`, each with its variant known, so the hot path does not test it.
-        match read_record(env, record, rbuf)? {
-            Some(bytes) => f(p, Lent::Bytes(bytes)),
-            None => f(p, Lent::Scratch(rbuf)),
-        }
+        let lent = match read_record(env, record, rbuf)? {
+            Some(bytes) => Lent::Bytes(bytes),
+            None => Lent::Scratch(rbuf),
+        };
+        f(p, lent)
     })
 }
 

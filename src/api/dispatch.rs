@@ -121,7 +121,7 @@ fn hosted_sync<T: Send + 'static>(
 ///
 /// A core that is not inline decrypts on a core-host thread, which gets the record owned
 /// (a large record string moved there, not copied: [`Lent::into_owned`]).
-#[inline]
+#[inline(always)]
 pub(super) fn decrypt_sync_js<'e>(
     env: &'e Env,
     partition: &str,
