@@ -12,10 +12,9 @@
 // Node-API version there; Node 18 would not collect them there at all, so it copies
 // (napi/external.rs).
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
-const path = require('node:path');
 
 const env = require('./env.cjs');
+const { measure } = require('./record-memory-child.cjs');
 
 const asherah = require(env.root);
 
@@ -267,13 +266,7 @@ function register(runner) {
         // good. Measured in a fresh process (test-support/record-memory-child.cjs): before
         // the fix, a 64 MiB record rose the peak by 176 MiB async and kept 112 MiB
         // (sync and async); after, 112 and 48 (docs/performance.md, round twenty-one).
-        const r = spawnSync(process.execPath, [path.join(__dirname, 'record-memory-child.cjs'), call, '48'], {
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: process.env,
-        });
-        assert.equal(r.status, 0, `child failed: ${r.error || ''}${r.stderr}`);
-        const m = JSON.parse(r.stdout.trim().split('\n').pop());
+        const m = measure(call, 48, { timeout: 60_000 });
         const slack = m.inputMiB / 4;
         assert.ok(
           m.peakRiseMiB <= m.inputMiB + m.resultMiB + slack,

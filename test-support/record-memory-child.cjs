@@ -11,15 +11,21 @@
 // of that many bytes), or write_record (encrypts that much plaintext into the record file,
 // so that a decrypting child's heap, the Go core's above all, holds nothing from the
 // encrypt). The setup JSON is merged over a memory metastore with static KMS.
+// Tests run it through `measure`, exported here.
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const env = require('./env.cjs');
 
-const asherah = require(env.root);
-const [call, mib] = [process.argv[2], Number(process.argv[3])];
-const extra = JSON.parse(process.argv[4] || '{}');
-const recordFile = process.argv[5];
 const MiB = 2 ** 20;
+
+/** Runs this file in a fresh process of the current runtime; returns what it printed. */
+function measure(call, mib, { setup = {}, recordFile, timeout }) {
+  const args = [__filename, call, String(mib), JSON.stringify(setup), ...(recordFile ? [recordFile] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout, env: process.env });
+  assert.equal(r.status, 0, `${call} (${setup.Core || 'native'}) failed: ${r.error || ''}${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
 
 // The process's peak RSS in bytes, from Linux's VmHWM (process.resourceUsage is missing in
 // Bun 1.2.0).
@@ -48,6 +54,10 @@ async function settle() {
 }
 
 async function main() {
+  const asherah = require(env.root);
+  const [call, mib] = [process.argv[2], Number(process.argv[3])];
+  const extra = JSON.parse(process.argv[4] || '{}');
+  const recordFile = process.argv[5];
   asherah.setup({ ServiceName: 'svc', ProductID: 'prod', Metastore: 'memory', KMS: 'static', ...extra });
   const text = 'Z'.repeat(mib * MiB);
   if (call === 'write_record') {
@@ -82,7 +92,11 @@ async function main() {
   }));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+module.exports = { measure };

@@ -18,6 +18,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const env = require('./env.cjs');
 const { children: { spawnChild, setupCore, assertAllDecrypt } } = require('./interop.cjs');
 const { scenario } = require('./faults.cjs');
+const { measure } = require('./record-memory-child.cjs');
 
 /** Starts `scripts/<script> start <tmpdir> [--tls]` without blocking; resolves { line, dir } or { error }. */
 function startServer(script, tls) {
@@ -126,14 +127,8 @@ function register(runner) {
       // (async 209); Go decrypt 354 (async 290), encrypt_string 567 (async 519).
       const my = await server('mysql');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asherah-memory-'));
-      const child = (call, core, file) => {
-        const r = spawnSync(process.execPath, [
-          path.join(__dirname, 'record-memory-child.cjs'), call, '48',
-          JSON.stringify(config(core, 'mysql', my.line)), file,
-        ], { encoding: 'utf8', timeout: 90_000, env: process.env });
-        assert.equal(r.status, 0, `${call} on ${core} failed: ${r.error || ''}${r.stderr}`);
-        return JSON.parse(r.stdout.trim().split('\n').pop());
-      };
+      const child = (call, core, recordFile) =>
+        measure(call, 48, { setup: config(core, 'mysql', my.line), recordFile, timeout: 90_000 });
       try {
         const file = path.join(dir, 'record.json');
         child('write_record', 'native', file);
