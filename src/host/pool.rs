@@ -1,11 +1,9 @@
 //! The request queue feeding the core-host threads.
 //!
-//! JS threads submit [`Job`]s on a `crossbeam` channel; each core-host thread takes jobs one
-//! at a time and runs them with its [`CoreThread`] token. (The channel wakes a parked thread
-//! on a send even when the thread that just replied takes the job in its short spin; a queue
-//! that avoids those wake-ups was measured and saved no time: docs/performance.md, "Round
-//! six".) The queue is bounded by a count
-//! (a full queue refuses the job at once: backpressure, not an unbounded backlog). Closing
+//! JS threads submit [`Job`]s to a [`Queue`]; each core-host thread takes jobs one at a time
+//! and runs them with its [`CoreThread`] token, and between jobs spins briefly for the next
+//! before it parks (`CoreIdleSpinMicros`; see `host::queue`). The queue is bounded by a
+//! count (a full queue refuses the job at once: backpressure, not an unbounded backlog). Closing
 //! the pool makes it refuse new jobs and hand every job still queued a
 //! [`Turn::Cancelled`] instead of a thread, so a shutdown rejects what has not started in
 //! microseconds instead of running it; [`Pool::drain`] then waits, bounded, for the jobs
@@ -21,10 +19,11 @@ use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::{Condvar, Mutex, RwLock};
+use crossbeam_channel::Receiver;
+use parking_lot::{Condvar, Mutex};
 
 use super::affinity::{self, Affinity, Follower};
+use super::queue::{Queue, Spin};
 use super::reply::catch_panic;
 use super::thread::{self, CoreThread};
 
@@ -107,6 +106,8 @@ pub(crate) struct PoolConfig {
     pub max_queued: usize,
     /// Where core-host threads run relative to a blocked caller (`CoreAffinity`).
     pub affinity: Affinity,
+    /// Longest spin of a core-host thread waiting for its next job (`CoreIdleSpinMicros`).
+    pub idle_spin: Duration,
 }
 
 impl Default for PoolConfig {
@@ -117,6 +118,12 @@ impl Default for PoolConfig {
             stack_size: DEFAULT_STACK_SIZE,
             max_queued: DEFAULT_MAX_QUEUED,
             affinity: Affinity::default(),
+            // With one CPU a spinning core-host thread would hold the CPU its caller needs.
+            idle_spin: if cpus >= 2 {
+                super::queue::DEFAULT_IDLE_SPIN
+            } else {
+                Duration::ZERO
+            },
         }
     }
 }
@@ -145,8 +152,8 @@ impl Load {
 
 /// Running core-host threads and the queue in front of them.
 pub(crate) struct Pool {
-    /// `None` once stopped; submitters hold the read lock while sending.
-    tx: RwLock<Option<Sender<Job>>>,
+    /// Closed (refusing every job) once stopped.
+    queue: std::sync::Arc<Queue<Job>>,
     load: std::sync::Arc<Load>,
     max_queued: usize,
     affinity: Affinity,
@@ -156,7 +163,7 @@ pub(crate) struct Pool {
 
 impl Pool {
     pub(crate) fn start(config: PoolConfig) -> io::Result<Pool> {
-        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        let queue = std::sync::Arc::new(Queue::<Job>::new());
         let (done_tx, done_rx) = crossbeam_channel::unbounded::<usize>();
         let load = std::sync::Arc::new(Load {
             queued: AtomicUsize::new(0),
@@ -167,7 +174,7 @@ impl Pool {
         });
         let mut handles = Vec::with_capacity(config.threads);
         for i in 0..config.threads.max(1) {
-            let rx = rx.clone();
+            let queue = queue.clone();
             let done_tx = done_tx.clone();
             let load = load.clone();
             let follows = config.affinity == Affinity::FollowCaller;
@@ -176,7 +183,14 @@ impl Pool {
                 config.stack_size,
                 move |ct| {
                     let mut follower = follows.then(Follower::new);
-                    for job in rx.iter() {
+                    // A follower runs on its caller's CPU, where a spin would hold the
+                    // CPU that caller needs to send the next job.
+                    let mut spin = Spin::new(if follows {
+                        Duration::ZERO
+                    } else {
+                        config.idle_spin
+                    });
+                    while let Some(job) = queue.pop(&mut spin) {
                         if let Some(f) = follower.as_mut() {
                             f.follow(job.caller_cpu);
                         }
@@ -208,7 +222,7 @@ impl Pool {
             handles.push(Some(handle));
         }
         Ok(Pool {
-            tx: RwLock::new(Some(tx)),
+            queue,
             load,
             max_queued: config.max_queued.max(1),
             affinity: config.affinity,
@@ -222,10 +236,6 @@ impl Pool {
         if self.load.closing.load(Ordering::Acquire) && !job.privileged {
             return Err((job, Refusal::Closed));
         }
-        let guard = self.tx.read();
-        let Some(tx) = guard.as_ref() else {
-            return Err((job, Refusal::Closed));
-        };
         if self.load.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued && !job.privileged {
             self.load.queued.fetch_sub(1, Ordering::AcqRel);
             return Err((
@@ -235,9 +245,9 @@ impl Pool {
                 },
             ));
         }
-        tx.send(job).map_err(|e| {
+        self.queue.push(job).map_err(|job| {
             self.load.queued.fetch_sub(1, Ordering::AcqRel);
-            (e.into_inner(), Refusal::Closed)
+            (job, Refusal::Closed)
         })
     }
 
@@ -272,7 +282,7 @@ impl Pool {
     /// Returns how many threads were still busy (left running, detached) at the deadline.
     pub(crate) fn stop(&self, grace: Duration) -> usize {
         self.close();
-        drop(self.tx.write().take());
+        self.queue.close();
         let mut handles = self.handles.lock();
         let done_rx = &self.done_rx;
         let deadline = Instant::now() + grace;
@@ -412,7 +422,18 @@ mod tests {
 
     #[test]
     fn jobs_run_on_core_threads_and_drain_waits_for_the_queue() {
-        let pool = test_pool(3, 1000);
+        for spin in [Duration::ZERO, Duration::from_micros(100)] {
+            jobs_run_and_drain(
+                Pool::start(PoolConfig {
+                    idle_spin: spin,
+                    ..test_config(3, 1000)
+                })
+                .unwrap(),
+            );
+        }
+    }
+
+    fn jobs_run_and_drain(pool: Pool) {
         let ran = Arc::new(AtomicUsize::new(0));
         for _ in 0..100 {
             let ran = ran.clone();
@@ -500,15 +521,19 @@ mod tests {
         release_tx.send(()).unwrap();
     }
 
-    /// A pool of `threads` core-host threads with 1 MiB stacks, no affinity.
+    /// A pool of `threads` core-host threads with 1 MiB stacks, no affinity, no idle spin.
     fn test_pool(threads: usize, max_queued: usize) -> Pool {
-        Pool::start(PoolConfig {
+        Pool::start(test_config(threads, max_queued)).unwrap()
+    }
+
+    fn test_config(threads: usize, max_queued: usize) -> PoolConfig {
+        PoolConfig {
             threads,
             stack_size: 1 << 20,
             affinity: Affinity::None,
             max_queued,
-        })
-        .unwrap()
+            idle_spin: Duration::ZERO,
+        }
     }
 
     /// A pool whose only thread is blocked until the returned sender is dropped or sent to.

@@ -181,6 +181,7 @@ mod tests {
             stack_size: 1 << 20,
             affinity: crate::host::Affinity::None,
             max_queued: 4,
+            idle_spin: Duration::ZERO,
         })
         .unwrap()
     }
