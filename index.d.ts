@@ -67,6 +67,11 @@ export type AsherahConfig = {
    *  core-host thread moves itself to the caller's CPU; JS threads are never pinned. See
    *  docs/performance.md "Issue 15". */
   CoreAffinity?: 'none' | 'follow-caller';
+  /** Longest spin, in microseconds (0 to 1000, default 100; 0 turns it off), of a core-host
+   *  thread that has just finished a call, waiting for the next one before it parks. It
+   *  spins only while calls come that close together, and never on a single CPU or under
+   *  "follow-caller". See docs/production.md "Sizing". */
+  CoreIdleSpinMicros?: number;
   /** Largest plaintext accepted, in bytes (default 256 MiB). */
   MaxInputBytes?: number;
   /** Most calls waiting for a core-host thread (default 16384); more are refused with
@@ -244,6 +249,7 @@ export type AsherahConfigCamel = {
   coreThreads?: number;
   coreStackSize?: number;
   coreAffinity?: 'none' | 'follow-caller';
+  coreIdleSpinMicros?: number;
   maxInputBytes?: number;
   maxQueuedCalls?: number;
 };

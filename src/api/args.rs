@@ -164,9 +164,10 @@ fn lone_surrogate(what: &str) -> crate::napi::JsError {
 
 /// Config keys whose numbers must be finite: `JSON.stringify` writes NaN and Infinity as
 /// `null`, which would otherwise read as "not set".
-const NUMERIC_CONFIG_KEYS: [&str; 9] = [
+const NUMERIC_CONFIG_KEYS: [&str; 10] = [
     "TimeoutMs",
     "CoreThreads",
+    "CoreIdleSpinMicros",
     "CoreStackSize",
     "MaxInputBytes",
     "MaxQueuedCalls",

@@ -42,7 +42,7 @@ pub(crate) struct ShimConfig {
     pub go_json: String,
 }
 
-const OUR_KEYS: [&str; 11] = [
+const OUR_KEYS: [&str; 12] = [
     "Core",
     // asherah-node's own (not Go's): the shim's output buffers always carry canaries.
     "EnableCanaries",
@@ -53,9 +53,13 @@ const OUR_KEYS: [&str; 11] = [
     "CoreThreads",
     "CoreStackSize",
     "CoreAffinity",
+    "CoreIdleSpinMicros",
     "MaxInputBytes",
     "Verbose",
 ];
+/// Longest idle spin a config may ask of a core-host thread: past a millisecond a spin
+/// is a busy thread, not a hand-off.
+const MAX_IDLE_SPIN_MICROS: u64 = 1000;
 const DURATION_KEYS: [&str; 3] = ["ExpireAfter", "CheckInterval", "SessionCacheDuration"];
 
 /// Parses the JSON text of the config object. `default_core` applies when `Core` is absent;
@@ -139,6 +143,14 @@ fn parse_pascal(
             ))
         }
     };
+    if let Some(n) = r.integer("CoreIdleSpinMicros")? {
+        if n > MAX_IDLE_SPIN_MICROS {
+            return Err(format!(
+                "CoreIdleSpinMicros must be between 0 and {MAX_IDLE_SPIN_MICROS}, not {n}"
+            ));
+        }
+        pool.idle_spin = Duration::from_micros(n);
+    }
     if let Some(n) = r.integer("MaxQueuedCalls")? {
         if !(1..=(1 << 24)).contains(&n) {
             return Err(format!(
@@ -566,6 +578,34 @@ mod tests {
         assert!(e.contains("CoreAffinity must be"), "{e}");
         let e = parse_with(r#""CoreAffinity":1"#).unwrap_err();
         assert!(e.contains("CoreAffinity must be a string"), "{e}");
+    }
+
+    #[test]
+    fn core_idle_spin_is_bounded_and_stays_out_of_the_go_options() {
+        use crate::host::queue::DEFAULT_IDLE_SPIN;
+        let default = parse_with("").unwrap().pool.idle_spin;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let expected = if cpus >= 2 {
+            DEFAULT_IDLE_SPIN
+        } else {
+            Duration::ZERO
+        };
+        assert_eq!(default, expected);
+        let c = parse_with(r#""Core":"go","CoreIdleSpinMicros":0"#).unwrap();
+        assert_eq!(c.pool.idle_spin, Duration::ZERO);
+        let go: Value = serde_json::from_str(&c.go_json).unwrap();
+        assert!(go.get("CoreIdleSpinMicros").is_none());
+        let c = parse_with(r#""CoreIdleSpinMicros":1000"#).unwrap();
+        assert_eq!(c.pool.idle_spin, Duration::from_micros(1000));
+        let e = parse_with(r#""CoreIdleSpinMicros":1001"#).unwrap_err();
+        assert!(
+            e.contains("CoreIdleSpinMicros must be between 0 and 1000, not 1001"),
+            "{e}"
+        );
+        let e = parse_with(r#""CoreIdleSpinMicros":-1"#).unwrap_err();
+        assert!(e.contains("non-negative whole number"), "{e}");
+        let e = parse_with(r#""CoreIdleSpinMicros":"50""#).unwrap_err();
+        assert!(e.contains("must be a number"), "{e}");
     }
 
     #[test]

@@ -54,6 +54,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ("CoreThreads", &["coreThreads"]),
     ("CoreStackSize", &["coreStackSize"]),
     ("CoreAffinity", &["coreAffinity"]),
+    ("CoreIdleSpinMicros", &["coreIdleSpinMicros"]),
     ("MaxInputBytes", &["maxInputBytes"]),
     ("MaxQueuedCalls", &["maxQueuedCalls"]),
     (
