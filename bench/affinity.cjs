@@ -5,7 +5,7 @@
 //
 //   node bench/affinity.cjs [--rounds N] [--runtimes node,bun-1.4.5] [--busy N] [--taskset CPUS]
 //                           [--settings none,follow-caller] [--gomaxprocs default,1]
-//                           [--out file.json]
+//                           [--spins default,0,100] [--out file.json]
 //
 // Each round runs, per runtime, one child per configuration in turn (baseline, then each
 // CoreAffinity setting), so slow drifts of a shared machine hit every configuration alike.
@@ -16,7 +16,8 @@
 // is recorded before each child. Prints the median over rounds per cell, and the ratio to
 // the baseline's median. --gomaxprocs runs every configuration once per listed value of the
 // GOMAXPROCS environment variable (`default` leaves it unset); the ratio is always to the
-// direct call with the default, the reference the issue's target names.
+// direct call with the default, the reference the issue's target names. --spins runs every
+// CoreAffinity setting once per listed CoreIdleSpinMicros (`default` leaves it unset).
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -26,7 +27,7 @@ const path = require('node:path');
 const env = require('../test-support/env.cjs');
 
 function parseArgs(argv) {
-  const o = { rounds: 5, runtimes: ['node', 'bun-1.4.5'], busy: 0, taskset: null, settings: ['none', 'follow-caller'], gomaxprocs: ['default'] };
+  const o = { rounds: 5, runtimes: ['node', 'bun-1.4.5'], busy: 0, taskset: null, settings: ['none', 'follow-caller'], gomaxprocs: ['default'], spins: ['default'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
@@ -36,6 +37,7 @@ function parseArgs(argv) {
     else if (a === '--taskset') o.taskset = val();
     else if (a === '--settings') o.settings = val().split(',');
     else if (a === '--gomaxprocs') o.gomaxprocs = val().split(',');
+    else if (a === '--spins') o.spins = val().split(',');
     else if (a === '--out') o.out = path.resolve(val());
     else throw new Error(`unknown argument ${a}`);
   }
@@ -100,11 +102,15 @@ async function main() {
     const tag = g === 'default' ? '' : ` GOMAXPROCS=${g}`;
     return [
       { name: `direct${tag}`, gomaxprocs: g, spec: { impl: 'baseline', modes: ['sync'] } },
-      ...o.settings.map((s) => ({
-        name: `go ${s}${tag}`,
+      ...o.settings.flatMap((s) => o.spins.map((spin) => ({
+        name: `go ${s}${spin === 'default' ? '' : ` spin=${spin}`}${tag}`,
         gomaxprocs: g,
-        spec: { impl: 'go', modes: ['sync', 'async1', 'async64'], shimConfig: { CoreAffinity: s } },
-      })),
+        spec: {
+          impl: 'go',
+          modes: ['sync', 'async1', 'async64'],
+          shimConfig: { CoreAffinity: s, ...(spin === 'default' ? {} : { CoreIdleSpinMicros: Number(spin) }) },
+        },
+      }))),
     ];
   });
   const cells = new Map(); // `${rt}|${config}|${mode}|${op}` -> [usPerOp]
@@ -131,7 +137,7 @@ async function main() {
     const m = median(xs);
     out.push({ rt, config, mode, op, median: m, min: Math.min(...xs), max: Math.max(...xs), ratio: b ? m / median(b) : null });
   }
-  console.log(`rounds ${o.rounds}, busy loops ${o.busy}, taskset ${o.taskset || '-'}, GOMAXPROCS ${o.gomaxprocs.join('/')}, load average during the session ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)}`);
+  console.log(`rounds ${o.rounds}, busy loops ${o.busy}, taskset ${o.taskset || '-'}, GOMAXPROCS ${o.gomaxprocs.join('/')}, CoreIdleSpinMicros ${o.spins.join('/')}, load average during the session ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)}`);
   console.log('| runtime | configuration | mode | op | median µs/op [min..max over rounds] | x direct sync |');
   console.log('|---|---|---|---|---:|---:|');
   for (const r of out) {
