@@ -9,11 +9,10 @@
 //! ~30 µs against ~0.2 µs spinning, and a Go decrypt itself takes ~27 µs. The queue this
 //! replaces (a `crossbeam` channel) woke a parked receiver on every send, even when the
 //! thread that had just replied took the job; that spurious wake cost more than the spin
-//! saved (round six; round twenty-three measured both). The spin is bounded and adaptive:
-//! a thread spins only when its last wait for a job was shorter than the spin, so a process
-//! whose calls come rarely spins once after a call, for at most the budget, and not again
-//! until two calls come close together; and never on a single-CPU machine, where the
-//! caller needs that CPU.
+//! saved (round six; round twenty-three measured both). The spin is bounded and adaptive
+//! ([`Spin`]): a process whose calls come rarely spins after four of them at most, for at
+//! most the budget each, and not again until calls come close together; and no thread spins
+//! on a single-CPU machine, where the caller needs that CPU.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -25,73 +24,30 @@ use parking_lot::{Condvar, Mutex};
 /// measurement: docs/performance.md, "Round twenty-three".
 pub(crate) const DEFAULT_IDLE_SPIN: Duration = Duration::from_micros(100);
 
-/// One idle thread's spin budget: the full `max` when its last wait for a job was shorter
-/// than `max` (calls are coming close together, so a spin would have caught the job), none
-/// otherwise. A thread whose calls come rarely thus spins once, for at most `max`, and not
-/// again until two calls come close together; a thread kept busy by a steady stream never
-/// has a long wait, and spins for every job.
+/// One idle thread's spin budget. After a wait shorter than `max` (calls are coming close
+/// together) it is the full `max`; after a longer wait it halves, and once below an eighth
+/// of `max` it is none, until a wait is short again. So a steady stream of calls keeps its
+/// spin through the odd long gap (a GC pause in the caller), while calls that come rarely,
+/// or at a steady pace slower than the spin, stop it after four waits.
 ///
-/// Spins during which the thread was preempted (its involuntary context switches rose)
-/// mean other threads want the CPU: spinning then takes time from them, the caller among
-/// them. After [`BUSY_STREAK`] such spins in a row the thread stops spinning for
-/// [`BUSY_BACKOFF`]. (A single preemption is no sign: a runtime's own helper threads, GC
-/// among them, preempt a spin now and then on an idle machine too.)
+/// Measured and not kept: no spin after any wait of `max` or more (it cost the Go core's
+/// 64 B encrypt its whole gain: 1.42-1.81x the direct call against 1.15-1.18x), and stopping
+/// the spin for a while after spins that were preempted (no better than the rule without
+/// it). docs/performance.md, "Round twenty-three".
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Spin {
     max: Duration,
     budget: Duration,
-    /// No spin before this instant (set after a streak of preempted spins).
-    calm_from: Option<Instant>,
-    /// Preempted spins in a row.
-    streak: u32,
-    /// Whether a preempted spin backs off (always, but in tests that need a steady spin).
-    backs_off: bool,
 }
-
-/// How long a thread whose spins were preempted parks at once instead.
-pub(crate) const BUSY_BACKOFF: Duration = Duration::from_millis(50);
-/// Preempted spins in a row that make a thread back off.
-pub(crate) const BUSY_STREAK: u32 = 3;
 
 impl Spin {
     pub(crate) fn new(max: Duration) -> Spin {
-        Spin {
-            max,
-            budget: max,
-            calm_from: None,
-            streak: 0,
-            backs_off: true,
-        }
-    }
-
-    /// A spin that ignores preemption (for tests on a machine busy with other tests).
-    #[cfg(test)]
-    fn steady(max: Duration) -> Spin {
-        Spin {
-            backs_off: false,
-            ..Spin::new(max)
-        }
+        Spin { max, budget: max }
     }
 
     /// How long the next idle wait may spin before it parks.
     pub(crate) fn budget(&self) -> Duration {
-        match self.calm_from {
-            Some(t) if Instant::now() < t => Duration::ZERO,
-            _ => self.budget,
-        }
-    }
-
-    /// After a spin; `preempted` if the thread was preempted during it.
-    fn after_spin(&mut self, preempted: bool, now: Instant) {
-        if !preempted {
-            self.streak = 0;
-            return;
-        }
-        self.streak += 1;
-        if self.streak >= BUSY_STREAK && self.backs_off {
-            self.streak = 0;
-            self.calm_from = Some(now + BUSY_BACKOFF);
-        }
+        self.budget
     }
 
     /// After a wait of `waited` (spinning, parked, or both) for a job.
@@ -99,7 +55,12 @@ impl Spin {
         self.budget = if waited < self.max {
             self.max
         } else {
-            Duration::ZERO
+            let half = self.budget / 2;
+            if half < self.max / 8 {
+                Duration::ZERO
+            } else {
+                half
+            }
         };
     }
 }
@@ -174,9 +135,7 @@ impl<T> Queue<T> {
         if !budget.is_zero() && st.spinners == 0 && !st.closed {
             st.spinners += 1;
             drop(st);
-            let before = involuntary_switches();
             self.spin_until(idle_since + budget);
-            spin.after_spin(involuntary_switches() > before, Instant::now());
             st = self.state.lock();
             st.spinners -= 1;
         }
@@ -226,91 +185,30 @@ impl<T> Queue<T> {
     }
 }
 
-/// The calling thread's involuntary context switches so far (0 if unreadable).
-fn involuntary_switches() -> i64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `usage` is a valid, writable `rusage`; RUSAGE_THREAD reads the calling thread's
-    // counters and only writes into it. On failure it stays zeroed.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()) };
-    if rc != 0 {
-        return 0;
-    }
-    // SAFETY: zero-initialized, and filled in by a successful getrusage.
-    unsafe { usage.assume_init() }.ru_nivcsw
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
 
     #[test]
-    fn a_thread_spins_only_after_a_short_wait() {
+    fn the_spin_budget_follows_the_waits() {
         let max = Duration::from_micros(64);
+        let long = Duration::from_secs(1);
         let mut s = Spin::new(max);
         assert_eq!(s.budget(), max);
-        s.after_wait(max);
-        assert_eq!(
-            s.budget(),
-            Duration::ZERO,
-            "a wait the spin could not cover"
-        );
-        s.after_wait(Duration::from_secs(1));
-        assert_eq!(s.budget(), Duration::ZERO);
+        s.after_wait(long);
+        assert_eq!(s.budget(), max / 2, "one long wait halves it");
+        s.after_wait(Duration::from_micros(3));
+        assert_eq!(s.budget(), max, "a short wait brings it back");
+        for expected in [max / 2, max / 4, max / 8, Duration::ZERO, Duration::ZERO] {
+            s.after_wait(long);
+            assert_eq!(s.budget(), expected);
+        }
         s.after_wait(max - Duration::from_nanos(1));
         assert_eq!(s.budget(), max, "calls close together again");
         let mut off = Spin::new(Duration::ZERO);
         off.after_wait(Duration::ZERO);
         assert_eq!(off.budget(), Duration::ZERO, "zero turns the spin off");
-        let now = Instant::now();
-        s.after_spin(true, now);
-        s.after_spin(true, now);
-        s.after_spin(false, now);
-        s.after_spin(true, now);
-        s.after_spin(true, now);
-        assert_eq!(s.budget(), max, "preempted now and then: it still spins");
-        s.after_spin(true, now);
-        assert_eq!(s.budget(), Duration::ZERO, "three in a row: it backs off");
-        let mut s = Spin::new(max);
-        for _ in 0..BUSY_STREAK {
-            s.after_spin(true, Instant::now() - BUSY_BACKOFF);
-        }
-        assert_eq!(s.budget(), max, "and spins again after the back-off");
-    }
-
-    #[test]
-    fn involuntary_switches_count_this_thread() {
-        let before = involuntary_switches();
-        assert!(before >= 0);
-        // Two threads busy on one CPU preempt each other.
-        // SAFETY: sched_getcpu takes no arguments and only reads the calling thread's CPU.
-        let cpu = unsafe { libc::sched_getcpu() };
-        let pin = move || {
-            // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes inside it, and
-            // sched_setaffinity(0) reads it for the calling thread only.
-            unsafe {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(cpu.max(0) as usize, &mut set);
-                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-            }
-        };
-        let spin = |until: Instant| while Instant::now() < until {};
-        let until = Instant::now() + Duration::from_millis(300);
-        let other = std::thread::spawn(move || {
-            pin();
-            spin(until);
-        });
-        let mine = std::thread::spawn(move || {
-            pin();
-            let before = involuntary_switches();
-            spin(until);
-            involuntary_switches() - before
-        });
-        other.join().unwrap();
-        assert!(
-            mine.join().unwrap() > 0,
-            "no preemption counted on a shared CPU"
-        );
     }
 
     /// Every job pushed is taken exactly once, by threads that spin, park, or both, with
@@ -374,7 +272,7 @@ mod tests {
             .map(|_| {
                 let (q, wakes) = (q.clone(), wakes.clone());
                 std::thread::spawn(move || {
-                    let mut spin = Spin::steady(Duration::from_millis(200));
+                    let mut spin = Spin::new(Duration::from_millis(200));
                     while q.pop(&mut spin).is_some() {
                         wakes.fetch_add(1, Ordering::SeqCst);
                     }
