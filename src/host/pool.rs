@@ -302,6 +302,15 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    /// A pool dropped without [`Pool::stop`] still ends its threads once they have taken
+    /// what is queued (as the channel it replaced did when its sender went away), instead
+    /// of leaving them parked for the life of the process.
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 const QUEUED: u8 = 0;
 const RUNNING: u8 = 1;
 const DONE: u8 = 2;
@@ -505,6 +514,45 @@ mod tests {
             .expect("the job after the panic ran");
         assert!(pool.drain(Instant::now() + Duration::from_secs(5)));
         assert_eq!(pool.stop(Duration::from_secs(5)), 0);
+    }
+
+    #[test]
+    fn a_dropped_pool_ends_its_threads() {
+        let pool = Pool::start(PoolConfig {
+            idle_spin: Duration::from_micros(100),
+            ..test_config(2, 10)
+        })
+        .unwrap();
+        let (tid_tx, tid_rx) = crossbeam_channel::unbounded::<i32>();
+        let both = Arc::new(std::sync::Barrier::new(2));
+        for _ in 0..2 {
+            let (tid_tx, both) = (tid_tx.clone(), both.clone());
+            pool.submit(Job::new(move |_| {
+                // SAFETY: gettid takes no arguments and only reads the calling thread's id.
+                tid_tx.send(unsafe { libc::gettid() }).unwrap();
+                both.wait();
+            }))
+            .unwrap_or_else(|_| panic!("pool closed"));
+        }
+        let tids: Vec<i32> = (0..2)
+            .map(|_| tid_rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        assert!(pool.drain(Instant::now() + Duration::from_secs(5)));
+        let alive = || {
+            tids.iter()
+                .filter(|t| std::path::Path::new(&format!("/proc/self/task/{t}")).exists())
+                .count()
+        };
+        assert_eq!(alive(), 2);
+        drop(pool);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive() > 0 {
+            assert!(
+                Instant::now() < deadline,
+                "a dropped pool left its threads running"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]
