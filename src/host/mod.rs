@@ -6,10 +6,11 @@
 //! [`thread`] creates them with a stack size we choose, every asynchronous signal blocked
 //! and their own alternate signal stack, and hands each job a [`CoreThread`] token that
 //! cannot exist anywhere else. [`pool`] queues requests to them, through [`queue`], where a
-//! thread that just finished a call spins briefly for the next before it parks; [`reply`] is how a blocked
-//! caller waits for one; [`completion`] brings results back to the JS thread that asked,
-//! in batches, through one doorbell per env; [`watchdog`] enforces deadlines; [`affinity`]
-//! can move a core-host thread to the CPU of the caller that waits for it (`CoreAffinity`).
+//! thread that just finished a call spins briefly for the next before it parks; [`reply`]
+//! is how a blocked caller waits for one; [`completion`] brings results back to the JS
+//! thread that asked, in batches, through one doorbell per env; [`watchdog`] enforces
+//! deadlines; [`affinity`] can move a core-host thread to the CPU of the caller that waits
+//! for it (`CoreAffinity`).
 
 pub(crate) mod affinity;
 pub(crate) mod completion;

@@ -71,7 +71,6 @@ struct State<T> {
     spinners: usize,
     /// Threads parked on `wake` (or about to be: counted before the wait, uncounted after).
     sleepers: usize,
-    closed: bool,
 }
 
 /// A FIFO of jobs for a set of threads; see the module comment.
@@ -80,6 +79,8 @@ pub(crate) struct Queue<T> {
     wake: Condvar,
     /// Jobs in the queue, written under the lock and polled without it by a spinning thread.
     len: AtomicUsize,
+    /// Set once, under the lock (so a thread that checks it under the lock before parking
+    /// cannot miss the close's wake), and polled without it by a spinning thread.
     closed: AtomicBool,
     /// How many times a thread has parked (what the tests look at).
     #[cfg(test)]
@@ -93,7 +94,6 @@ impl<T> Queue<T> {
                 jobs: VecDeque::new(),
                 spinners: 0,
                 sleepers: 0,
-                closed: false,
             }),
             wake: Condvar::new(),
             len: AtomicUsize::new(0),
@@ -106,7 +106,7 @@ impl<T> Queue<T> {
     /// Adds a job, or gives it back if the queue is closed.
     pub(crate) fn push(&self, job: T) -> Result<(), T> {
         let mut st = self.state.lock();
-        if st.closed {
+        if self.is_closed() {
             return Err(job);
         }
         st.jobs.push_back(job);
@@ -132,7 +132,7 @@ impl<T> Queue<T> {
         }
         let idle_since = Instant::now();
         let budget = spin.budget();
-        if !budget.is_zero() && st.spinners == 0 && !st.closed {
+        if !budget.is_zero() && st.spinners == 0 && !self.is_closed() {
             st.spinners += 1;
             drop(st);
             self.spin_until(idle_since + budget);
@@ -144,7 +144,7 @@ impl<T> Queue<T> {
                 spin.after_wait(idle_since.elapsed());
                 return Some(job);
             }
-            if st.closed {
+            if self.is_closed() {
                 return None;
             }
             st.sleepers += 1;
@@ -164,7 +164,7 @@ impl<T> Queue<T> {
     /// Polls for a job (or the close) until `until`.
     fn spin_until(&self, until: Instant) {
         loop {
-            if self.len.load(Ordering::Acquire) > 0 || self.closed.load(Ordering::Acquire) {
+            if self.len.load(Ordering::Acquire) > 0 || self.is_closed() {
                 return;
             }
             for _ in 0..32 {
@@ -178,10 +178,13 @@ impl<T> Queue<T> {
 
     /// Refuses new jobs; threads take what is queued, then [`Queue::pop`] returns `None`.
     pub(crate) fn close(&self) {
-        let mut st = self.state.lock();
-        st.closed = true;
+        let _st = self.state.lock();
         self.closed.store(true, Ordering::Release);
         self.wake.notify_all();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 }
 
